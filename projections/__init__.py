@@ -1,0 +1,1 @@
+"""Read models built only from the log (importable as `risiti.projections`)."""

@@ -1,0 +1,1 @@
+"""The HTTP API (aiohttp): routes, pydantic models at the edge, auth, errors, hosted page."""

@@ -1,0 +1,34 @@
+"""The one wiring point of the HTTP API: `create_app(settings)`; nothing happens at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from risiti.api import health, hosted, invoices, webhook_endpoints
+from risiti.api.auth import auth_middleware
+from risiti.api.errors import error_middleware
+from risiti.api.keys import LEDGER, SETTINGS
+from risiti.commands.ledger import Ledger
+from risiti.config import Settings
+from risiti.eventstore.database import create_pool
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The aiohttp application; its database pool opens on startup and closes on cleanup."""
+    app = web.Application(
+        middlewares=[error_middleware, auth_middleware], client_max_size=settings.max_body_bytes
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_ledger)
+    for module in (health, invoices, webhook_endpoints, hosted):
+        app.router.add_routes(module.routes)
+    return app
+
+
+async def _ledger(app: web.Application) -> AsyncIterator[None]:
+    pool = await create_pool(app[SETTINGS], "api")
+    app[LEDGER] = Ledger(pool)
+    yield
+    await pool.close()

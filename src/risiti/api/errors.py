@@ -1,0 +1,119 @@
+"""The error envelope of DESIGN.md §6, and the one middleware that maps every error to it."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import pydantic
+from aiohttp import web
+
+from risiti.commands.errors import ConcurrentUpdateError, NotFoundError
+from risiti.domain.errors import (
+    DomainError,
+    InvalidFieldError,
+    InvalidStateError,
+    PaymentExceedsBalanceError,
+)
+from risiti.eventstore.errors import VersionConflictError
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID = web.RequestKey("request_id", str)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiError(Exception):
+    """An error answered in the envelope; raised by handlers for what only HTTP knows."""
+
+    def __init__(
+        self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def validation_error(details: list[dict[str, Any]], message: str | None = None) -> ApiError:
+    first = details[0]
+    return ApiError(
+        422, "validation_error", message or f"{first['field']}: {first['message']}", details
+    )
+
+
+def from_pydantic(error: pydantic.ValidationError) -> ApiError:
+    details = [
+        {"field": ".".join(str(part) for part in e["loc"]) or "body", "message": e["msg"]}
+        for e in error.errors(include_url=False)
+    ]
+    return validation_error(details)
+
+
+def from_domain(error: DomainError) -> ApiError:
+    """The HTTP meaning of each rule the domain enforces."""
+    if isinstance(error, PaymentExceedsBalanceError):
+        return ApiError(409, "payment_exceeds_balance", str(error),
+                        [{"field": "amount", "amount_due": error.amount_due}])
+    if isinstance(error, InvalidStateError):
+        return ApiError(409, "invalid_state", str(error),
+                        [{"current": error.current, "allowed": list(error.allowed)}])
+    if isinstance(error, InvalidFieldError):
+        return validation_error([{"field": error.field or "body", "message": str(error)}],
+                                str(error))
+    return ApiError(422, "validation_error", str(error))
+
+
+def _translate(error: Exception) -> ApiError:
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, pydantic.ValidationError):
+        return from_pydantic(error)
+    if isinstance(error, DomainError):
+        return from_domain(error)
+    if isinstance(error, NotFoundError):
+        return ApiError(404, "not_found", str(error))
+    if isinstance(error, ConcurrentUpdateError | VersionConflictError):
+        return ApiError(412, "version_conflict", str(error))
+    if isinstance(error, web.HTTPRequestEntityTooLarge):
+        return ApiError(413, "payload_too_large", "The request body is too large.")
+    if isinstance(error, web.HTTPMethodNotAllowed):
+        return ApiError(405, "method_not_allowed", "This method is not allowed here.")
+    if isinstance(error, web.HTTPNotFound):
+        return ApiError(404, "not_found", "No such resource.")
+    if isinstance(error, web.HTTPException):
+        return ApiError(error.status, "invalid_request", error.reason)
+    if isinstance(error, OSError | asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError):
+        return ApiError(503, "service_unavailable", "The service is unavailable; try again soon.")
+    log.exception("unexpected error", exc_info=error)
+    return ApiError(500, "internal_error", "Something went wrong on our side.")
+
+
+def error_response(error: ApiError, request_id: str) -> web.Response:
+    body: dict[str, Any] = {"code": error.code, "message": error.message, "request_id": request_id}
+    if error.details is not None:
+        body["details"] = error.details
+    return web.json_response(
+        {"success": False, "error": body}, status=error.status, headers={"Request-Id": request_id}
+    )
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error leaves in the envelope, with the request's id; never a traceback."""
+    request_id = "req_" + secrets.token_hex(8)
+    request[REQUEST_ID] = request_id
+    try:
+        response = await handler(request)
+    except web.HTTPException as http_error:
+        if http_error.status < 400:
+            raise
+        return error_response(_translate(http_error), request_id)
+    except Exception as error:  # the one place every error is turned into the envelope
+        return error_response(_translate(error), request_id)
+    response.headers["Request-Id"] = request_id
+    return response

@@ -1,0 +1,37 @@
+"""Webhook endpoint registration."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from risiti.api.envelope import ok, parse_body
+from risiti.api.keys import CALLER, LEDGER
+from risiti.api.models import CreateWebhookEndpointRequest
+from risiti.commands.webhook_endpoints import (
+    RegisterWebhookEndpoint,
+    register_webhook_endpoint,
+)
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/v1/webhook-endpoints")
+async def create_webhook_endpoint(request: web.Request) -> web.Response:
+    body = await parse_body(request, CreateWebhookEndpointRequest)
+    command = RegisterWebhookEndpoint(request[CALLER], body.url, body.events, body.description)
+    endpoint, secret = await register_webhook_endpoint(request.app[LEDGER], command)
+    return ok(
+        {
+            "id": str(endpoint.id),
+            "object": "webhook_endpoint",
+            "url": endpoint.url,
+            "events": endpoint.events,
+            "description": endpoint.description,
+            "enabled": endpoint.enabled,
+            "livemode": endpoint.livemode,
+            # Shown only in this response; keep it to verify signatures.
+            "secret": secret,
+            "created_at": endpoint.created_on.isoformat(),
+        },
+        status=201,
+    )

@@ -1,0 +1,267 @@
+"""The `risiti` command: dev, api, projector, worker, migrate, accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from risiti.config import Settings
+
+DESCRIPTION = "Risiti: an event-sourced invoicing ledger with async workers."
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        raise SystemExit(2)
+    raise SystemExit(args.run(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="risiti", description=DESCRIPTION)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    dev = commands.add_parser(
+        "dev", help="run api, projector and worker together, with embedded servers if needed",
+        description="Run the whole service on this machine: api, projector and worker. Without "
+        "RISITI_DATABASE_URL / RISITI_REDIS_URL it starts an embedded PostgreSQL and Redis "
+        "under ./.risiti/, migrates, creates a demo account, and prints RISITI_URL, "
+        "RISITI_TEST_KEY, RISITI_DATABASE_URL and RISITI_REDIS_URL, one per line. Ctrl-C stops "
+        "everything; the next start reuses the data.",
+    )
+    dev.add_argument("--port", type=int, help="HTTP port of the API (default 8000)")
+    dev.set_defaults(run=_dev)
+
+    api = commands.add_parser("api", help="serve the HTTP API",
+                              description="Serve the HTTP API (aiohttp).")
+    api.add_argument("--host", help="address to listen on (default RISITI_HOST or 127.0.0.1)")
+    api.add_argument("--port", type=int, help="port to listen on (default RISITI_PORT or 8000)")
+    api.set_defaults(run=_api)
+
+    commands.add_parser(
+        "projector", help="keep the read models up to date and dispatch webhooks",
+        description="Follow the event log: apply every event to the read models (invoice_list) "
+        "and turn events into webhook deliveries, each exactly once.",
+    ).set_defaults(run=_projector)
+
+    commands.add_parser(
+        "worker", help="run the ARQ worker (webhook delivery)",
+        description="Run the ARQ worker that delivers webhooks, and its sweeper.",
+    ).set_defaults(run=_worker)
+
+    commands.add_parser(
+        "migrate", help="apply the database migrations",
+        description="Apply the numbered SQL migrations not applied yet.",
+    ).set_defaults(run=_migrate)
+
+    accounts = commands.add_parser(
+        "accounts", help="manage accounts", description="Manage accounts."
+    )
+    account_commands = accounts.add_subparsers(title="commands", metavar="COMMAND")
+    create = account_commands.add_parser(
+        "create", help="open an account and print its keys once",
+        description="Open an account for a business and print its test and live secret keys. "
+        "They are stored hashed: this is the only time they are shown.",
+    )
+    create.add_argument("name", help="the business' name")
+    create.set_defaults(run=_accounts_create)
+    return parser
+
+
+def _settings() -> tuple[Settings, object | None]:
+    """Settings with server URLs: from the environment, or from embedded servers."""
+    settings = Settings()
+    if settings.database_url and settings.redis_url:
+        return settings, None
+    from risiti.embedded import database_url_for, start_embedded_servers
+
+    servers = start_embedded_servers(Path(settings.home))
+    asyncio.run(_create_database(servers.database_url, "risiti"))
+    return settings.model_copy(update={
+        "database_url": settings.database_url or database_url_for(servers.database_url, "risiti"),
+        "redis_url": settings.redis_url or servers.redis_url,
+    }), servers
+
+
+async def _create_database(server_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server_url)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def _migrate(_: argparse.Namespace) -> None:
+    settings, _servers = _settings()
+    applied = asyncio.run(_migrate_async(settings))
+    print(f"applied {len(applied)} migration(s)" if applied else "already up to date")
+
+
+async def _migrate_async(settings: Settings) -> list[object]:
+    from risiti.eventstore.database import connect
+    from risiti.eventstore.migrations import migrate
+
+    conn = await connect(settings, "migrate")
+    try:
+        return list(await migrate(conn))
+    finally:
+        await conn.close()
+
+
+def _api(args: argparse.Namespace) -> None:
+    from aiohttp import web
+
+    from risiti.api.app import create_app
+
+    settings, _servers = _settings()
+    settings = settings.model_copy(update={
+        k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None
+    })
+    asyncio.run(_migrate_async(settings))
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+
+
+def _projector(_: argparse.Namespace) -> None:
+    settings, _servers = _settings()
+    asyncio.run(_migrate_async(settings))
+    asyncio.run(_run_projector(settings))
+
+
+async def _run_projector(settings: Settings) -> None:
+    from arq import create_pool
+    from arq.connections import RedisSettings
+
+    from risiti.eventstore.database import create_pool as create_db_pool
+    from risiti.projections.runner import run_projections
+    from risiti.workers.dispatcher import Dispatcher
+
+    assert settings.redis_url is not None
+    pool = await create_db_pool(settings, "projector")
+    redis = await create_pool(
+        RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
+    )
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(run_projections(settings, pool))
+            group.create_task(Dispatcher(settings, pool, redis).run())
+    finally:
+        await redis.aclose()
+        await pool.close()
+
+
+def _worker(_: argparse.Namespace) -> None:
+    from arq import Worker
+
+    from risiti.workers.settings import worker_settings
+
+    settings, _servers = _settings()
+    asyncio.run(_migrate_async(settings))
+    worker = Worker(**worker_settings(settings))
+    worker.run()
+
+
+def _accounts_create(args: argparse.Namespace) -> None:
+    settings, _servers = _settings()
+    asyncio.run(_migrate_async(settings))
+    opened = asyncio.run(_open_account(settings, args.name))
+    print(f"account_id={opened['account_id']}")
+    print(f"test_key={opened['test_key']}")
+    print(f"live_key={opened['live_key']}")
+
+
+async def _open_account(settings: Settings, name: str) -> dict[str, str]:
+    from risiti.commands.accounts import open_account
+    from risiti.commands.ledger import Ledger
+    from risiti.eventstore.database import create_pool
+
+    pool = await create_pool(settings, "cli")
+    try:
+        opened = await open_account(Ledger(pool), name)
+    finally:
+        await pool.close()
+    return {"account_id": str(opened.account_id), "test_key": opened.test_key,
+            "live_key": opened.live_key}
+
+
+def _dev(args: argparse.Namespace) -> None:
+    settings, servers = _settings()
+    if args.port:
+        settings = settings.model_copy(update={"port": args.port})
+    asyncio.run(_migrate_async(settings))
+    demo = _demo_account(settings)
+    env = {
+        **os.environ,
+        "RISITI_DATABASE_URL": settings.database_url or "",
+        "RISITI_REDIS_URL": settings.redis_url or "",
+        "RISITI_PORT": str(settings.port),
+        "RISITI_HOST": settings.host,
+    }
+    children = [
+        subprocess.Popen([sys.executable, "-m", "risiti.cli", role], env=env)
+        for role in ("api", "projector", "worker")
+    ]
+    print(f"RISITI_URL={settings.base_url}")
+    print(f"RISITI_TEST_KEY={demo['test_key']}")
+    print(f"RISITI_DATABASE_URL={settings.database_url}")
+    print(f"RISITI_REDIS_URL={settings.redis_url}", flush=True)
+    try:
+        _wait_for_children(children)
+    finally:
+        _stop_children(children)
+        if servers is not None:
+            servers.stop()  # type: ignore[attr-defined]
+
+
+def _demo_account(settings: Settings) -> dict[str, str]:
+    """The demo account of this folder; its keys are kept in .risiti/ so a restart reuses them."""
+    path = Path(settings.home) / "demo-account.json"
+    if path.exists():
+        saved: dict[str, str] = json.loads(path.read_text())
+        if saved.get("database_url") == settings.database_url:
+            return saved
+    demo = asyncio.run(_open_account(settings, "Demo Business"))
+    demo["database_url"] = settings.database_url or ""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(demo))
+    path.chmod(0o600)
+    return demo
+
+
+def _wait_for_children(children: list[subprocess.Popen[bytes]]) -> None:
+    stop = {"now": False}
+
+    def on_signal(*_: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    import time
+
+    while not stop["now"] and all(child.poll() is None for child in children):
+        time.sleep(0.2)
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+if __name__ == "__main__":
+    main()

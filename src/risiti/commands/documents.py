@@ -1,0 +1,95 @@
+"""How an invoice reads, the same in every channel: API, list, webhook (DESIGN.md §6).
+
+`invoice_record` is what does not depend on where or when it is read, so read models can store
+it; `present` adds the links and the day-dependent `overdue`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from risiti.domain.invoice import OPEN, PARTIALLY_PAID, Invoice
+
+
+def invoice_record(invoice: Invoice) -> dict[str, Any]:
+    """The invoice's fields as JSON-ready values (amounts in minor units)."""
+    totals = invoice.totals
+    return {
+        "id": str(invoice.id),
+        "object": "invoice",
+        "document_number": invoice.document_number,
+        "type": invoice.document_type,
+        "status": invoice.status,
+        "currency": invoice.currency,
+        "customer": _customer(invoice.customer),
+        "items": [
+            _item(item, priced.amount, priced.discount_amount, priced.tax_amount)
+            for item, priced in zip(invoice.items, totals.lines, strict=True)
+        ],
+        "subtotal": totals.subtotal,
+        "discount_total": totals.discount_total,
+        "tax_total": totals.tax_total,
+        "tax_inclusive_total": totals.tax_inclusive_total,
+        "shipping_fee": totals.shipping_fee,
+        "total": totals.total,
+        "amount_paid": invoice.amount_paid,
+        "amount_due": invoice.amount_due,
+        "accept_partial_payments": invoice.accept_partial_payments,
+        "payments": [_payment(p) for p in invoice.payments],
+        "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "view_token": invoice.view_token,
+        "reference": invoice.reference,
+        "note": invoice.note,
+        "metadata": invoice.metadata,
+        "version": invoice.version,
+        "livemode": invoice.livemode,
+        "created_at": invoice.created_on.isoformat(),
+        "updated_at": invoice.modified_on.isoformat(),
+    }
+
+
+def present(record: dict[str, Any], *, base_url: str, today: date) -> dict[str, Any]:
+    """The record as a client reads it: with its hosted link and whether it is overdue."""
+    document = {k: v for k, v in record.items() if k != "view_token"}
+    document["view_url"] = f"{base_url}/i/{record['view_token']}"
+    # The PDF arrives with the hosted-page work; until then there is honestly no link.
+    document["pdf_url"] = None
+    due = record["due_date"]
+    document["overdue"] = bool(
+        due and record["status"] in (OPEN, PARTIALLY_PAID) and date.fromisoformat(due) < today
+    )
+    return document
+
+
+def _customer(customer: dict[str, Any]) -> dict[str, Any]:
+    return {key: customer.get(key) for key in ("id", "name", "email", "phone", "address")}
+
+
+def _item(item: dict[str, Any], amount: int, discount: int, tax: int) -> dict[str, Any]:
+    return {
+        "description": item["description"],
+        "quantity": _number(Decimal(item["quantity"])),
+        "unit_price": item["unit_price"],
+        "amount": amount,
+        "discount_amount": discount,
+        "tax_amount": tax,
+        "product_id": str(item["product_id"]) if item.get("product_id") else None,
+    }
+
+
+def _payment(payment: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(payment["id"]),
+        "amount": payment["amount"],
+        "method": payment["method"],
+        "reference": payment["reference"],
+        "paid_at": payment["paid_at"].isoformat(),
+    }
+
+
+def _number(quantity: Decimal) -> int | float:
+    """Quantities read as JSON numbers; at most 4 decimal places, so a float carries them."""
+    return int(quantity) if quantity == quantity.to_integral_value() else float(quantity)

@@ -1,0 +1,83 @@
+"""The Ledger: how commands load aggregates and append their events, one transaction at a time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+from uuid import UUID
+
+import asyncpg
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Mapper
+
+from risiti.commands.errors import ConcurrentUpdateError, NotFoundError
+from risiti.eventstore.errors import VersionConflictError
+from risiti.eventstore.mapper import create_mapper
+from risiti.eventstore.recorder import RecordedEvent, append_events, read_aggregate
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+
+CONFLICT_RETRIES = 8
+
+
+class Ledger:
+    """The event store as the service layer sees it."""
+
+    def __init__(self, pool: asyncpg.Pool, mapper: Mapper[UUID] | None = None) -> None:
+        self.pool = pool
+        self.mapper = mapper or create_mapper()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[LedgerTransaction]:
+        """A unit of work: everything saved in it commits together or not at all."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield LedgerTransaction(conn, self.mapper)
+
+    async def get(
+        self, cls: type[A], aggregate_id: UUID, *, up_to_version: int | None = None
+    ) -> A:
+        """An aggregate as of now (or as of a version), read outside any transaction."""
+        async with self.pool.acquire() as conn:
+            records = await read_aggregate(conn, aggregate_id, up_to_version=up_to_version)
+        return rebuild(self.mapper, cls, aggregate_id, records)
+
+
+class LedgerTransaction:
+    """One open transaction of the Ledger."""
+
+    def __init__(self, conn: asyncpg.Connection, mapper: Mapper[UUID]) -> None:
+        self.conn = conn
+        self.mapper = mapper
+
+    async def get(self, cls: type[A], aggregate_id: UUID) -> A:
+        records = await read_aggregate(self.conn, aggregate_id)
+        return rebuild(self.mapper, cls, aggregate_id, records)
+
+    async def save(self, aggregate: Aggregate, *, account_id: UUID, livemode: bool | None) -> None:
+        """Append the aggregate's pending events; VersionConflictError if another writer won."""
+        stored = [self.mapper.to_stored_event(e) for e in aggregate.collect_events()]
+        await append_events(self.conn, stored, account_id=account_id, livemode=livemode)
+
+
+def rebuild(
+    mapper: Mapper[UUID], cls: type[A], aggregate_id: UUID, records: list[RecordedEvent]
+) -> A:
+    """Fold recorded events into the aggregate they belong to."""
+    aggregate: Any = None
+    for record in records:
+        aggregate = mapper.to_domain_event(record.as_stored_event()).mutate(aggregate)
+    if not isinstance(aggregate, cls):
+        raise NotFoundError(cls.__name__.lower(), aggregate_id)
+    return aggregate
+
+
+async def retry_on_conflict(operation: Callable[[], Awaitable[T]]) -> T:
+    """Run a command again on fresh state when another writer appended first."""
+    for _ in range(CONFLICT_RETRIES):
+        try:
+            return await operation()
+        except VersionConflictError:
+            continue
+    raise ConcurrentUpdateError("The object is being changed by other requests; try again.")

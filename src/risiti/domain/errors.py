@@ -1,0 +1,63 @@
+"""Errors the domain raises when a business rule refuses a command.
+
+Each class says when it is raised; the API maps each family to one error code (DESIGN.md §6).
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every rule the domain enforces."""
+
+
+class InvalidFieldError(DomainError):
+    """Raised when a field breaks a rule; `field` is the request path of the offending value,
+    for the `details` of a validation error."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidInvoiceError(InvalidFieldError):
+    """Raised when an invoice's fields break a rule: no items, a negative price, an empty name."""
+
+
+class UnknownCurrencyError(InvalidInvoiceError):
+    """Raised for a currency code that is not ISO 4217."""
+
+
+class CurrencyMismatchError(DomainError):
+    """Raised when amounts of two currencies are added, subtracted or compared."""
+
+
+class DiscountExceedsSubtotalError(InvalidInvoiceError):
+    """Raised when an invoice-level discount is larger than what it discounts."""
+
+
+class InvalidStateError(DomainError):
+    """Raised when a command is not allowed in the invoice's current status."""
+
+    def __init__(self, message: str, current: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.current = current
+        self.allowed = allowed
+
+
+class PaymentExceedsBalanceError(DomainError):
+    """Raised when a payment is larger than the amount due."""
+
+    def __init__(self, amount: int, amount_due: int) -> None:
+        super().__init__(f"A payment of {amount} exceeds the amount due of {amount_due}.")
+        self.amount = amount
+        self.amount_due = amount_due
+
+
+class PartialPaymentNotAllowedError(InvalidInvoiceError):
+    """Raised when a payment below the amount due is made on an invoice without partial payments."""
+
+    def __init__(self, amount: int, amount_due: int) -> None:
+        super().__init__(
+            f"This invoice does not accept partial payments: pay the amount due of {amount_due}.",
+            field="amount",
+        )

@@ -1,0 +1,41 @@
+"""Connection pools with the timeouts that keep the cluster-wide xid horizon moving (DESIGN §8)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from risiti.config import Settings
+
+
+def server_settings(settings: Settings, application_name: str) -> dict[str, str]:
+    """Session settings for every connection Risiti opens."""
+    return {
+        "application_name": application_name,
+        "statement_timeout": str(settings.statement_timeout_ms),
+        "idle_in_transaction_session_timeout": str(settings.idle_in_transaction_timeout_ms),
+    }
+
+
+async def create_pool(
+    settings: Settings, application_name: str, *, max_size: int | None = None
+) -> asyncpg.Pool:
+    """Open a pool on `settings.database_url`."""
+    if settings.database_url is None:
+        raise RuntimeError("RISITI_DATABASE_URL is not set")
+    pool = await asyncpg.create_pool(
+        settings.database_url,
+        min_size=min(settings.pool_min_size, max_size or settings.pool_max_size),
+        max_size=max_size or settings.pool_max_size,
+        server_settings=server_settings(settings, application_name),
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(settings: Settings, application_name: str) -> asyncpg.Connection:
+    """Open one connection (for LISTEN, which needs a connection of its own)."""
+    if settings.database_url is None:
+        raise RuntimeError("RISITI_DATABASE_URL is not set")
+    return await asyncpg.connect(
+        settings.database_url, server_settings=server_settings(settings, application_name)
+    )

@@ -1,0 +1,165 @@
+"""The asyncpg recorder of the `events` table.
+
+No table lock: the primary key (originator_id, originator_version) gives optimistic concurrency,
+and followers order the log by transaction id (see `read_log`), so writers never wait on each
+other unless they write the same aggregate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+from uuid import UUID
+
+import asyncpg
+from eventsourcing.persistence import StoredEvent
+
+from risiti.eventstore.errors import VersionConflictError
+from risiti.eventstore.hashchain import GENESIS, chain_hash
+
+
+class LogPosition(NamedTuple):
+    """A place in the log's one stable order: (transaction id, position)."""
+
+    transaction_id: int
+    position: int
+
+
+LOG_START = LogPosition(0, 0)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as the log holds it."""
+
+    position: int
+    transaction_id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+    account_id: UUID | None
+    livemode: bool | None
+    recorded_at: datetime
+    hash: bytes
+
+    @property
+    def log_position(self) -> LogPosition:
+        return LogPosition(self.transaction_id, self.position)
+
+    def as_stored_event(self) -> StoredEvent:
+        return StoredEvent(self.originator_id, self.originator_version, self.topic, self.state)
+
+
+_COLUMNS = (
+    "position, transaction_id, originator_id, originator_version, topic, state,"
+    " account_id, livemode, recorded_at, hash"
+)
+
+_INSERT = """
+INSERT INTO events (originator_id, originator_version, topic, state, account_id, livemode, hash)
+SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::uuid[],
+                     $6::boolean[], $7::bytea[])
+RETURNING position
+"""
+
+
+async def append_events(
+    conn: asyncpg.Connection,
+    events: Sequence[StoredEvent],
+    *,
+    account_id: UUID | None,
+    livemode: bool | None,
+) -> list[int]:
+    """Append events in the caller's transaction; returns their positions.
+
+    Raises VersionConflictError if another writer took one of the versions first.
+    """
+    if not events:
+        return []
+    hashes = await _chain(conn, events)
+    try:
+        rows = await conn.fetch(
+            _INSERT,
+            [e.originator_id for e in events],
+            [e.originator_version for e in events],
+            [e.topic for e in events],
+            [e.state for e in events],
+            [account_id] * len(events),
+            [livemode] * len(events),
+            hashes,
+        )
+    except asyncpg.UniqueViolationError as error:
+        raise VersionConflictError(str(error)) from None
+    return [row["position"] for row in rows]
+
+
+async def _chain(conn: asyncpg.Connection, events: Sequence[StoredEvent]) -> list[bytes]:
+    """Hash each event onto the one before it of the same aggregate."""
+    last = await _previous_hashes(conn, events)
+    hashes = []
+    for e in events:
+        originator_id = UUID(str(e.originator_id))
+        previous = last.get(originator_id, GENESIS)
+        last[originator_id] = chain_hash(
+            previous, originator_id, e.originator_version, e.topic, e.state
+        )
+        hashes.append(last[originator_id])
+    return hashes
+
+
+async def _previous_hashes(
+    conn: asyncpg.Connection, events: Sequence[StoredEvent]
+) -> dict[UUID, bytes]:
+    """The stored hash before the first new event of each aggregate that already has events."""
+    first_versions: dict[UUID, int] = {}
+    for e in events:
+        first_versions.setdefault(UUID(str(e.originator_id)), e.originator_version)
+    wanted = [(oid, v - 1) for oid, v in first_versions.items() if v > 1]
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        "SELECT e.originator_id, e.hash FROM events e"
+        " JOIN unnest($1::uuid[], $2::bigint[]) AS w(id, version)"
+        " ON e.originator_id = w.id AND e.originator_version = w.version",
+        [oid for oid, _ in wanted],
+        [v for _, v in wanted],
+    )
+    return {row["originator_id"]: row["hash"] for row in rows}
+
+
+async def read_aggregate(
+    conn: asyncpg.Connection, originator_id: UUID, *, up_to_version: int | None = None
+) -> list[RecordedEvent]:
+    """An aggregate's events in version order, optionally only up to a version."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM events WHERE originator_id = $1"
+        " AND ($2::bigint IS NULL OR originator_version <= $2) ORDER BY originator_version",
+        originator_id,
+        up_to_version,
+    )
+    return [RecordedEvent(**row) for row in rows]
+
+
+async def read_log(
+    conn: asyncpg.Connection, after: LogPosition, limit: int
+) -> list[RecordedEvent]:
+    """The next events of the whole log after `after`, in (transaction id, position) order.
+
+    Only transactions older than every transaction still running are read: an event becomes
+    visible once every transaction that could still insert before it in this order has ended,
+    so a follower sees each committed event exactly once, even when an earlier transaction
+    commits after a later one.
+    """
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM events"
+        " WHERE (transaction_id, position) > ($1::xid8, $2::bigint)"
+        " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
+        " ORDER BY transaction_id, position LIMIT $3",
+        after.transaction_id,
+        after.position,
+        limit,
+    )
+    return [RecordedEvent(**row) for row in rows]

@@ -1,0 +1,113 @@
+"""Following the log: read in order after a tracked position, woken by LISTEN/NOTIFY.
+
+Notifications only shorten the wait; correctness comes from re-reading after the tracked
+position, so a lost notification (or a transaction that commits while nothing listens) costs at
+most one poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from risiti.config import Settings
+from risiti.eventstore.database import connect
+from risiti.eventstore.recorder import LogPosition, RecordedEvent, read_log
+
+CHANNEL = "risiti_events"
+
+
+class LogWakeups:
+    """Wakes a follower when events are appended, or after `poll_interval` at the latest."""
+
+    def __init__(self, settings: Settings, application_name: str) -> None:
+        self._settings = settings
+        self._application_name = application_name
+        self._event = asyncio.Event()
+        self._conn: asyncpg.Connection | None = None
+
+    async def __aenter__(self) -> LogWakeups:
+        await self._listen()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close()
+            self._conn = None
+
+    async def wait(self) -> None:
+        """Return when a notification arrived since the last call, or after a poll interval."""
+        if self._conn is None or self._conn.is_closed():
+            await self._reconnect()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), self._settings.poll_interval)
+        self._event.clear()
+
+    async def _listen(self) -> None:
+        self._conn = await connect(self._settings, self._application_name + ":listen")
+        await self._conn.add_listener(CHANNEL, self._notified)
+
+    async def _reconnect(self) -> None:
+        # The database may be restarting; polling continues until it answers again.
+        with contextlib.suppress(OSError, asyncpg.PostgresError):
+            await self.__aexit__()
+            await self._listen()
+
+    def _notified(self, *_: Any) -> None:
+        self._event.set()
+
+
+BatchHandler = Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]]
+
+
+async def process_next_batch(
+    pool: asyncpg.Pool, follower: str, handle: BatchHandler, limit: int = 500
+) -> int:
+    """Apply the next batch of the log and move the follower's position, in one transaction.
+
+    The position row is locked first, so two processes running the same follower never apply
+    a batch twice; returns how many events were applied.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        after = await _locked_position(conn, follower)
+        batch = await read_log(conn, after, limit)
+        if batch:
+            await handle(conn, batch)
+            last = batch[-1].log_position
+            await conn.execute(
+                "UPDATE log_positions SET transaction_id = $2, position = $3 WHERE follower = $1",
+                follower, last.transaction_id, last.position,
+            )
+        return len(batch)
+
+
+async def _locked_position(conn: asyncpg.Connection, follower: str) -> LogPosition:
+    await conn.execute(
+        "INSERT INTO log_positions (follower) VALUES ($1) ON CONFLICT DO NOTHING", follower
+    )
+    row = await conn.fetchrow(
+        "SELECT transaction_id, position FROM log_positions WHERE follower = $1 FOR UPDATE",
+        follower,
+    )
+    assert row is not None
+    return LogPosition(row["transaction_id"], row["position"])
+
+
+async def follow(
+    pool: asyncpg.Pool,
+    wakeups: LogWakeups,
+    follower: str,
+    handle: BatchHandler,
+    *,
+    limit: int = 500,
+) -> None:
+    """Apply the log to a follower for ever: whole batches while there are any, then wait."""
+    while True:
+        applied = await process_next_batch(pool, follower, handle, limit)
+        if applied < limit:
+            await wakeups.wait()

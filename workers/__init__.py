@@ -1,0 +1,1 @@
+"""ARQ workers and the dispatcher that feeds them (importable as `risiti.workers`)."""

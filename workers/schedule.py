@@ -1,0 +1,19 @@
+"""When a failed webhook delivery is tried again (DESIGN.md §7)."""
+
+from __future__ import annotations
+
+import random
+
+# Seconds after the previous attempt: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h,
+# 20 h, 24 h — about three days in all.
+RETRY_DELAYS = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+JITTER = 0.2
+
+
+def next_delay(attempts_made: int, scale: float = 1.0) -> float | None:
+    """Seconds to wait before the next attempt, or None once every attempt is spent."""
+    if attempts_made >= len(RETRY_DELAYS):
+        return None
+    base = RETRY_DELAYS[attempts_made] * scale
+    # Jitter spreads retries of one outage so that they do not arrive all at once.
+    return base * random.uniform(1 - JITTER, 1 + JITTER)

@@ -1,0 +1,44 @@
+"""ARQ `WorkerSettings` for `risiti worker`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from arq import cron
+from arq.connections import RedisSettings
+
+from risiti.config import Settings
+from risiti.eventstore.database import create_pool
+from risiti.workers.jobs import deliver_webhook, sweep_deliveries
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx.setdefault("settings", Settings())
+    ctx["pool"] = await create_pool(settings, "worker")
+    ctx["http"] = aiohttp.ClientSession()
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["http"].close()
+    await ctx["pool"].close()
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    """The keyword arguments of `arq.Worker` for these settings."""
+    if settings.redis_url is None:
+        raise RuntimeError("RISITI_REDIS_URL is not set")
+    return {
+        "functions": [deliver_webhook],
+        "cron_jobs": [cron(sweep_deliveries, second=set(range(0, 60, 5)), run_at_startup=True)],
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "queue_name": settings.queue_name,
+        "ctx": {"settings": settings},
+        # Short, so that a crashed worker's job is run again within a minute (DESIGN §8).
+        "job_timeout": 45,
+        "keep_result": 60,
+        "max_tries": 3,
+    }
+
