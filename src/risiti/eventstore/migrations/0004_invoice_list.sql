@@ -13,8 +13,7 @@ CREATE TABLE invoice_list (
     due_date        date,
     created_at      timestamptz NOT NULL,
     version         bigint      NOT NULL,
-    document        jsonb       NOT NULL,
-    snapshot        bytea       NOT NULL
+    document        jsonb       NOT NULL
 );
 -- Newest first, with the id as the tie-breaker that makes the cursor stable.
 CREATE INDEX invoice_list_newest ON invoice_list (account_id, livemode, created_at DESC, id DESC);
