@@ -34,7 +34,7 @@ class InvoiceListProjection:
     """Keeps each invoice's latest record, with the columns lists filter and sort on."""
 
     name = "invoice_list"
-    tables = ("invoice_list",)
+    tables: tuple[str, ...] = ("invoice_list",)
 
     def __init__(self) -> None:
         self._mapper = create_mapper()
@@ -53,10 +53,20 @@ async def _upsert(conn: asyncpg.Connection, invoice: Invoice) -> None:
     record = invoice_record(invoice)
     await conn.execute(
         _UPSERT,
-        invoice.id, invoice.account_id, invoice.livemode, invoice.document_type, invoice.status,
-        invoice.currency, invoice.document_number, invoice.customer["name"],
-        record["total"], record["amount_due"], invoice.due_date, invoice.created_on,
-        invoice.version, json.dumps(record),
+        invoice.id,
+        invoice.account_id,
+        invoice.livemode,
+        invoice.document_type,
+        invoice.status,
+        invoice.currency,
+        invoice.document_number,
+        invoice.customer["name"],
+        record["total"],
+        record["amount_due"],
+        invoice.due_date,
+        invoice.created_on,
+        invoice.version,
+        json.dumps(record),
     )
 
 
@@ -97,8 +107,12 @@ async def list_invoices(
         " WHERE account_id = $1 AND livemode = $2 AND ($3::text IS NULL OR status = $3)"
         " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))"
         " ORDER BY created_at DESC, id DESC LIMIT $6",
-        account_id, livemode, STATUS_ALIASES.get(status or "", status),
-        after[0] if after else None, after[1] if after else None, limit + 1,
+        account_id,
+        livemode,
+        STATUS_ALIASES.get(status or "", status),
+        after[0] if after else None,
+        after[1] if after else None,
+        limit + 1,
     )
     page = rows[:limit]
     has_more = len(rows) > limit
@@ -117,6 +131,8 @@ async def find_invoice_cursor(
     row = await conn.fetchrow(
         "SELECT created_at, id FROM invoice_list WHERE id = $1 AND account_id = $2"
         " AND livemode = $3",
-        invoice_id, account_id, livemode,
+        invoice_id,
+        account_id,
+        livemode,
     )
     return (row["created_at"], row["id"]) if row else None

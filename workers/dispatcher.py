@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import asyncpg
 from arq.connections import ArqRedis
 
-from risiti.commands.ledger import A, rebuild
+from risiti.commands.ledger import A, apply_recorded, rebuild
 from risiti.commands.public_events import invoice_event_payload, invoice_event_types
 from risiti.config import Settings
 from risiti.domain.invoice import Invoice
@@ -73,7 +73,11 @@ class Dispatcher:
             "INSERT INTO webhook_endpoints (id, account_id, livemode, url, events, enabled)"
             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET url = $4,"
             " events = $5, enabled = $6",
-            endpoint.id, endpoint.account_id, endpoint.livemode, endpoint.url, endpoint.events,
+            endpoint.id,
+            endpoint.account_id,
+            endpoint.livemode,
+            endpoint.url,
+            endpoint.events,
             endpoint.enabled,
         )
 
@@ -82,14 +86,16 @@ class Dispatcher:
             conn, event.originator_id, up_to_version=event.originator_version
         )
         invoice: Any = None
-        status_before = None
-        for record in records:
-            status_before = getattr(invoice, "status", None)
-            domain_event = self._mapper.to_domain_event(record.as_stored_event())
-            invoice = domain_event.mutate(invoice)
-        for event_type in invoice_event_types(domain_event, status_before, invoice):
+        for record in records[:-1]:
+            invoice = apply_recorded(self._mapper, record, invoice)
+        status_before = getattr(invoice, "status", None)
+        last_event = self._mapper.to_domain_event(records[-1].as_stored_event())
+        invoice = apply_recorded(self._mapper, records[-1], invoice)
+        for event_type in invoice_event_types(last_event, status_before, invoice):
             payload = invoice_event_payload(
-                event_type, invoice, recorded_at=event.recorded_at,
+                event_type,
+                invoice,
+                recorded_at=event.recorded_at,
                 base_url=self.settings.base_url,
             )
             await self._insert_deliveries(conn, invoice.account_id, invoice.livemode, payload)
@@ -100,7 +106,9 @@ class Dispatcher:
         endpoints = await conn.fetch(
             "SELECT id FROM webhook_endpoints WHERE account_id = $1 AND livemode = $2"
             " AND enabled AND ($3 = ANY(events) OR '*' = ANY(events))",
-            account_id, livemode, payload["event"],
+            account_id,
+            livemode,
+            payload["event"],
         )
         body = json.dumps(payload)
         for endpoint in endpoints:
@@ -109,7 +117,12 @@ class Dispatcher:
                 "INSERT INTO webhook_deliveries (id, endpoint_id, account_id, livemode,"
                 " event_type, payload) VALUES ($1, $2, $3, $4, $5, $6)"
                 " ON CONFLICT (id) DO NOTHING RETURNING id",
-                new_id, endpoint["id"], account_id, livemode, payload["event"], body,
+                new_id,
+                endpoint["id"],
+                account_id,
+                livemode,
+                payload["event"],
+                body,
             )
             if inserted:
                 self._new_deliveries.append(new_id)

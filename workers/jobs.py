@@ -7,6 +7,7 @@ A delivery row in PostgreSQL is the truth; a job first claims its row, so a job 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ CLAIM_SECONDS = 60
 EXCERPT_CHARS = 500
 
 
-async def enqueue_delivery(redis: ArqRedis, delivery_id: UUID, attempt: int, suffix: str = "") -> None:
+async def enqueue_delivery(
+    redis: ArqRedis, delivery_id: UUID, attempt: int, suffix: str = ""
+) -> None:
     """Wake a worker for a delivery; if Redis is unreachable the sweeper will do it later."""
     try:
         await redis.enqueue_job(
@@ -76,7 +79,7 @@ class AttemptResult:
 
 
 async def send_attempt(
-    http: aiohttp.ClientSession, delivery: ClaimedDelivery, secrets: list[str], timeout: float
+    http: aiohttp.ClientSession, delivery: ClaimedDelivery, secrets: list[str], time_limit: float
 ) -> AttemptResult:
     """POST the payload with Standard Webhooks headers; redirects count as failures."""
     message_id = _message_id(delivery.payload)
@@ -92,12 +95,18 @@ async def send_attempt(
     started = time.monotonic()
     try:
         async with http.post(
-            delivery.url, data=body, headers=headers, allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=timeout),
+            delivery.url,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=time_limit),
         ) as response:
             text = await response.text(errors="replace")
             return AttemptResult(
-                response.status, _ms_since(started), text[:EXCERPT_CHARS], None,
+                response.status,
+                _ms_since(started),
+                text[:EXCERPT_CHARS],
+                None,
                 _retry_after(response),
             )
     except (aiohttp.ClientError, TimeoutError) as error:
@@ -105,8 +114,6 @@ async def send_attempt(
 
 
 def _message_id(payload: str) -> str:
-    import json
-
     message_id: str = json.loads(payload)["id"]
     return message_id
 
@@ -127,20 +134,30 @@ async def record_attempt(
     pool: asyncpg.Pool, settings: Settings, delivery: ClaimedDelivery, result: AttemptResult
 ) -> float | None:
     """Log the attempt and settle the delivery; returns the delay before the next attempt."""
-    delay = None if result.succeeded or result.status_code == 410 else _delay(settings, delivery, result)
+    delay = (
+        None
+        if result.succeeded or result.status_code == 410
+        else _delay(settings, delivery, result)
+    )
     status = "succeeded" if result.succeeded else ("pending" if delay is not None else "failed")
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
             "INSERT INTO webhook_attempts (delivery_id, attempt, status_code, latency_ms,"
             " response_excerpt, error) VALUES ($1, $2, $3, $4, $5, $6)"
             " ON CONFLICT DO NOTHING",
-            delivery.id, delivery.attempts, result.status_code, result.latency_ms,
-            result.excerpt, result.error,
+            delivery.id,
+            delivery.attempts,
+            result.status_code,
+            result.latency_ms,
+            result.excerpt,
+            result.error,
         )
         await conn.execute(
             "UPDATE webhook_deliveries SET status = $2, claimed_until = NULL, updated_at = now(),"
             " next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-            delivery.id, status, delay or 0.0,
+            delivery.id,
+            status,
+            delay or 0.0,
         )
         if result.status_code == 410:
             # 410 Gone: the receiver says this endpoint no longer exists.
@@ -171,7 +188,9 @@ async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> None:
         redis: ArqRedis = ctx["redis"]
         with contextlib.suppress(OSError, ConnectionError, TimeoutError):
             await redis.enqueue_job(
-                "deliver_webhook", delivery_id, _defer_by=delay,
+                "deliver_webhook",
+                delivery_id,
+                _defer_by=delay,
                 _job_id=f"delivery:{delivery_id}:{delivery.attempts}",
             )
 
@@ -185,5 +204,7 @@ async def sweep_deliveries(ctx: dict[str, Any]) -> int:
         " AND (claimed_until IS NULL OR claimed_until < now()) LIMIT 1000"
     )
     for row in rows:
-        await enqueue_delivery(ctx["redis"], row["id"], row["attempts"], f":sweep{int(time.time())}")
+        await enqueue_delivery(
+            ctx["redis"], row["id"], row["attempts"], f":sweep{int(time.time())}"
+        )
     return len(rows)

@@ -41,4 +41,3 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "keep_result": 60,
         "max_tries": 3,
     }
-

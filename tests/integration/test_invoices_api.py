@@ -51,13 +51,16 @@ async def test_invoice_reads_back_by_id_and_by_number(api: Api) -> None:
 
 
 async def test_item_aliases_and_numeric_strings_of_the_seed_apis_are_accepted(api: Api) -> None:
-    status, body = await api.post("/v1/invoices", {
-        "customer": {"name": "Dana K. Adrian", "address": "Plot 64A, Lekki"},
-        "items": [
-            {"name": "Bananas", "quantity": "50", "unit_price": "100"},
-            {"description": "Domain Registration", "quantity": 4, "rate": "2500"},
-        ],
-    })
+    status, body = await api.post(
+        "/v1/invoices",
+        {
+            "customer": {"name": "Dana K. Adrian", "address": "Plot 64A, Lekki"},
+            "items": [
+                {"name": "Bananas", "quantity": "50", "unit_price": "100"},
+                {"description": "Domain Registration", "quantity": 4, "rate": "2500"},
+            ],
+        },
+    )
 
     assert status == 201, body
     assert [item["amount"] for item in body["data"]["items"]] == [5000, 10000]
@@ -98,9 +101,7 @@ async def test_full_payment_marks_the_invoice_paid(api: Api) -> None:
 
 
 async def test_partial_payment_leaves_balance_due(api: Api) -> None:
-    _, created = await api.post(
-        "/v1/invoices", {**KREDO_INVOICE, "accept_partial_payments": True}
-    )
+    _, created = await api.post("/v1/invoices", {**KREDO_INVOICE, "accept_partial_payments": True})
 
     _, body = await api.post(f"/v1/invoices/{created['data']['id']}/payments", {"amount": 100000})
 
@@ -217,24 +218,52 @@ async def _event_count(pool: asyncpg.Pool, account: OpenedAccount) -> int:
 
 BAD_REQUESTS = [
     ("malformed json", "POST", "/v1/invoices", b'{"type": "invoice",', 400, "invalid_json"),
-    ("negative price", "POST", "/v1/invoices",
-     {**KREDO_INVOICE, "items": [{"description": "x", "qty": 1, "price": -5}]},
-     422, "validation_error"),
+    (
+        "negative price",
+        "POST",
+        "/v1/invoices",
+        {**KREDO_INVOICE, "items": [{"description": "x", "qty": 1, "price": -5}]},
+        422,
+        "validation_error",
+    ),
     ("no items", "POST", "/v1/invoices", {**KREDO_INVOICE, "items": []}, 422, "validation_error"),
-    ("fractional kobo", "POST", "/v1/invoices",
-     {**KREDO_INVOICE, "items": [{"description": "x", "qty": 1, "price": 10.5}]},
-     422, "validation_error"),
-    ("unknown currency", "POST", "/v1/invoices", {**KREDO_INVOICE, "currency": "ZZZ"},
-     422, "validation_error"),
-    ("unknown id", "GET", "/v1/invoices/00000000-0000-0000-0000-000000000000", None,
-     404, "not_found"),
+    (
+        "fractional kobo",
+        "POST",
+        "/v1/invoices",
+        {**KREDO_INVOICE, "items": [{"description": "x", "qty": 1, "price": 10.5}]},
+        422,
+        "validation_error",
+    ),
+    (
+        "unknown currency",
+        "POST",
+        "/v1/invoices",
+        {**KREDO_INVOICE, "currency": "ZZZ"},
+        422,
+        "validation_error",
+    ),
+    (
+        "unknown id",
+        "GET",
+        "/v1/invoices/00000000-0000-0000-0000-000000000000",
+        None,
+        404,
+        "not_found",
+    ),
     ("unknown number", "GET", "/v1/invoices/INV-1999-0001", None, 404, "not_found"),
     ("limit too large", "GET", "/v1/invoices?limit=500", None, 422, "validation_error"),
     ("limit zero", "GET", "/v1/invoices?limit=0", None, 422, "validation_error"),
     ("bad cursor", "GET", "/v1/invoices?cursor=nonsense", None, 422, "validation_error"),
     ("unknown route", "GET", "/v1/nothing-here", None, 404, "not_found"),
-    ("payment to unknown invoice", "POST",
-     "/v1/invoices/00000000-0000-0000-0000-000000000000/payments", {"amount": 1}, 404, "not_found"),
+    (
+        "payment to unknown invoice",
+        "POST",
+        "/v1/invoices/00000000-0000-0000-0000-000000000000/payments",
+        {"amount": 1},
+        404,
+        "not_found",
+    ),
 ]
 
 
@@ -244,8 +273,14 @@ BAD_REQUESTS = [
     ids=[case[0] for case in BAD_REQUESTS],
 )
 async def test_bad_input_gets_its_error_code_and_changes_nothing(
-    api: Api, pool: asyncpg.Pool, account: OpenedAccount,
-    method: str, path: str, body: Any, status: int, code: str,
+    api: Api,
+    pool: asyncpg.Pool,
+    account: OpenedAccount,
+    method: str,
+    path: str,
+    body: Any,
+    status: int,
+    code: str,
 ) -> None:
     before = await _event_count(pool, account)
     headers = {"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"}
@@ -266,8 +301,11 @@ async def test_bad_input_gets_its_error_code_and_changes_nothing(
 
 @pytest.mark.parametrize(
     ("authorization", "code"),
-    [(None, "authentication_required"), ("Bearer sk_test_wrong", "invalid_api_key"),
-     ("Basic abc", "authentication_required")],
+    [
+        (None, "authentication_required"),
+        ("Bearer sk_test_wrong", "invalid_api_key"),
+        ("Basic abc", "authentication_required"),
+    ],
 )
 async def test_missing_or_wrong_key_is_refused(
     http: Any, authorization: str | None, code: str

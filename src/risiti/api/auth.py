@@ -19,7 +19,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise ApiError(
-            401, "authentication_required",
+            401,
+            "authentication_required",
             "Send your secret key as `Authorization: Bearer sk_test_…`.",
         )
     caller = await authenticate(request.app[LEDGER], key.strip())

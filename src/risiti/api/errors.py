@@ -57,18 +57,41 @@ def from_pydantic(error: pydantic.ValidationError) -> ApiError:
 def from_domain(error: DomainError) -> ApiError:
     """The HTTP meaning of each rule the domain enforces."""
     if isinstance(error, PaymentExceedsBalanceError):
-        return ApiError(409, "payment_exceeds_balance", str(error),
-                        [{"field": "amount", "amount_due": error.amount_due}])
+        return ApiError(
+            409,
+            "payment_exceeds_balance",
+            str(error),
+            [{"field": "amount", "amount_due": error.amount_due}],
+        )
     if isinstance(error, InvalidStateError):
-        return ApiError(409, "invalid_state", str(error),
-                        [{"current": error.current, "allowed": list(error.allowed)}])
+        return ApiError(
+            409,
+            "invalid_state",
+            str(error),
+            [{"current": error.current, "allowed": list(error.allowed)}],
+        )
     if isinstance(error, InvalidFieldError):
-        return validation_error([{"field": error.field or "body", "message": str(error)}],
-                                str(error))
+        return validation_error(
+            [{"field": error.field or "body", "message": str(error)}], str(error)
+        )
     return ApiError(422, "validation_error", str(error))
 
 
+_FIXED: list[tuple[type[BaseException] | tuple[type[BaseException], ...], int, str, str]] = [
+    (web.HTTPRequestEntityTooLarge, 413, "payload_too_large", "The request body is too large."),
+    (web.HTTPMethodNotAllowed, 405, "method_not_allowed", "This method is not allowed here."),
+    (web.HTTPNotFound, 404, "not_found", "No such resource."),
+    (
+        (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError),
+        503,
+        "service_unavailable",
+        "The service is unavailable; try again soon.",
+    ),
+]
+
+
 def _translate(error: Exception) -> ApiError:
+    """The envelope's meaning of any error: ours, pydantic's, aiohttp's, or unexpected."""
     if isinstance(error, ApiError):
         return error
     if isinstance(error, pydantic.ValidationError):
@@ -79,16 +102,11 @@ def _translate(error: Exception) -> ApiError:
         return ApiError(404, "not_found", str(error))
     if isinstance(error, ConcurrentUpdateError | VersionConflictError):
         return ApiError(412, "version_conflict", str(error))
-    if isinstance(error, web.HTTPRequestEntityTooLarge):
-        return ApiError(413, "payload_too_large", "The request body is too large.")
-    if isinstance(error, web.HTTPMethodNotAllowed):
-        return ApiError(405, "method_not_allowed", "This method is not allowed here.")
-    if isinstance(error, web.HTTPNotFound):
-        return ApiError(404, "not_found", "No such resource.")
+    for kinds, status, code, message in _FIXED:
+        if isinstance(error, kinds):
+            return ApiError(status, code, message)
     if isinstance(error, web.HTTPException):
         return ApiError(error.status, "invalid_request", error.reason)
-    if isinstance(error, OSError | asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError):
-        return ApiError(503, "service_unavailable", "The service is unavailable; try again soon.")
     log.exception("unexpected error", exc_info=error)
     return ApiError(500, "internal_error", "Something went wrong on our side.")
 

@@ -21,9 +21,9 @@ async def healthz(_: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """The database answers and is migrated: the process can take traffic."""
     try:
-        migrated = await request.app[LEDGER].pool.fetchval(
-            "SELECT count(*) FROM schema_migrations"
-        )
+        migrated = await request.app[LEDGER].pool.fetchval("SELECT count(*) FROM schema_migrations")
     except OSError as error:
-        raise ApiError(503, "service_unavailable", f"The database is unreachable: {error}") from None
+        raise ApiError(
+            503, "service_unavailable", f"The database is unreachable: {error}"
+        ) from None
     return ok({"status": "ready", "migrations": migrated})

@@ -26,7 +26,8 @@ _PAGE = """<!doctype html>
 <h1>{title}</h1>
 <p>Billed to <strong>{customer}</strong> · Status: <strong>{status}</strong></p>
 <table style="width: 100%; border-collapse: collapse">
-<thead><tr><th align="left">Item</th><th align="right">Qty</th><th align="right">Amount</th></tr></thead>
+<thead><tr><th align="left">Item</th><th align="right">Qty</th>
+<th align="right">Amount</th></tr></thead>
 <tbody>{rows}</tbody></table>
 <p>Total: <strong>{total}</strong><br>Amount due: <strong>{due}</strong></p>
 </body></html>
@@ -38,10 +39,12 @@ async def hosted_invoice(request: web.Request) -> web.Response:
     try:
         invoice = await get_invoice_by_token(request.app[LEDGER], request.match_info["token"])
     except NotFoundError:
-        return web.Response(status=404, text="This invoice link is not valid.",
-                            headers={"X-Robots-Tag": "noindex"})
+        return web.Response(
+            status=404, text="This invoice link is not valid.", headers={"X-Robots-Tag": "noindex"}
+        )
     return web.Response(
-        text=render_invoice_page(invoice), content_type="text/html",
+        text=render_invoice_page(invoice),
+        content_type="text/html",
         headers={"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"},
     )
 
@@ -51,8 +54,8 @@ def render_invoice_page(invoice: Invoice) -> str:
         return escape(Money(amount, invoice.currency).format())
 
     rows = "".join(
-        f"<tr><td>{escape(item['description'])}</td><td align=\"right\">{item['quantity']}</td>"
-        f"<td align=\"right\">{money(priced.amount)}</td></tr>"
+        f'<tr><td>{escape(item["description"])}</td><td align="right">{item["quantity"]}</td>'
+        f'<td align="right">{money(priced.amount)}</td></tr>'
         for item, priced in zip(invoice.items, invoice.totals.lines, strict=True)
     )
     kind = "Receipt" if invoice.document_type == "receipt" else "Invoice"

@@ -52,7 +52,9 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
         try:
             after = decode_cursor(query.cursor)
         except ValueError:
-            raise validation_error([{"field": "cursor", "message": "not a cursor we issued"}]) from None
+            raise validation_error(
+                [{"field": "cursor", "message": "not a cursor we issued"}]
+            ) from None
     elif query.starting_after:
         after = await find_invoice_cursor(
             pool, caller.account_id, caller.livemode, query.starting_after
@@ -60,7 +62,11 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
         if after is None:
             raise ApiError(404, "not_found", f"No invoice with id '{query.starting_after}'.")
     result = await list_invoices(
-        pool, caller.account_id, caller.livemode, limit=query.limit, status=query.status,
+        pool,
+        caller.account_id,
+        caller.livemode,
+        limit=query.limit,
+        status=query.status,
         after=after,
     )
     return page(

@@ -60,9 +60,7 @@ class Model(BaseModel):
 class ItemIn(Model):
     description: str | None = Field(None, max_length=500)
     name: str | None = Field(None, max_length=500)
-    quantity: Quantity = Field(
-        Decimal(1), validation_alias=AliasChoices("quantity", "qty")
-    )
+    quantity: Quantity = Field(Decimal(1), validation_alias=AliasChoices("quantity", "qty"))
     unit_price: MinorUnits = Field(
         validation_alias=AliasChoices("unit_price", "price", "rate"), ge=0, le=10**15
     )

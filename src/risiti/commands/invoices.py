@@ -44,8 +44,11 @@ async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
             await _finalize(tx, invoice)
         if is_receipt and invoice.status != PAID:
             invoice.record_payment(
-                payment_id=uuid4(), amount=invoice.amount_due, method=command.payment_method,
-                reference=None, paid_at=datetime.now(UTC),
+                payment_id=uuid4(),
+                amount=invoice.amount_due,
+                method=command.payment_method,
+                reference=None,
+                paid_at=datetime.now(UTC),
             )
         await tx.save(invoice, account_id=invoice.account_id, livemode=invoice.livemode)
     return invoice
@@ -55,7 +58,10 @@ async def _finalize(tx: LedgerTransaction, invoice: Invoice) -> None:
     """Give a draft the next number of its series and issue it."""
     now = datetime.now(UTC)
     sequence = await lookups.take_next_number(
-        tx.conn, invoice.account_id, invoice.livemode, number_prefix(invoice.document_type),
+        tx.conn,
+        invoice.account_id,
+        invoice.livemode,
+        number_prefix(invoice.document_type),
         now.year,
     )
     number = format_document_number(invoice.document_type, now.year, sequence)
@@ -72,8 +78,11 @@ async def record_payment(ledger: Ledger, command: RecordPayment) -> Invoice:
         async with ledger.transaction() as tx:
             invoice = await _owned_invoice(tx, command.caller, command.invoice_id)
             invoice.record_payment(
-                payment_id=uuid4(), amount=command.amount, method=command.method,
-                reference=command.reference, paid_at=command.paid_at,
+                payment_id=uuid4(),
+                amount=command.amount,
+                method=command.method,
+                reference=command.reference,
+                paid_at=command.paid_at,
             )
             await tx.save(invoice, account_id=invoice.account_id, livemode=invoice.livemode)
             return invoice

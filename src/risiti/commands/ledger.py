@@ -35,9 +35,7 @@ class Ledger:
         async with self.pool.acquire() as conn, conn.transaction():
             yield LedgerTransaction(conn, self.mapper)
 
-    async def get(
-        self, cls: type[A], aggregate_id: UUID, *, up_to_version: int | None = None
-    ) -> A:
+    async def get(self, cls: type[A], aggregate_id: UUID, *, up_to_version: int | None = None) -> A:
         """An aggregate as of now (or as of a version), read outside any transaction."""
         async with self.pool.acquire() as conn:
             records = await read_aggregate(conn, aggregate_id, up_to_version=up_to_version)
@@ -67,10 +65,16 @@ def rebuild(
     """Fold recorded events into the aggregate they belong to."""
     aggregate: Any = None
     for record in records:
-        aggregate = mapper.to_domain_event(record.as_stored_event()).mutate(aggregate)
+        aggregate = apply_recorded(mapper, record, aggregate)
     if not isinstance(aggregate, cls):
         raise NotFoundError(cls.__name__.lower(), aggregate_id)
     return aggregate
+
+
+def apply_recorded(mapper: Mapper[UUID], record: RecordedEvent, aggregate: Any) -> Any:
+    """One recorded event applied to an aggregate (None before its first event)."""
+    domain_event: Any = mapper.to_domain_event(record.as_stored_event())
+    return domain_event.mutate(aggregate)
 
 
 async def retry_on_conflict(operation: Callable[[], Awaitable[T]]) -> T:

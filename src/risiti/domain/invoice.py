@@ -71,9 +71,7 @@ class Invoice(Aggregate):
         if draft.due_date is not None and draft.due_date < draft.issue_date:
             raise InvalidInvoiceError("due_date is before issue_date.", field="due_date")
         _price(draft.items, draft.discount, draft.shipping_fee, draft.shipping_taxes)
-        return cls(
-            **vars(draft), view_token=view_token, rounding=ROUNDING_PER_LINE_HALF_UP
-        )
+        return cls(**vars(draft), view_token=view_token, rounding=ROUNDING_PER_LINE_HALF_UP)
 
     @event("Created")
     def __init__(
@@ -136,7 +134,11 @@ class Invoice(Aggregate):
         self._require_status("finalize", DRAFT)
         self._finalized(document_number=document_number, finalized_at=finalized_at)
 
-    @event("Finalized")
+    class Finalized(Aggregate.Event):
+        document_number: str
+        finalized_at: datetime
+
+    @event(Finalized)
     def _finalized(self, document_number: str, finalized_at: datetime) -> None:
         self.document_number = document_number
         self.finalized_at = finalized_at
@@ -160,17 +162,32 @@ class Invoice(Aggregate):
         if amount < self.amount_due and not self.accept_partial_payments:
             raise PartialPaymentNotAllowedError(amount, self.amount_due)
         self._payment_recorded(
-            payment_id=payment_id, amount=amount, method=method, reference=reference,
+            payment_id=payment_id,
+            amount=amount,
+            method=method,
+            reference=reference,
             paid_at=paid_at,
         )
 
-    @event("PaymentRecorded")
+    class PaymentRecorded(Aggregate.Event):
+        payment_id: UUID
+        amount: int
+        method: str
+        reference: str | None
+        paid_at: datetime
+
+    @event(PaymentRecorded)
     def _payment_recorded(
         self, payment_id: UUID, amount: int, method: str, reference: str | None, paid_at: datetime
     ) -> None:
         self.payments.append(
-            {"id": payment_id, "amount": amount, "method": method, "reference": reference,
-             "paid_at": paid_at}
+            {
+                "id": payment_id,
+                "amount": amount,
+                "method": method,
+                "reference": reference,
+                "paid_at": paid_at,
+            }
         )
         self.amount_paid += amount
         self.status = PAID if self.amount_due == 0 else PARTIALLY_PAID

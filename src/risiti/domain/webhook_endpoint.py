@@ -53,7 +53,10 @@ class WebhookEndpoint(Aggregate):
                 f"Unknown event types: {', '.join(unknown) or 'none given'}.", field="events"
             )
         return cls(
-            account_id=account_id, livemode=livemode, url=url, events=events,
+            account_id=account_id,
+            livemode=livemode,
+            url=url,
+            events=events,
             description=description,
         )
 

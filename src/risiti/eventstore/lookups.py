@@ -20,7 +20,10 @@ async def save_api_key(
 ) -> None:
     await conn.execute(
         "INSERT INTO api_keys (key_hash, key_id, account_id, livemode) VALUES ($1, $2, $3, $4)",
-        key_hash, key_id, account_id, livemode,
+        key_hash,
+        key_id,
+        account_id,
+        livemode,
     )
 
 
@@ -44,7 +47,10 @@ async def take_next_number(
         " ON CONFLICT (account_id, livemode, prefix, year)"
         " DO UPDATE SET last_number = document_numbers.last_number + 1"
         " RETURNING last_number",
-        account_id, livemode, prefix, year,
+        account_id,
+        livemode,
+        prefix,
+        year,
     )
     return number
 
@@ -68,7 +74,10 @@ async def save_invoice_number(
     await conn.execute(
         "INSERT INTO invoice_numbers (account_id, livemode, document_number, invoice_id)"
         " VALUES ($1, $2, $3, $4)",
-        account_id, livemode, number, invoice_id,
+        account_id,
+        livemode,
+        number,
+        invoice_id,
     )
 
 
@@ -78,7 +87,9 @@ async def find_invoice_by_number(
     invoice_id: UUID | None = await conn.fetchval(
         "SELECT invoice_id FROM invoice_numbers"
         " WHERE account_id = $1 AND livemode = $2 AND document_number = $3",
-        account_id, livemode, number,
+        account_id,
+        livemode,
+        number,
     )
     return invoice_id
 

@@ -6,7 +6,6 @@ from datetime import date
 from uuid import UUID
 
 from asyncpg.pgproto.pgproto import UUID as AsyncpgUUID
-
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -40,7 +39,11 @@ def create_mapper() -> Mapper[UUID]:
     """The one mapper every reader and writer of the log uses."""
     transcoder = JSONTranscoder()
     for transcoding in (
-        AsyncpgUUIDAsHex(), UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()
+        AsyncpgUUIDAsHex(),
+        UUIDAsHex(),
+        DecimalAsStr(),
+        DatetimeAsISO(),
+        DateAsISO(),
     ):
         transcoder.register(transcoding)
     return Mapper(transcoder=transcoder)

@@ -143,9 +143,7 @@ async def read_aggregate(
     return [RecordedEvent(**row) for row in rows]
 
 
-async def read_log(
-    conn: asyncpg.Connection, after: LogPosition, limit: int
-) -> list[RecordedEvent]:
+async def read_log(conn: asyncpg.Connection, after: LogPosition, limit: int) -> list[RecordedEvent]:
     """The next events of the whole log after `after`, in (transaction id, position) order.
 
     Only transactions older than every transaction still running are read: an event becomes

@@ -81,7 +81,9 @@ async def process_next_batch(
             last = batch[-1].log_position
             await conn.execute(
                 "UPDATE log_positions SET transaction_id = $2, position = $3 WHERE follower = $1",
-                follower, last.transaction_id, last.position,
+                follower,
+                last.transaction_id,
+                last.position,
             )
         return len(batch)
 
