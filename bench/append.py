@@ -42,7 +42,7 @@ from risiti.embedded import EmbeddedServers, database_url_for, start_embedded_se
 from risiti.eventstore.database import server_settings
 from risiti.eventstore.mapper import create_mapper
 from risiti.eventstore.migrations import migrate
-from risiti.eventstore.recorder import append_events
+from risiti.eventstore.recorder import append_events, notify_appended
 
 ES_TABLE = "bench_es_events"
 ACCOUNT_ID = uuid4()
@@ -208,8 +208,10 @@ async def risiti_writer(
 ) -> None:
     """Append invoice creations, one transaction each, until the deadline."""
     while time.monotonic() < deadline:
-        async with pool.acquire() as conn, conn.transaction():
-            await append_events(conn, template.command(), account_id=ACCOUNT_ID, livemode=False)
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                await append_events(conn, template.command(), account_id=ACCOUNT_ID, livemode=False)
+            await notify_appended(conn)
         counts[slot] += 1
 
 

@@ -14,7 +14,12 @@ from eventsourcing.persistence import Mapper
 from risiti.commands.errors import ConcurrentUpdateError, NotFoundError
 from risiti.eventstore.errors import VersionConflictError
 from risiti.eventstore.mapper import create_mapper
-from risiti.eventstore.recorder import RecordedEvent, append_events, read_aggregate
+from risiti.eventstore.recorder import (
+    RecordedEvent,
+    append_events,
+    notify_appended,
+    read_aggregate,
+)
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
@@ -32,8 +37,10 @@ class Ledger:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[LedgerTransaction]:
         """A unit of work: everything saved in it commits together or not at all."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            yield LedgerTransaction(conn, self.mapper)
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                yield LedgerTransaction(conn, self.mapper)
+            await notify_appended(conn)
 
     async def get(self, cls: type[A], aggregate_id: UUID, *, up_to_version: int | None = None) -> A:
         """An aggregate as of now (or as of a version), read outside any transaction."""

@@ -28,6 +28,7 @@ class LogPosition(NamedTuple):
 
 
 LOG_START = LogPosition(0, 0)
+NOTIFY_CHANNEL = "risiti_events"
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,15 @@ async def append_events(
     except asyncpg.UniqueViolationError as error:
         raise VersionConflictError(str(error)) from None
     return [row["position"] for row in rows]
+
+
+async def notify_appended(conn: asyncpg.Connection) -> None:
+    """Wake the log's followers; sent after commit, outside the writing transaction.
+
+    A transaction without an xid commits without a WAL flush, so this never holds the
+    notification lock across a flush the way a NOTIFY inside the writing transaction would.
+    """
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
 
 async def _chain(conn: asyncpg.Connection, events: Sequence[StoredEvent]) -> list[bytes]:

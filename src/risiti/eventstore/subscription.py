@@ -16,9 +16,7 @@ import asyncpg
 
 from risiti.config import Settings
 from risiti.eventstore.database import connect
-from risiti.eventstore.recorder import LogPosition, RecordedEvent, read_log
-
-CHANNEL = "risiti_events"
+from risiti.eventstore.recorder import NOTIFY_CHANNEL, LogPosition, RecordedEvent, read_log
 
 
 class LogWakeups:
@@ -50,7 +48,7 @@ class LogWakeups:
 
     async def _listen(self) -> None:
         self._conn = await connect(self._settings, self._application_name + ":listen")
-        await self._conn.add_listener(CHANNEL, self._notified)
+        await self._conn.add_listener(NOTIFY_CHANNEL, self._notified)
 
     async def _reconnect(self) -> None:
         # The database may be restarting; polling continues until it answers again.
