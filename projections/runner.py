@@ -10,7 +10,7 @@ import asyncpg
 
 from risiti.config import Settings
 from risiti.eventstore.recorder import RecordedEvent
-from risiti.eventstore.subscription import LogWakeups, follow, process_next_batch
+from risiti.eventstore.subscription import BatchHandler, LogWakeups, follow, process_next_batch
 from risiti.projections.invoice_list import InvoiceListProjection
 
 
@@ -27,7 +27,7 @@ def all_projections() -> list[Projection]:
     return [InvoiceListProjection()]
 
 
-def _batch_handler(projection: Projection):  # type: ignore[no-untyped-def]
+def _batch_handler(projection: Projection) -> BatchHandler:
     async def apply_batch(conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
         for event in batch:
             await projection.apply(event, conn)
