@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +13,7 @@ from risiti.commands.documents import invoice_record
 from risiti.commands.ledger import rebuild
 from risiti.domain.invoice import Invoice
 from risiti.eventstore.mapper import create_mapper
+from risiti.eventstore.paging import Place, encode_cursor
 from risiti.eventstore.recorder import RecordedEvent, read_aggregate
 
 _INVOICE_TOPIC_PREFIX = f"{Invoice.__module__}:{Invoice.__qualname__}."
@@ -80,18 +79,6 @@ class InvoicePage:
     next_cursor: str | None
 
 
-def encode_cursor(created_at: datetime, invoice_id: UUID) -> str:
-    raw = f"{created_at.isoformat()}|{invoice_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """Raises ValueError for a cursor this service did not hand out."""
-    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    created_at, _, invoice_id = raw.partition("|")
-    return datetime.fromisoformat(created_at), UUID(invoice_id)
-
-
 async def list_invoices(
     conn: asyncpg.Connection | asyncpg.Pool,
     account_id: UUID,
@@ -99,7 +86,7 @@ async def list_invoices(
     *,
     limit: int,
     status: str | None = None,
-    after: tuple[datetime, UUID] | None = None,
+    after: Place | None = None,
 ) -> InvoicePage:
     """A page of an account's invoices, newest first, after a cursor's place."""
     rows = await conn.fetch(
@@ -126,7 +113,7 @@ async def list_invoices(
 
 async def find_invoice_cursor(
     conn: asyncpg.Connection | asyncpg.Pool, account_id: UUID, livemode: bool, invoice_id: UUID
-) -> tuple[datetime, UUID] | None:
+) -> Place | None:
     """The place of an invoice in the list, for `starting_after=<id>`."""
     row = await conn.fetchrow(
         "SELECT created_at, id FROM invoice_list WHERE id = $1 AND account_id = $2"

@@ -56,7 +56,7 @@ async def _write_invoices(ledger: Ledger, caller: Caller, count: int) -> None:
         )
         invoice = await create_invoice(ledger, CreateInvoice(caller, draft))
         if index % 2:
-            await record_payment(ledger, RecordPayment(caller, invoice.id, 500))
+            await record_payment(ledger, RecordPayment(caller, invoice.id, amount=500))
 
 
 async def _rebuilt_from_log(ledger: Ledger, account: OpenedAccount) -> dict[str, dict[str, object]]:

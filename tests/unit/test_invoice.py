@@ -116,7 +116,7 @@ def test_draft_takes_no_payment() -> None:
     [
         ({"items": []}, "items"),
         ({"currency": "ZZZ"}, "currency"),
-        ({"customer": {"name": " "}}, "customer_name"),
+        ({"customer": {"name": " "}}, "customer.name"),
         ({"document_type": "quote"}, "type"),
         ({"due_date": date(2026, 1, 1)}, "due_date"),
     ],

@@ -6,9 +6,18 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from risiti.api import health, hosted, invoices, webhook_endpoints
+from risiti.api import (
+    account,
+    customers,
+    health,
+    hosted,
+    invoices,
+    tax_rates,
+    webhook_endpoints,
+)
 from risiti.api.auth import auth_middleware
 from risiti.api.errors import error_middleware
+from risiti.api.idempotency import idempotency_middleware
 from risiti.api.keys import LEDGER, SETTINGS
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
@@ -18,11 +27,12 @@ from risiti.eventstore.database import create_pool
 def create_app(settings: Settings) -> web.Application:
     """The aiohttp application; its database pool opens on startup and closes on cleanup."""
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware], client_max_size=settings.max_body_bytes
+        middlewares=[error_middleware, auth_middleware, idempotency_middleware],
+        client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_ledger)
-    for module in (health, invoices, webhook_endpoints, hosted):
+    for module in (health, invoices, customers, tax_rates, account, webhook_endpoints, hosted):
         app.router.add_routes(module.routes)
     return app
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
+
 from aiohttp import web
 
 from risiti.api.errors import ApiError, Handler
 from risiti.api.keys import CALLER, LEDGER
 from risiti.commands.accounts import authenticate
 
+SIGNATURE_TOLERANCE_SECONDS = 300
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/i/", "/v1/openapi.json")
 
 
@@ -23,8 +28,31 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             "authentication_required",
             "Send your secret key as `Authorization: Bearer sk_test_…`.",
         )
-    caller = await authenticate(request.app[LEDGER], key.strip())
-    if caller is None:
+    authenticated = await authenticate(request.app[LEDGER], key.strip())
+    if authenticated is None:
         raise ApiError(401, "invalid_api_key", "This API key is not valid.")
-    request[CALLER] = caller
+    if authenticated.require_signed_requests:
+        await check_signature(request, key.strip())
+    request[CALLER] = authenticated.caller
     return await handler(request)
+
+
+async def check_signature(request: web.Request, key: str) -> None:
+    """Paycashless-style signing: `Request-Signature` is the hex HMAC-SHA512, keyed with the
+    secret key, of `Request-Timestamp + "." + raw body`; the timestamp within 5 minutes."""
+    timestamp = request.headers.get("Request-Timestamp", "")
+    signature = request.headers.get("Request-Signature", "")
+    if not timestamp or not signature:
+        raise ApiError(
+            401,
+            "signature_required",
+            "This account requires signed requests: send Request-Timestamp and Request-Signature.",
+        )
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        raise ApiError(
+            401, "invalid_signature", "Request-Timestamp is not within 5 minutes of our clock."
+        )
+    body = await request.read()
+    expected = hmac.new(key.encode(), timestamp.encode() + b"." + body, hashlib.sha512)
+    if not hmac.compare_digest(expected.hexdigest(), signature.strip().lower()):
+        raise ApiError(401, "invalid_signature", "Request-Signature does not match the request.")

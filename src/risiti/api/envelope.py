@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from uuid import UUID
 
 from aiohttp import web
 from pydantic import BaseModel
 
-from risiti.api.errors import ApiError
+from risiti.api.errors import ApiError, validation_error
 from risiti.api.keys import SETTINGS
+from risiti.api.models import ListQuery
 from risiti.commands.documents import invoice_record, present
 from risiti.domain.invoice import Invoice
+from risiti.eventstore.paging import Place, decode_cursor
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -54,3 +58,36 @@ def invoice_response(request: web.Request, invoice: Invoice, *, status: int = 20
         status=status,
         headers={"ETag": f'"{invoice.version}"'},
     )
+
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
+
+
+def if_match(request: web.Request) -> int | None:
+    """The version an If-Match header names (`"3"`, `W/"3"`, `3`); None without one or for `*`."""
+    header = request.headers.get("If-Match", "").strip()
+    if header in ("", "*"):
+        return None
+    matched = _ETAG.match(header)
+    if matched is None:
+        raise ApiError(
+            422,
+            "validation_error",
+            'If-Match must be an ETag this API sent, such as "3".',
+            [{"field": "If-Match", "message": "not an ETag of a version"}],
+        )
+    return int(matched.group(1))
+
+
+def decoded_cursor(cursor: str) -> Place:
+    try:
+        return decode_cursor(cursor)
+    except ValueError:
+        raise validation_error([{"field": "cursor", "message": "not a cursor we issued"}]) from None
+
+
+def list_place(query: ListQuery) -> Place | UUID | None:
+    """Where a list page starts: after a cursor's place, or after the row `starting_after`."""
+    if query.cursor:
+        return decoded_cursor(query.cursor)
+    return query.starting_after

@@ -11,7 +11,13 @@ import asyncpg
 import pydantic
 from aiohttp import web
 
-from risiti.commands.errors import ConcurrentUpdateError, NotFoundError
+from risiti.commands.errors import (
+    CommandError,
+    ConcurrentUpdateError,
+    NotFoundError,
+    NumberTakenError,
+    StaleVersionError,
+)
 from risiti.domain.errors import (
     DomainError,
     InvalidFieldError,
@@ -77,6 +83,24 @@ def from_domain(error: DomainError) -> ApiError:
     return ApiError(422, "validation_error", str(error))
 
 
+def from_command(error: CommandError | VersionConflictError) -> ApiError:
+    """The HTTP meaning of the service layer's refusals."""
+    if isinstance(error, NotFoundError):
+        return ApiError(404, "not_found", str(error))
+    if isinstance(error, StaleVersionError):
+        return ApiError(
+            412,
+            "version_conflict",
+            str(error),
+            [{"expected": error.expected, "current": error.current}],
+        )
+    if isinstance(error, ConcurrentUpdateError | VersionConflictError):
+        return ApiError(412, "version_conflict", str(error))
+    if isinstance(error, NumberTakenError):
+        return validation_error([{"field": "invoice_number", "message": str(error)}], str(error))
+    return ApiError(409, "invalid_state", str(error))
+
+
 _FIXED: list[tuple[type[BaseException] | tuple[type[BaseException], ...], int, str, str]] = [
     (web.HTTPRequestEntityTooLarge, 413, "payload_too_large", "The request body is too large."),
     (web.HTTPMethodNotAllowed, 405, "method_not_allowed", "This method is not allowed here."),
@@ -98,10 +122,8 @@ def _translate(error: Exception) -> ApiError:
         return from_pydantic(error)
     if isinstance(error, DomainError):
         return from_domain(error)
-    if isinstance(error, NotFoundError):
-        return ApiError(404, "not_found", str(error))
-    if isinstance(error, ConcurrentUpdateError | VersionConflictError):
-        return ApiError(412, "version_conflict", str(error))
+    if isinstance(error, CommandError | VersionConflictError):
+        return from_command(error)
     for kinds, status, code, message in _FIXED:
         if isinstance(error, kinds):
             return ApiError(status, code, message)

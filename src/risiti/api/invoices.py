@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 from aiohttp import web
 
-from risiti.api.envelope import invoice_response, page, parse_body, parse_query, presented
-from risiti.api.errors import ApiError, validation_error
-from risiti.api.keys import CALLER, LEDGER
-from risiti.api.models import CreateInvoiceRequest, ListInvoicesQuery, RecordPaymentRequest
+from risiti.api.envelope import (
+    decoded_cursor,
+    if_match,
+    invoice_response,
+    ok,
+    page,
+    parse_body,
+    parse_query,
+    presented,
+)
+from risiti.api.errors import ApiError
+from risiti.api.keys import CALLER, LEDGER, ledger_for
+from risiti.api.models import (
+    CreateInvoiceRequest,
+    ListInvoicesQuery,
+    MarkPaidRequest,
+    ReasonRequest,
+    RecordPaymentRequest,
+    SendInvoiceRequest,
+    UpdateInvoiceRequest,
+)
 from risiti.commands import invoices
+from risiti.commands.caller import Caller
 from risiti.domain.invoice import InvoiceDraft
-from risiti.projections.invoice_list import decode_cursor, find_invoice_cursor, list_invoices
+from risiti.projections.invoice_list import find_invoice_cursor, list_invoices
 
 routes = web.RouteTableDef()
 
@@ -21,24 +40,29 @@ routes = web.RouteTableDef()
 async def create_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateInvoiceRequest)
     caller = request[CALLER]
+    issue_date = body.issue_date or datetime.now(UTC).date()
+    fields = body.invoice_changes() | {
+        "issue_date": issue_date,
+        "due_date": body.due_date_or_days(issue_date),
+    }
     draft = InvoiceDraft(
         account_id=caller.account_id,
         livemode=caller.livemode,
         document_type=body.type,
-        currency=body.currency.upper(),
-        customer=body.customer_fields(),
-        items=[item.as_line() for item in body.items],
-        issue_date=body.issue_date or datetime.now(UTC).date(),
-        due_date=body.due_date,
-        accept_partial_payments=body.accept_partial_payments,
-        reference=body.reference,
-        note=body.note,
-        metadata=body.metadata,
+        currency=fields.pop("currency", "NGN"),
+        customer=fields.pop("customer"),
+        items=fields.pop("items"),
+        **fields,
     )
     command = invoices.CreateInvoice(
-        caller, draft, finalize=body.finalize, payment_method=body.payment_method
+        caller,
+        draft,
+        finalize=body.finalize,
+        payment_method=body.payment_method,
+        tax_rate_ids=body.tax_rate_ids or [],
+        send_email=body.send_email,
     )
-    invoice = await invoices.create_invoice(request.app[LEDGER], command)
+    invoice = await invoices.create_invoice(ledger_for(request), command)
     return invoice_response(request, invoice, status=201)
 
 
@@ -47,15 +71,8 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
     query = parse_query(request, ListInvoicesQuery)
     caller = request[CALLER]
     pool = request.app[LEDGER].pool
-    after = None
-    if query.cursor:
-        try:
-            after = decode_cursor(query.cursor)
-        except ValueError:
-            raise validation_error(
-                [{"field": "cursor", "message": "not a cursor we issued"}]
-            ) from None
-    elif query.starting_after:
+    after = decoded_cursor(query.cursor) if query.cursor else None
+    if query.starting_after and not query.cursor:
         after = await find_invoice_cursor(
             pool, caller.account_id, caller.livemode, query.starting_after
         )
@@ -79,19 +96,91 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
 @routes.get("/v1/invoices/{id}")
 async def get_invoice(request: web.Request) -> web.Response:
     invoice = await invoices.get_invoice(
-        request.app[LEDGER], request[CALLER], request.match_info["id"]
+        ledger_for(request), request[CALLER], request.match_info["id"]
     )
     return invoice_response(request, invoice)
+
+
+@routes.patch("/v1/invoices/{id}")
+async def update_invoice(request: web.Request) -> web.Response:
+    body = await parse_body(request, UpdateInvoiceRequest)
+    target = await _target(request)
+    command = invoices.UpdateInvoice(
+        *target, changes=body.invoice_changes(), tax_rate_ids=body.tax_rate_ids
+    )
+    invoice = await invoices.update_invoice(ledger_for(request), command)
+    return invoice_response(request, invoice)
+
+
+@routes.delete("/v1/invoices/{id}")
+async def delete_invoice(request: web.Request) -> web.Response:
+    invoice = await invoices.delete_invoice(
+        ledger_for(request), invoices.DeleteInvoice(*await _target(request))
+    )
+    return ok({"id": str(invoice.id), "object": "invoice", "deleted": True})
+
+
+@routes.post("/v1/invoices/{id}/finalize")
+async def finalize_invoice(request: web.Request) -> web.Response:
+    await parse_body(request, ReasonRequest)
+    command = invoices.FinalizeInvoice(*await _target(request))
+    invoice = await invoices.finalize_invoice(ledger_for(request), command)
+    return invoice_response(request, invoice)
+
+
+@routes.post("/v1/invoices/{id}/send")
+async def send_invoice(request: web.Request) -> web.Response:
+    body = await parse_body(request, SendInvoiceRequest)
+    command = invoices.SendInvoice(*await _target(request), email=body.email, phone=body.phone)
+    invoice = await invoices.send_invoice(ledger_for(request), command)
+    return invoice_response(request, invoice, status=202)
 
 
 @routes.post("/v1/invoices/{id}/payments")
 async def record_payment(request: web.Request) -> web.Response:
     body = await parse_body(request, RecordPaymentRequest)
-    caller = request[CALLER]
-    ledger = request.app[LEDGER]
-    invoice_id = await invoices.resolve_invoice_id(ledger, caller, request.match_info["id"])
     command = invoices.RecordPayment(
-        caller, invoice_id, body.amount, body.method, body.reference, body.paid_at
+        *await _target(request),
+        amount=body.amount,
+        method=body.method,
+        reference=body.reference,
+        paid_at=body.paid_at,
     )
-    invoice = await invoices.record_payment(ledger, command)
+    invoice = await invoices.record_payment(ledger_for(request), command)
     return invoice_response(request, invoice, status=201)
+
+
+@routes.post("/v1/invoices/{id}/mark-paid")
+async def mark_paid(request: web.Request) -> web.Response:
+    body = await parse_body(request, MarkPaidRequest)
+    command = invoices.MarkPaid(
+        *await _target(request), method=body.method, reference=body.reference, paid_at=body.paid_at
+    )
+    invoice = await invoices.mark_paid(ledger_for(request), command)
+    return invoice_response(request, invoice)
+
+
+@routes.post("/v1/invoices/{id}/mark-unpaid")
+async def mark_unpaid(request: web.Request) -> web.Response:
+    body = await parse_body(request, ReasonRequest)
+    command = invoices.MarkUnpaid(*await _target(request), reason=body.reason)
+    invoice = await invoices.mark_unpaid(ledger_for(request), command)
+    return invoice_response(request, invoice)
+
+
+@routes.post("/v1/invoices/{id}/void")
+async def void_invoice(request: web.Request) -> web.Response:
+    body = await parse_body(request, ReasonRequest)
+    command = invoices.VoidInvoice(*await _target(request), reason=body.reason)
+    invoice = await invoices.void_invoice(ledger_for(request), command)
+    return invoice_response(request, invoice)
+
+
+async def _target(request: web.Request) -> tuple[Caller, UUID, int | None]:
+    """Whose invoice, which one (by id or number), and the version If-Match names: the fields
+    every `InvoiceCommand` starts with."""
+    caller = request[CALLER]
+    invoice_id = await invoices.resolve_invoice_id(
+        ledger_for(request), caller, request.match_info["id"]
+    )
+    return caller, invoice_id, if_match(request)

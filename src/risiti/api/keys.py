@@ -11,3 +11,10 @@ from risiti.config import Settings
 SETTINGS = web.AppKey("settings", Settings)
 LEDGER = web.AppKey("ledger", Ledger)
 CALLER = web.RequestKey("caller", Caller)
+JOINED_LEDGER = web.RequestKey("joined_ledger", Ledger)
+
+
+def ledger_for(request: web.Request) -> Ledger:
+    """The ledger a handler uses: one joined to the request's own transaction when the request
+    carries an Idempotency-Key (its stored response commits with the events), else the app's."""
+    return request.get(JOINED_LEDGER) or request.app[LEDGER]

@@ -7,7 +7,8 @@ them. Amounts are integers in minor units.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -52,9 +53,32 @@ Quantity = Annotated[
 ]
 
 
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _date_part(value: Any) -> Any:
+    """A date, or the date of a timestamp (Paycashless sends `2023-11-07T05:31:56Z`)."""
+    if isinstance(value, str) and "T" in value:
+        return value.split("T", 1)[0]
+    return value
+
+
+Percentage = Annotated[Decimal, BeforeValidator(_quantity), Field(ge=0, le=100, decimal_places=4)]
+Day = Annotated[date, BeforeValidator(_date_part)]
+
+
 class Model(BaseModel):
     # Unknown fields are ignored: the seed APIs send fields of their own (Duplo's business_id).
     model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_camel_case(cls, data: Any) -> Any:
+        """Paycashless sends camelCase (`acceptPartialPayments`); every field accepts both."""
+        if isinstance(data, dict):
+            return {_snake_case(k) if isinstance(k, str) else k: v for k, v in data.items()}
+        return data
 
 
 class ItemIn(Model):
@@ -74,7 +98,8 @@ class ItemIn(Model):
 
     def as_line(self) -> dict[str, Any]:
         return {
-            "description": self.description or self.name,
+            # Paycashless sends both: the name is the line's label, the description its detail.
+            "description": self.name or self.description,
             "quantity": self.quantity,
             "unit_price": self.unit_price,
             "product_id": self.product_id,
@@ -89,50 +114,154 @@ class CustomerIn(Model):
     address: str | None = Field(None, max_length=500)
 
 
-class CreateInvoiceRequest(Model):
-    type: Literal["invoice", "receipt"] = "invoice"
-    currency: str = Field("NGN", min_length=3, max_length=3)
+class DiscountIn(Model):
+    """Duplo's `{type, value}`: a percentage off each line, or an amount in minor units."""
+
+    type: Literal["percentage", "amount"]
+    value: Annotated[Decimal, BeforeValidator(_quantity)] = Field(ge=0, le=10**15)
+
+    @model_validator(mode="after")
+    def _value_fits_type(self) -> DiscountIn:
+        if self.type == "percentage" and self.value > 100:
+            raise ValueError("a percentage discount is at most 100")
+        if self.type == "amount" and self.value != int(self.value):
+            raise ValueError("an amount discount is whole minor units")
+        return self
+
+    def as_discount(self) -> dict[str, Any]:
+        value = self.value if self.type == "percentage" else int(self.value)
+        return {"type": self.type, "value": value}
+
+
+class TaxIn(Model):
+    """Duplo's invoice-level `{type: percentage, value, description}`."""
+
+    type: Literal["percentage"] = "percentage"
+    value: Percentage
+    description: str | None = Field(None, max_length=200)
+    inclusive: bool = False
+
+    def as_tax(self) -> dict[str, Any]:
+        return {
+            "name": self.description or "Tax",
+            "percentage": self.value,
+            "inclusive": self.inclusive,
+        }
+
+
+CUSTOMER_FIELDS = (
+    "customer",
+    "customer_id",
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "customer_address",
+)
+
+
+# Fields the domain takes under the same name and in the same form as they are sent.
+_AS_SENT = ("issue_date", "due_date", "max_installments", "description", "reference", "note")
+
+
+class InvoiceFieldsIn(Model):
+    """The fields create and update share, in every seed API's spelling."""
+
+    currency: str | None = Field(None, min_length=3, max_length=3)
     customer: CustomerIn | None = None
+    customer_id: UUID | None = Field(
+        None, validation_alias=AliasChoices("customer_id", "recipient_ref", "recipient")
+    )
     customer_name: str | None = Field(None, max_length=200)
     customer_email: str | None = Field(None, max_length=320)
     customer_phone: str | None = Field(None, max_length=40)
-    items: list[ItemIn] = Field(min_length=1, max_length=500)
-    status: Literal["draft", "open", "unpaid", "invoice"] = "open"
-    issue_date: date | None = None
-    due_date: date | None = None
-    accept_partial_payments: bool = False
-    payment_method: str = Field("other", max_length=100)
+    customer_address: str | None = Field(None, max_length=500)
+    items: list[ItemIn] | None = Field(None, min_length=1, max_length=500)
+    issue_date: Day | None = None
+    due_date: Day | None = None
+    discount: DiscountIn | None = None
+    tax: TaxIn | None = None
+    tax_rate: Percentage | None = None
+    tax_rate_ids: list[UUID] | None = Field(None, max_length=20)
+    shipping_fee: MinorUnits | None = Field(None, ge=0, le=10**15)
+    accept_partial_payments: bool | None = None
+    max_installments: int | None = Field(None, ge=1, le=100)
+    invoice_number: str | None = Field(None, min_length=1, max_length=64)
+    description: str | None = Field(None, max_length=2000)
     reference: str | None = Field(None, max_length=200)
     note: str | None = Field(None, max_length=2000)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] | None = None
 
-    @model_validator(mode="after")
-    def _needs_a_customer(self) -> CreateInvoiceRequest:
-        if self.customer is None and not self.customer_name:
-            raise ValueError("customer_name (or customer.name) is required")
-        return self
+    def invoice_changes(self) -> dict[str, Any]:
+        """The invoice fields the client sent, named as the domain names them."""
+        sent = self.model_fields_set
+        changes = {name: getattr(self, name) for name in _AS_SENT if name in sent}
+        derived = {
+            "customer": (bool(sent & set(CUSTOMER_FIELDS)), self._customer),
+            "items": ("items" in sent, lambda: [item.as_line() for item in self.items or []]),
+            "currency": ("currency" in sent, lambda: (self.currency or "").upper()),
+            "discount": ("discount" in sent, lambda: self.discount and self.discount.as_discount()),
+            "taxes": (bool(sent & {"tax", "tax_rate"}), self._taxes),
+            "requested_number": ("invoice_number" in sent, lambda: self.invoice_number),
+            "metadata": ("metadata" in sent, lambda: self.metadata or {}),
+            "shipping_fee": ("shipping_fee" in sent, lambda: self.shipping_fee or 0),
+            "accept_partial_payments": (
+                "accept_partial_payments" in sent,
+                lambda: bool(self.accept_partial_payments),
+            ),
+        }
+        changes.update({name: value() for name, (was_sent, value) in derived.items() if was_sent})
+        return changes
 
-    def customer_fields(self) -> dict[str, Any]:
+    def _customer(self) -> dict[str, Any]:
+        if self.customer_id is not None:
+            return {"id": self.customer_id}
         if self.customer is not None:
             return self.customer.model_dump()
         return {
             "name": self.customer_name,
             "email": self.customer_email,
             "phone": self.customer_phone,
-            "address": None,
+            "address": self.customer_address,
         }
+
+    def _taxes(self) -> list[dict[str, Any]]:
+        taxes = [self.tax.as_tax()] if self.tax else []
+        if self.tax_rate is not None:
+            taxes.append({"name": "Tax", "percentage": self.tax_rate, "inclusive": False})
+        return taxes
+
+
+class CreateInvoiceRequest(InvoiceFieldsIn):
+    type: Literal["invoice", "receipt"] = "invoice"
+    items: list[ItemIn] = Field(min_length=1, max_length=500)
+    status: Literal["draft", "open", "unpaid", "invoice"] = "open"
+    auto_finalize: bool | None = None
+    days_until_due: int | None = Field(None, gt=0, le=1800)
+    send_email: bool = False
+    payment_method: str = Field("other", max_length=100)
+
+    @model_validator(mode="after")
+    def _needs_a_customer(self) -> CreateInvoiceRequest:
+        if self.customer is None and self.customer_id is None and not self.customer_name:
+            raise ValueError("customer_name (or customer.name, or customer_id) is required")
+        return self
 
     @property
     def finalize(self) -> bool:
-        """Kredo's `unpaid` and Duplo's `invoice` both mean: issue it now."""
+        """Kredo's `unpaid` and Duplo's `invoice` both mean: issue it now; Paycashless says so
+        with `auto_finalize`."""
+        if self.auto_finalize is not None:
+            return self.auto_finalize
         return self.status != "draft"
 
+    def due_date_or_days(self, issue_date: date) -> date | None:
+        if self.due_date is None and self.days_until_due is not None:
+            return issue_date + timedelta(days=self.days_until_due)
+        return self.due_date
 
-class RecordPaymentRequest(Model):
-    amount: MinorUnits = Field(gt=0, le=10**15)
-    method: str = Field("other", max_length=100)
-    reference: str | None = Field(None, max_length=200)
-    paid_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+class UpdateInvoiceRequest(InvoiceFieldsIn):
+    """PATCH: the fields sent replace the invoice's; customer fields replace the customer whole."""
 
 
 class CreateWebhookEndpointRequest(Model):
@@ -141,8 +270,53 @@ class CreateWebhookEndpointRequest(Model):
     description: str | None = Field(None, max_length=500)
 
 
-class ListInvoicesQuery(Model):
+class MarkPaidRequest(Model):
+    method: str = Field("other", max_length=100)
+    reference: str | None = Field(None, max_length=200)
+    paid_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class RecordPaymentRequest(MarkPaidRequest):
+    amount: MinorUnits = Field(gt=0, le=10**15)
+
+
+class ReasonRequest(Model):
+    """Why an invoice is voided or marked unpaid; kept in its history."""
+
+    reason: str | None = Field(None, max_length=500)
+
+
+class SendInvoiceRequest(Model):
+    """Where to send; with neither, the customer's email."""
+
+    email: str | None = Field(None, max_length=320)
+    phone: str | None = Field(None, max_length=40)
+
+
+class CreateCustomerRequest(Model):
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(None, max_length=320)
+    phone: str | None = Field(None, max_length=40)
+    address: str | None = Field(None, max_length=500)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class CreateTaxRateRequest(Model):
+    name: str = Field(min_length=1, max_length=200)
+    percentage: Percentage
+    inclusive: bool = False
+    description: str | None = Field(None, max_length=500)
+
+
+class UpdateAccountRequest(Model):
+    require_signed_requests: bool
+
+
+class ListQuery(Model):
     limit: int = Field(50, ge=1, le=100)
-    status: Literal["draft", "open", "unpaid", "partially_paid", "paid", "void"] | None = None
     cursor: str | None = None
     starting_after: UUID | None = None
+
+
+class ListInvoicesQuery(ListQuery):
+    status: Literal["draft", "open", "unpaid", "partially_paid", "paid", "void"] | None = None

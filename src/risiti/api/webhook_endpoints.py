@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from risiti.api.envelope import ok, parse_body
-from risiti.api.keys import CALLER, LEDGER
+from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateWebhookEndpointRequest
 from risiti.commands.webhook_endpoints import (
     RegisterWebhookEndpoint,
@@ -19,7 +19,7 @@ routes = web.RouteTableDef()
 async def create_webhook_endpoint(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateWebhookEndpointRequest)
     command = RegisterWebhookEndpoint(request[CALLER], body.url, body.events, body.description)
-    endpoint, secret = await register_webhook_endpoint(request.app[LEDGER], command)
+    endpoint, secret = await register_webhook_endpoint(ledger_for(request), command)
     return ok(
         {
             "id": str(endpoint.id),

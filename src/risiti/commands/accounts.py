@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from risiti.commands.caller import Caller
@@ -50,9 +51,42 @@ async def open_account(ledger: Ledger, name: str) -> OpenedAccount:
     return OpenedAccount(account.id, account.name, test_key=keys[False], live_key=keys[True])
 
 
-async def authenticate(ledger: Ledger, key: str) -> Caller | None:
+@dataclass(frozen=True)
+class Authenticated:
+    """Who a key stands for, and whether its account requires its requests signed."""
+
+    caller: Caller
+    require_signed_requests: bool
+
+
+async def authenticate(ledger: Ledger, key: str) -> Authenticated | None:
     """The caller a secret key stands for, or None for an unknown or revoked key."""
-    owner = await lookups.find_api_key(ledger.pool, hash_api_key(key))
+    async with ledger.connection() as conn:
+        owner = await lookups.find_api_key(conn, hash_api_key(key))
     if owner is None:
         return None
-    return Caller(owner.account_id, owner.livemode, owner.key_id)
+    caller = Caller(owner.account_id, owner.livemode, owner.key_id)
+    return Authenticated(caller, owner.require_signed_requests)
+
+
+def account_record(account: Account) -> dict[str, Any]:
+    return {
+        "id": str(account.id),
+        "object": "account",
+        "name": account.name,
+        "require_signed_requests": account.require_signed_requests,
+    }
+
+
+async def get_account(ledger: Ledger, caller: Caller) -> Account:
+    return await ledger.get(Account, caller.account_id)
+
+
+async def require_signed_requests(ledger: Ledger, caller: Caller, required: bool) -> Account:
+    """Turn on (or off) the rule that every request of the account carries a signature."""
+    async with ledger.transaction() as tx:
+        account = await tx.get(Account, caller.account_id)
+        account.set_signed_requests(required)
+        await lookups.set_signed_requests(tx.conn, account.id, required)
+        await tx.save(account, account_id=account.id, livemode=None)
+    return account

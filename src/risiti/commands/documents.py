@@ -6,7 +6,7 @@ it; `present` adds the links and the day-dependent `overdue`.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -37,10 +37,14 @@ def invoice_record(invoice: Invoice) -> dict[str, Any]:
         "amount_paid": invoice.amount_paid,
         "amount_due": invoice.amount_due,
         "accept_partial_payments": invoice.accept_partial_payments,
+        "max_installments": invoice.max_installments,
+        "taxes": [_tax(tax) for tax in invoice.taxes],
         "payments": [_payment(p) for p in invoice.payments],
+        "send_log": [_send_request(request) for request in invoice.send_requests],
         "issue_date": invoice.issue_date.isoformat(),
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         "view_token": invoice.view_token,
+        "description": invoice.description,
         "reference": invoice.reference,
         "note": invoice.note,
         "metadata": invoice.metadata,
@@ -65,7 +69,26 @@ def present(record: dict[str, Any], *, base_url: str, today: date) -> dict[str, 
 
 
 def _customer(customer: dict[str, Any]) -> dict[str, Any]:
-    return {key: customer.get(key) for key in ("id", "name", "email", "phone", "address")}
+    fields = {key: customer.get(key) for key in ("name", "email", "phone", "address")}
+    return {"id": str(customer["id"]) if customer.get("id") else None} | fields
+
+
+def _tax(tax: dict[str, Any]) -> dict[str, Any]:
+    tax_rate_id = tax.get("tax_rate_id")
+    return {
+        "name": tax.get("name", ""),
+        "percentage": str(tax["percentage"]),
+        "inclusive": bool(tax.get("inclusive", False)),
+        "tax_rate_id": str(tax_rate_id) if tax_rate_id else None,
+    }
+
+
+def _send_request(request: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "email": request["email"],
+        "phone": request["phone"],
+        "requested_at": request["requested_at"].isoformat(),
+    }
 
 
 def _item(item: dict[str, Any], amount: int, discount: int, tax: int) -> dict[str, Any]:
@@ -87,7 +110,12 @@ def _payment(payment: dict[str, Any]) -> dict[str, Any]:
         "method": payment["method"],
         "reference": payment["reference"],
         "paid_at": payment["paid_at"].isoformat(),
+        "reversed_at": _iso(payment.get("reversed_at")),
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _number(quantity: Decimal) -> int | float:

@@ -18,3 +18,22 @@ class NotFoundError(CommandError):
 
 class ConcurrentUpdateError(CommandError):
     """Raised when a command kept losing races to other writers of the same aggregate."""
+
+
+class StaleVersionError(CommandError):
+    """Raised when If-Match names a version other than the object's current one."""
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(
+            f"The object is at version {current}, not {expected}; read it again and retry."
+        )
+        self.expected = expected
+        self.current = current
+
+
+class NumberTakenError(CommandError):
+    """Raised when a chosen document number is already another document's."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"The number {number!r} is already used by another document.")
+        self.number = number

@@ -1,16 +1,28 @@
-"""Invoice commands: create (draft, open or receipt), finalize, record a payment; and reads."""
+"""Invoice commands (DESIGN.md §4): create, update, delete, finalize, send, record payments,
+mark paid or unpaid, void; and the reads that resolve an id or a number.
+
+Each command loads the invoice in a transaction, lets the aggregate decide, and appends what it
+decided. With `expected_version` (from If-Match) a stale version is refused; without it, a
+command that loses a race to another writer is decided again on the fresh state.
+"""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
+
 from risiti.commands.caller import Caller
-from risiti.commands.errors import NotFoundError
+from risiti.commands.customers import linked_customer
+from risiti.commands.errors import NotFoundError, NumberTakenError, StaleVersionError
 from risiti.commands.ledger import Ledger, LedgerTransaction, retry_on_conflict
-from risiti.domain.invoice import PAID, Invoice, InvoiceDraft
+from risiti.commands.tax_rates import invoice_taxes
+from risiti.domain.invoice import DELETED, DRAFT, PAID, Invoice, InvoiceDraft
 from risiti.domain.numbering import format_document_number, number_prefix
 from risiti.eventstore import lookups
 
@@ -22,72 +34,220 @@ class CreateInvoice:
     finalize: bool = True
     payment_method: str = "other"
     """For receipts, which are issued paid: how the customer paid."""
+    tax_rate_ids: list[UUID] = field(default_factory=list)
+    send_email: bool = False
+    """Paycashless' `sendEmail`: once issued, send it to the customer's email."""
 
 
 @dataclass(frozen=True)
-class RecordPayment:
+class InvoiceCommand:
+    """A command on one existing invoice, optionally only if it is still at a version."""
+
     caller: Caller
     invoice_id: UUID
-    amount: int
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class UpdateInvoice(InvoiceCommand):
+    changes: dict[str, Any] = field(default_factory=dict)
+    tax_rate_ids: list[UUID] | None = None
+
+
+@dataclass(frozen=True)
+class DeleteInvoice(InvoiceCommand):
+    pass
+
+
+@dataclass(frozen=True)
+class FinalizeInvoice(InvoiceCommand):
+    pass
+
+
+@dataclass(frozen=True)
+class SendInvoice(InvoiceCommand):
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordPayment(InvoiceCommand):
+    amount: int = 0
     method: str = "other"
     reference: str | None = None
     paid_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+@dataclass(frozen=True)
+class MarkPaid(InvoiceCommand):
+    method: str = "other"
+    reference: str | None = None
+    paid_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class MarkUnpaid(InvoiceCommand):
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class VoidInvoice(InvoiceCommand):
+    reason: str | None = None
+
+
 async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
     """Create an invoice; finalize it under its number when asked; issue a receipt paid."""
-    invoice = Invoice.create(command.draft, view_token=secrets.token_urlsafe(24))
-    async with ledger.transaction() as tx:
-        await lookups.save_invoice_token(tx.conn, invoice.view_token, invoice.id)
-        is_receipt = invoice.document_type == "receipt"
-        if command.finalize or is_receipt:
-            await _finalize(tx, invoice)
-        if is_receipt and invoice.status != PAID:
-            invoice.record_payment(
-                payment_id=uuid4(),
-                amount=invoice.amount_due,
-                method=command.payment_method,
-                reference=None,
-                paid_at=datetime.now(UTC),
-            )
-        await tx.save(invoice, account_id=invoice.account_id, livemode=invoice.livemode)
-    return invoice
+
+    async def attempt() -> Invoice:
+        async with ledger.transaction() as tx:
+            draft = await _resolved_draft(tx, command)
+            invoice = Invoice.create(draft, view_token=secrets.token_urlsafe(24))
+            await lookups.save_invoice_token(tx.conn, invoice.view_token, invoice.id)
+            if command.finalize or invoice.document_type == "receipt":
+                await _finalize(tx, invoice)
+            if invoice.document_type == "receipt" and invoice.status != PAID:
+                invoice.mark_paid(
+                    payment_id=uuid4(),
+                    method=command.payment_method,
+                    reference=None,
+                    paid_at=datetime.now(UTC),
+                )
+            if command.send_email and invoice.status != DRAFT and invoice.customer.get("email"):
+                invoice.request_sending(
+                    email=invoice.customer["email"], phone=None, requested_at=datetime.now(UTC)
+                )
+            await _save(tx, invoice)
+            return invoice
+
+    return await retry_on_conflict(attempt)
 
 
-async def _finalize(tx: LedgerTransaction, invoice: Invoice) -> None:
-    """Give a draft the next number of its series and issue it."""
-    now = datetime.now(UTC)
-    sequence = await lookups.take_next_number(
-        tx.conn,
-        invoice.account_id,
-        invoice.livemode,
-        number_prefix(invoice.document_type),
-        now.year,
-    )
-    number = format_document_number(invoice.document_type, now.year, sequence)
-    await lookups.save_invoice_number(
-        tx.conn, invoice.account_id, invoice.livemode, number, invoice.id
-    )
-    invoice.finalize(document_number=number, finalized_at=now)
+async def _resolved_draft(tx: LedgerTransaction, command: CreateInvoice) -> InvoiceDraft:
+    """The draft with its customer linked and its tax rates copied in."""
+    draft = command.draft
+    taxes = await invoice_taxes(tx, command.caller, command.tax_rate_ids)
+    customer = await linked_customer(tx, command.caller, draft.customer)
+    return replace(draft, customer=customer, taxes=draft.taxes + taxes)
+
+
+async def update_invoice(ledger: Ledger, command: UpdateInvoice) -> Invoice:
+    async def update(tx: LedgerTransaction, invoice: Invoice) -> None:
+        changes = dict(command.changes)
+        if "customer" in changes:
+            changes["customer"] = await linked_customer(tx, command.caller, changes["customer"])
+        if command.tax_rate_ids is not None:
+            changes["taxes"] = await invoice_taxes(tx, command.caller, command.tax_rate_ids)
+        invoice.update(changes)
+
+    return await _change_invoice(ledger, command, update)
+
+
+async def delete_invoice(ledger: Ledger, command: DeleteInvoice) -> Invoice:
+    async def delete(tx: LedgerTransaction, invoice: Invoice) -> None:
+        invoice.delete()
+
+    return await _change_invoice(ledger, command, delete)
+
+
+async def finalize_invoice(ledger: Ledger, command: FinalizeInvoice) -> Invoice:
+    return await _change_invoice(ledger, command, _finalize)
+
+
+async def send_invoice(ledger: Ledger, command: SendInvoice) -> Invoice:
+    """Record a request to send the invoice; without an address, to the customer's email."""
+
+    async def send(tx: LedgerTransaction, invoice: Invoice) -> None:
+        email = command.email
+        if not (email or command.phone):
+            email = invoice.customer.get("email")
+        invoice.request_sending(email=email, phone=command.phone, requested_at=datetime.now(UTC))
+
+    return await _change_invoice(ledger, command, send)
 
 
 async def record_payment(ledger: Ledger, command: RecordPayment) -> Invoice:
-    """Record a payment; a race with another payment is decided again on the fresh balance."""
+    async def pay(tx: LedgerTransaction, invoice: Invoice) -> None:
+        invoice.record_payment(
+            payment_id=uuid4(),
+            amount=command.amount,
+            method=command.method,
+            reference=command.reference,
+            paid_at=command.paid_at,
+        )
+
+    return await _change_invoice(ledger, command, pay)
+
+
+async def mark_paid(ledger: Ledger, command: MarkPaid) -> Invoice:
+    async def mark(tx: LedgerTransaction, invoice: Invoice) -> None:
+        invoice.mark_paid(
+            payment_id=uuid4(),
+            method=command.method,
+            reference=command.reference,
+            paid_at=command.paid_at,
+        )
+
+    return await _change_invoice(ledger, command, mark)
+
+
+async def mark_unpaid(ledger: Ledger, command: MarkUnpaid) -> Invoice:
+    async def mark(tx: LedgerTransaction, invoice: Invoice) -> None:
+        invoice.mark_unpaid(reason=command.reason, reversed_at=datetime.now(UTC))
+
+    return await _change_invoice(ledger, command, mark)
+
+
+async def void_invoice(ledger: Ledger, command: VoidInvoice) -> Invoice:
+    async def void(tx: LedgerTransaction, invoice: Invoice) -> None:
+        invoice.void(reason=command.reason, voided_at=datetime.now(UTC))
+
+    return await _change_invoice(ledger, command, void)
+
+
+Change = Callable[[LedgerTransaction, Invoice], Awaitable[None]]
+
+
+async def _change_invoice(ledger: Ledger, command: InvoiceCommand, change: Change) -> Invoice:
+    """Load, change and save one invoice; refuse a stale If-Match, else retry lost races."""
 
     async def attempt() -> Invoice:
         async with ledger.transaction() as tx:
             invoice = await _owned_invoice(tx, command.caller, command.invoice_id)
-            invoice.record_payment(
-                payment_id=uuid4(),
-                amount=command.amount,
-                method=command.method,
-                reference=command.reference,
-                paid_at=command.paid_at,
-            )
-            await tx.save(invoice, account_id=invoice.account_id, livemode=invoice.livemode)
+            expected = command.expected_version
+            if expected is not None and invoice.version != expected:
+                raise StaleVersionError(expected, invoice.version)
+            await change(tx, invoice)
+            await _save(tx, invoice)
             return invoice
 
+    if command.expected_version is not None:
+        # The caller decided on that version; another writer's change must reach it as 412.
+        return await attempt()
     return await retry_on_conflict(attempt)
+
+
+async def _save(tx: LedgerTransaction, invoice: Invoice) -> None:
+    await tx.save(invoice, account_id=invoice.account_id, livemode=invoice.livemode)
+
+
+async def _finalize(tx: LedgerTransaction, invoice: Invoice) -> None:
+    """Issue a draft under the number its business chose, or the next of its series."""
+    now = datetime.now(UTC)
+    number = invoice.requested_number or await _next_number(tx, invoice, now.year)
+    try:
+        await lookups.save_invoice_number(
+            tx.conn, invoice.account_id, invoice.livemode, number, invoice.id
+        )
+    except asyncpg.UniqueViolationError:
+        raise NumberTakenError(number) from None
+    invoice.finalize(document_number=number, finalized_at=now)
+
+
+async def _next_number(tx: LedgerTransaction, invoice: Invoice, year: int) -> str:
+    sequence = await lookups.take_next_number(
+        tx.conn, invoice.account_id, invoice.livemode, number_prefix(invoice.document_type), year
+    )
+    return format_document_number(invoice.document_type, year, sequence)
 
 
 async def get_invoice(ledger: Ledger, caller: Caller, id_or_number: str) -> Invoice:
@@ -103,9 +263,10 @@ async def resolve_invoice_id(ledger: Ledger, caller: Caller, id_or_number: str) 
     try:
         return UUID(id_or_number)
     except ValueError:
-        found = await lookups.find_invoice_by_number(
-            ledger.pool, caller.account_id, caller.livemode, id_or_number
-        )
+        async with ledger.connection() as conn:
+            found = await lookups.find_invoice_by_number(
+                conn, caller.account_id, caller.livemode, id_or_number
+            )
         if found is None:
             raise NotFoundError("invoice", id_or_number) from None
         return found
@@ -118,14 +279,20 @@ async def _owned_invoice(tx: LedgerTransaction, caller: Caller, invoice_id: UUID
 
 
 def _check_owner(invoice: Invoice, caller: Caller, named: object) -> None:
-    # Another account's invoice, or the other mode's, does not exist for this caller.
-    if invoice.account_id != caller.account_id or invoice.livemode != caller.livemode:
+    # Another account's invoice, the other mode's, or a deleted draft does not exist for this
+    # caller; the deleted draft's history stays in the log for auditors.
+    if (
+        invoice.account_id != caller.account_id
+        or invoice.livemode != caller.livemode
+        or invoice.status == DELETED
+    ):
         raise NotFoundError("invoice", named)
 
 
 async def get_invoice_by_token(ledger: Ledger, token: str) -> Invoice:
     """The invoice a hosted-page link names; the token is its only credential."""
-    invoice_id = await lookups.find_invoice_by_token(ledger.pool, token)
+    async with ledger.connection() as conn:
+        invoice_id = await lookups.find_invoice_by_token(conn, token)
     if invoice_id is None:
         raise NotFoundError("invoice", "(link)")
     return await ledger.get(Invoice, invoice_id)

@@ -30,13 +30,42 @@ CONFLICT_RETRIES = 8
 class Ledger:
     """The event store as the service layer sees it."""
 
-    def __init__(self, pool: asyncpg.Pool, mapper: Mapper[UUID] | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        mapper: Mapper[UUID] | None = None,
+        *,
+        joined: asyncpg.Connection | None = None,
+    ) -> None:
         self.pool = pool
         self.mapper = mapper or create_mapper()
+        self._joined = joined
+
+    def joining(self, conn: asyncpg.Connection) -> Ledger:
+        """A ledger whose work joins `conn`'s open transaction and commits only with it.
+
+        Used where something must commit together with a command's events (an idempotency
+        key's stored response); whoever owns `conn` commits and then calls `notify_appended`.
+        """
+        return Ledger(self.pool, self.mapper, joined=conn)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection for reads: the joined one, so they see this request's own writes."""
+        if self._joined is not None:
+            yield self._joined
+            return
+        async with self.pool.acquire() as conn:
+            yield conn
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[LedgerTransaction]:
         """A unit of work: everything saved in it commits together or not at all."""
+        if self._joined is not None:
+            # A savepoint: a lost race rolls back this attempt alone, and a retry can follow.
+            async with self._joined.transaction():
+                yield LedgerTransaction(self._joined, self.mapper)
+            return
         async with self.pool.acquire() as conn:
             async with conn.transaction():
                 yield LedgerTransaction(conn, self.mapper)
@@ -44,7 +73,7 @@ class Ledger:
 
     async def get(self, cls: type[A], aggregate_id: UUID, *, up_to_version: int | None = None) -> A:
         """An aggregate as of now (or as of a version), read outside any transaction."""
-        async with self.pool.acquire() as conn:
+        async with self.connection() as conn:
             records = await read_aggregate(conn, aggregate_id, up_to_version=up_to_version)
         return rebuild(self.mapper, cls, aggregate_id, records)
 

@@ -23,6 +23,7 @@ class Account(Aggregate):
     def __init__(self, name: str) -> None:
         self.name = name
         self.api_keys: dict[str, bool] = {}
+        self.require_signed_requests = False
 
     def issue_api_key(self, key_id: str, livemode: bool, issued_at: datetime) -> None:
         """Record that a secret key was issued; the key itself is never part of an event."""
@@ -31,3 +32,12 @@ class Account(Aggregate):
     @event("ApiKeyIssued")
     def _api_key_issued(self, key_id: str, livemode: bool, issued_at: datetime) -> None:
         self.api_keys[key_id] = livemode
+
+    def set_signed_requests(self, required: bool) -> None:
+        """Require (or stop requiring) a signature on every request of the account's keys."""
+        if required != self.require_signed_requests:
+            self._signed_requests_required(required=required)
+
+    @event("SignedRequestsRequired")
+    def _signed_requests_required(self, required: bool) -> None:
+        self.require_signed_requests = required

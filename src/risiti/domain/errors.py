@@ -61,3 +61,14 @@ class PartialPaymentNotAllowedError(InvalidInvoiceError):
             f"This invoice does not accept partial payments: pay the amount due of {amount_due}.",
             field="amount",
         )
+
+
+class InstallmentLimitError(InvalidInvoiceError):
+    """Raised when a partial payment would leave a balance after the last allowed installment."""
+
+    def __init__(self, amount: int, amount_due: int, max_installments: int) -> None:
+        super().__init__(
+            f"This invoice may be paid in at most {max_installments} installments and this is "
+            f"the last: pay the amount due of {amount_due}, not {amount}.",
+            field="amount",
+        )

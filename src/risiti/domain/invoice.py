@@ -6,7 +6,7 @@ again on every replay and a later rule must never make stored history unloadable
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,12 +15,14 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from risiti.domain.errors import (
+    InstallmentLimitError,
     InvalidInvoiceError,
     InvalidStateError,
     PartialPaymentNotAllowedError,
     PaymentExceedsBalanceError,
 )
 from risiti.domain.money import currency_exponent
+from risiti.domain.numbering import check_chosen_number
 from risiti.domain.pricing import (
     ROUNDING_PER_LINE_HALF_UP,
     Discount,
@@ -30,8 +32,28 @@ from risiti.domain.pricing import (
     price_invoice,
 )
 
-DRAFT, OPEN, PARTIALLY_PAID, PAID, VOID = "draft", "open", "partially_paid", "paid", "void"
+DRAFT, OPEN, PARTIALLY_PAID, PAID, VOID, DELETED = (
+    "draft",
+    "open",
+    "partially_paid",
+    "paid",
+    "void",
+    "deleted",
+)
 DOCUMENT_TYPES = ("invoice", "receipt")
+
+# What each status allows (DESIGN.md §4). A refusal names the current status and this list, so a
+# client learns what it may do instead.
+ALLOWED_ACTIONS: dict[str, tuple[str, ...]] = {
+    DRAFT: ("update", "delete", "finalize", "void"),
+    OPEN: ("update", "send", "record_payment", "mark_paid", "void"),
+    PARTIALLY_PAID: ("update", "send", "record_payment", "mark_paid", "mark_unpaid"),
+    PAID: ("update", "send", "mark_unpaid"),
+    VOID: (),
+    DELETED: (),
+}
+# Once issued, the figures are fixed; only what does not change the amount may still change.
+EDITABLE_ONCE_ISSUED = frozenset({"note", "due_date", "metadata", "reference"})
 
 
 @dataclass(frozen=True)
@@ -47,12 +69,44 @@ class InvoiceDraft:
     issue_date: date
     due_date: date | None = None
     discount: dict[str, Any] | None = None
+    taxes: list[dict[str, Any]] = field(default_factory=list)
+    """Taxes on every line (an invoice-level tax rate), besides each line's own."""
     shipping_fee: int = 0
     shipping_taxes: list[dict[str, Any]] = field(default_factory=list)
     accept_partial_payments: bool = False
+    max_installments: int | None = None
+    requested_number: str | None = None
+    """A document number the business chose (Duplo's `invoice_number`), instead of the series."""
+    description: str | None = None
     reference: str | None = None
     note: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+# The fields a draft's update may change: all it was created with except whose and what it is.
+DRAFT_FIELDS = frozenset(vars(InvoiceDraft)["__dataclass_fields__"]) - {
+    "account_id",
+    "livemode",
+    "document_type",
+}
+
+
+def check_draft(draft: InvoiceDraft) -> None:
+    """Refuse a draft whose fields break a rule or cannot be priced."""
+    if draft.document_type not in DOCUMENT_TYPES:
+        raise InvalidInvoiceError("type must be invoice or receipt.", field="type")
+    currency_exponent(draft.currency)
+    if not draft.items:
+        raise InvalidInvoiceError("An invoice needs at least one item.", field="items")
+    if not str(draft.customer.get("name") or "").strip():
+        raise InvalidInvoiceError("The customer needs a name.", field="customer.name")
+    if draft.due_date is not None and draft.due_date < draft.issue_date:
+        raise InvalidInvoiceError("due_date is before issue_date.", field="due_date")
+    if draft.max_installments is not None and draft.max_installments < 1:
+        raise InvalidInvoiceError("max_installments must be at least 1.", field="max_installments")
+    if draft.requested_number is not None:
+        check_chosen_number(draft.requested_number)
+    _price(draft.items, draft.discount, draft.taxes, draft.shipping_fee, draft.shipping_taxes)
 
 
 class Invoice(Aggregate):
@@ -61,16 +115,7 @@ class Invoice(Aggregate):
     @classmethod
     def create(cls, draft: InvoiceDraft, *, view_token: str) -> Invoice:
         """Start a draft after checking that its figures can be priced."""
-        if draft.document_type not in DOCUMENT_TYPES:
-            raise InvalidInvoiceError("type must be invoice or receipt.", field="type")
-        currency_exponent(draft.currency)
-        if not draft.items:
-            raise InvalidInvoiceError("An invoice needs at least one item.", field="items")
-        if not str(draft.customer.get("name") or "").strip():
-            raise InvalidInvoiceError("The customer needs a name.", field="customer_name")
-        if draft.due_date is not None and draft.due_date < draft.issue_date:
-            raise InvalidInvoiceError("due_date is before issue_date.", field="due_date")
-        _price(draft.items, draft.discount, draft.shipping_fee, draft.shipping_taxes)
+        check_draft(draft)
         return cls(**vars(draft), view_token=view_token, rounding=ROUNDING_PER_LINE_HALF_UP)
 
     @event("Created")
@@ -94,6 +139,10 @@ class Invoice(Aggregate):
         metadata: dict[str, Any],
         view_token: str,
         rounding: str,
+        taxes: list[dict[str, Any]] | None = None,
+        max_installments: int | None = None,
+        requested_number: str | None = None,
+        description: str | None = None,
     ) -> None:
         self.account_id = account_id
         self.livemode = livemode
@@ -104,9 +153,13 @@ class Invoice(Aggregate):
         self.issue_date = issue_date
         self.due_date = due_date
         self.discount = discount
+        self.taxes = taxes or []
         self.shipping_fee = shipping_fee
         self.shipping_taxes = shipping_taxes
         self.accept_partial_payments = accept_partial_payments
+        self.max_installments = max_installments
+        self.requested_number = requested_number
+        self.description = description
         self.reference = reference
         self.note = note
         self.metadata = metadata
@@ -117,21 +170,72 @@ class Invoice(Aggregate):
         self.finalized_at: datetime | None = None
         self.payments: list[dict[str, Any]] = []
         self.amount_paid = 0
+        self.send_requests: list[dict[str, Any]] = []
+        self.voided_at: datetime | None = None
 
     @property
     def totals(self) -> InvoiceTotals:
         """Derived from the lines each time, under the rounding rule recorded at creation."""
         return _price(
-            self.items, self.discount, self.shipping_fee, self.shipping_taxes, self.rounding
+            self.items,
+            self.discount,
+            self.taxes,
+            self.shipping_fee,
+            self.shipping_taxes,
+            self.rounding,
         )
 
     @property
     def amount_due(self) -> int:
         return self.totals.total - self.amount_paid
 
+    @property
+    def installments_made(self) -> int:
+        return sum(1 for payment in self.payments if payment["reversed_at"] is None)
+
+    def as_draft(self) -> InvoiceDraft:
+        """The invoice's editable fields, as a draft would state them."""
+        fields = vars(InvoiceDraft)["__dataclass_fields__"]
+        return InvoiceDraft(**{name: getattr(self, name) for name in fields})
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Change a draft's fields, or an issued invoice's note, due date, metadata, reference."""
+        self._require("update")
+        editable = DRAFT_FIELDS if self.status == DRAFT else EDITABLE_ONCE_ISSUED
+        refused = sorted(set(changes) - editable)
+        if refused:
+            raise InvalidStateError(
+                f"Cannot change {', '.join(refused)} of an invoice that is {self.status}; "
+                f"only {', '.join(sorted(editable))} may change now.",
+                current=self.status,
+                allowed=ALLOWED_ACTIONS[self.status],
+            )
+        check_draft(replace(self.as_draft(), **changes))
+        self._updated(changes=changes)
+
+    class Updated(Aggregate.Event):
+        changes: dict[str, Any]
+
+    @event(Updated)
+    def _updated(self, changes: dict[str, Any]) -> None:
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def delete(self) -> None:
+        """Remove a draft from reads; its history stays in the log."""
+        self._require("delete")
+        self._deleted()
+
+    class Deleted(Aggregate.Event):
+        pass
+
+    @event(Deleted)
+    def _deleted(self) -> None:
+        self.status = DELETED
+
     def finalize(self, document_number: str, finalized_at: datetime) -> None:
         """Issue a draft under its number; from then on its figures no longer change."""
-        self._require_status("finalize", DRAFT)
+        self._require("finalize")
         self._finalized(document_number=document_number, finalized_at=finalized_at)
 
     class Finalized(Aggregate.Event):
@@ -144,6 +248,26 @@ class Invoice(Aggregate):
         self.finalized_at = finalized_at
         self.status = OPEN if self.totals.total > 0 else PAID
 
+    def request_sending(
+        self, *, email: str | None, phone: str | None, requested_at: datetime
+    ) -> None:
+        """Ask for the issued invoice to be sent to the customer by email, text, or both."""
+        self._require("send")
+        if not (email or phone):
+            raise InvalidInvoiceError(
+                "Say where to send it: an email, a phone number, or both.", field="email"
+            )
+        self._send_requested(email=email, phone=phone, requested_at=requested_at)
+
+    class SendRequested(Aggregate.Event):
+        email: str | None
+        phone: str | None
+        requested_at: datetime
+
+    @event(SendRequested)
+    def _send_requested(self, email: str | None, phone: str | None, requested_at: datetime) -> None:
+        self.send_requests.append({"email": email, "phone": phone, "requested_at": requested_at})
+
     def record_payment(
         self,
         *,
@@ -153,17 +277,38 @@ class Invoice(Aggregate):
         reference: str | None,
         paid_at: datetime,
     ) -> None:
-        """Record money received; never more than the amount due."""
-        self._require_status("record a payment on", OPEN, PARTIALLY_PAID)
+        """Record money received; never more than the amount due, in at most the installments
+        the invoice allows."""
+        self._require("record_payment")
         if amount <= 0:
             raise InvalidInvoiceError("amount must be greater than 0.", field="amount")
         if amount > self.amount_due:
             raise PaymentExceedsBalanceError(amount, self.amount_due)
-        if amount < self.amount_due and not self.accept_partial_payments:
-            raise PartialPaymentNotAllowedError(amount, self.amount_due)
+        if amount < self.amount_due:
+            self._check_partial_payment(amount)
         self._payment_recorded(
             payment_id=payment_id,
             amount=amount,
+            method=method,
+            reference=reference,
+            paid_at=paid_at,
+        )
+
+    def _check_partial_payment(self, amount: int) -> None:
+        if not self.accept_partial_payments:
+            raise PartialPaymentNotAllowedError(amount, self.amount_due)
+        last = self.max_installments
+        if last is not None and self.installments_made + 1 >= last:
+            raise InstallmentLimitError(amount, self.amount_due, last)
+
+    def mark_paid(
+        self, *, payment_id: UUID, method: str, reference: str | None, paid_at: datetime
+    ) -> None:
+        """Record the whole balance as paid, however the business was paid it."""
+        self._require("mark_paid")
+        self._payment_recorded(
+            payment_id=payment_id,
+            amount=self.amount_due,
             method=method,
             reference=reference,
             paid_at=paid_at,
@@ -187,16 +332,62 @@ class Invoice(Aggregate):
                 "method": method,
                 "reference": reference,
                 "paid_at": paid_at,
+                "reversed_at": None,
             }
         )
         self.amount_paid += amount
         self.status = PAID if self.amount_due == 0 else PARTIALLY_PAID
 
-    def _require_status(self, action: str, *allowed: str) -> None:
-        if self.status not in allowed:
+    def mark_unpaid(self, *, reason: str | None, reversed_at: datetime) -> None:
+        """Reverse every recorded payment (a bounced transfer, a payment recorded by mistake)."""
+        self._require("mark_unpaid")
+        if self.installments_made == 0:
             raise InvalidStateError(
-                f"Cannot {action} an invoice that is {self.status}; "
-                f"allowed only when {' or '.join(allowed)}.",
+                f"{self._a_document.capitalize()} that is {self.status} with no payments has "
+                "nothing to mark unpaid.",
+                current=self.status,
+                allowed=ALLOWED_ACTIONS[self.status],
+            )
+        self._payments_reversed(reason=reason, reversed_at=reversed_at)
+
+    class PaymentsReversed(Aggregate.Event):
+        reason: str | None
+        reversed_at: datetime
+
+    @event(PaymentsReversed)
+    def _payments_reversed(self, reason: str | None, reversed_at: datetime) -> None:
+        for payment in self.payments:
+            if payment["reversed_at"] is None:
+                payment["reversed_at"] = reversed_at
+                payment["reversal_reason"] = reason
+        self.amount_paid = 0
+        self.status = OPEN
+
+    def void(self, *, reason: str | None, voided_at: datetime) -> None:
+        """Cancel a draft, or an issued invoice nobody has paid; its number stays used."""
+        self._require("void")
+        self._voided(reason=reason, voided_at=voided_at)
+
+    class Voided(Aggregate.Event):
+        reason: str | None
+        voided_at: datetime
+
+    @event(Voided)
+    def _voided(self, reason: str | None, voided_at: datetime) -> None:
+        self.status = VOID
+        self.voided_at = voided_at
+        self.void_reason = reason
+
+    @property
+    def _a_document(self) -> str:
+        return "an invoice" if self.document_type == "invoice" else "a receipt"
+
+    def _require(self, action: str) -> None:
+        allowed = ALLOWED_ACTIONS[self.status]
+        if action not in allowed:
+            raise InvalidStateError(
+                f"Cannot {action.replace('_', ' ')} {self._a_document} that is {self.status}; "
+                f"from {self.status} it can: {', '.join(allowed) or 'nothing'}.",
                 current=self.status,
                 allowed=allowed,
             )
@@ -205,6 +396,7 @@ class Invoice(Aggregate):
 def _price(
     items: list[dict[str, Any]],
     discount: dict[str, Any] | None,
+    taxes: list[dict[str, Any]],
     shipping_fee: int,
     shipping_taxes: list[dict[str, Any]],
     rounding: str = ROUNDING_PER_LINE_HALF_UP,
@@ -215,7 +407,7 @@ def _price(
             LineInput(
                 quantity=Decimal(item["quantity"]),
                 unit_price=item["unit_price"],
-                taxes=_taxes(item.get("taxes", [])),
+                taxes=_taxes(item.get("taxes", []) + taxes),
             )
             for item in items
         ],

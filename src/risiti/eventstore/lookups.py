@@ -3,16 +3,22 @@ with the log: key hashes, document-number counters, hosted-page tokens, endpoint
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
+
+from risiti.eventstore.paging import Place, encode_cursor
 
 
 class KeyOwner(NamedTuple):
     account_id: UUID
     livemode: bool
     key_id: str
+    require_signed_requests: bool
 
 
 async def save_api_key(
@@ -29,8 +35,10 @@ async def save_api_key(
 
 async def find_api_key(conn: asyncpg.Connection | asyncpg.Pool, key_hash: bytes) -> KeyOwner | None:
     row = await conn.fetchrow(
-        "SELECT account_id, livemode, key_id FROM api_keys"
-        " WHERE key_hash = $1 AND revoked_at IS NULL",
+        "SELECT k.account_id, k.livemode, k.key_id,"
+        " coalesce(s.require_signed_requests, false) AS require_signed_requests"
+        " FROM api_keys k LEFT JOIN account_settings s USING (account_id)"
+        " WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
         key_hash,
     )
     return KeyOwner(**row) if row else None
@@ -110,3 +118,114 @@ async def current_webhook_secrets(
         endpoint_id,
     )
     return [row["secret"] for row in rows]
+
+
+async def save_customer(
+    conn: asyncpg.Connection,
+    customer_id: UUID,
+    account_id: UUID,
+    livemode: bool,
+    email: str | None,
+    created_at: datetime,
+    record: dict[str, Any],
+) -> bool:
+    """Keep a new customer; False if the account already has a customer with this email."""
+    status: str = await conn.execute(
+        "INSERT INTO customers (id, account_id, livemode, email, created_at, record)"
+        " VALUES ($1, $2, $3, $4, $5, $6::jsonb)"
+        " ON CONFLICT (account_id, livemode, email) WHERE email IS NOT NULL DO NOTHING",
+        customer_id,
+        account_id,
+        livemode,
+        email,
+        created_at,
+        json.dumps(record),
+    )
+    return status.endswith(" 1")
+
+
+async def find_customer_by_email(
+    conn: asyncpg.Connection, account_id: UUID, livemode: bool, email: str
+) -> UUID | None:
+    customer_id: UUID | None = await conn.fetchval(
+        "SELECT id FROM customers WHERE account_id = $1 AND livemode = $2 AND email = $3",
+        account_id,
+        livemode,
+        email,
+    )
+    return customer_id
+
+
+async def save_tax_rate(
+    conn: asyncpg.Connection,
+    tax_rate_id: UUID,
+    account_id: UUID,
+    livemode: bool,
+    created_at: datetime,
+    record: dict[str, Any],
+) -> None:
+    await conn.execute(
+        "INSERT INTO tax_rates (id, account_id, livemode, created_at, record)"
+        " VALUES ($1, $2, $3, $4, $5::jsonb)",
+        tax_rate_id,
+        account_id,
+        livemode,
+        created_at,
+        json.dumps(record),
+    )
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    records: list[dict[str, Any]]
+    has_more: bool
+    next_cursor: str | None
+
+
+LISTED_TABLES = frozenset({"customers", "tax_rates"})
+
+
+async def list_records(
+    conn: asyncpg.Connection,
+    table: str,
+    account_id: UUID,
+    livemode: bool,
+    *,
+    limit: int,
+    after: Place | UUID | None,
+) -> RecordPage:
+    """A newest-first page of an account's customers or tax rates, after a cursor's place or
+    after the row with an id (`starting_after`)."""
+    if table not in LISTED_TABLES:
+        raise ValueError(f"{table} is not a listed table")
+    rows = await conn.fetch(
+        f"SELECT record::text, created_at, id FROM {table}"
+        " WHERE account_id = $1 AND livemode = $2"
+        " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))"
+        f" AND ($6::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM {table}"
+        "   WHERE id = $6 AND account_id = $1 AND livemode = $2))"
+        " ORDER BY created_at DESC, id DESC LIMIT $5",
+        account_id,
+        livemode,
+        after[0] if isinstance(after, tuple) else None,
+        after[1] if isinstance(after, tuple) else None,
+        limit + 1,
+        after if isinstance(after, UUID) else None,
+    )
+    page = rows[:limit]
+    last = page[-1] if page else None
+    has_more = len(rows) > limit
+    return RecordPage(
+        records=[json.loads(row["record"]) for row in page],
+        has_more=has_more,
+        next_cursor=encode_cursor(last["created_at"], last["id"]) if has_more and last else None,
+    )
+
+
+async def set_signed_requests(conn: asyncpg.Connection, account_id: UUID, required: bool) -> None:
+    await conn.execute(
+        "INSERT INTO account_settings (account_id, require_signed_requests) VALUES ($1, $2)"
+        " ON CONFLICT (account_id) DO UPDATE SET require_signed_requests = $2",
+        account_id,
+        required,
+    )

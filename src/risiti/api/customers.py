@@ -1,0 +1,47 @@
+"""Customer endpoints."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from aiohttp import web
+
+from risiti.api.envelope import list_place, ok, page, parse_body, parse_query
+from risiti.api.errors import ApiError
+from risiti.api.keys import CALLER, ledger_for
+from risiti.api.models import CreateCustomerRequest, ListQuery
+from risiti.commands import customers
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/v1/customers")
+async def create_customer(request: web.Request) -> web.Response:
+    body = await parse_body(request, CreateCustomerRequest)
+    command = customers.CreateCustomer(request[CALLER], **body.model_dump())
+    customer = await customers.create_customer(ledger_for(request), command)
+    return ok(customers.customer_record(customer), status=201)
+
+
+@routes.get("/v1/customers")
+async def list_customers(request: web.Request) -> web.Response:
+    query = parse_query(request, ListQuery)
+    result = await customers.list_customers(
+        ledger_for(request), request[CALLER], limit=query.limit, after=list_place(query)
+    )
+    return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
+
+
+@routes.get("/v1/customers/{id}")
+async def get_customer(request: web.Request) -> web.Response:
+    customer = await customers.get_customer(
+        ledger_for(request), request[CALLER], _uuid(request.match_info["id"], "customer")
+    )
+    return ok(customers.customer_record(customer))
+
+
+def _uuid(value: str, kind: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ApiError(404, "not_found", f"No {kind} with id '{value}'.") from None

@@ -1,0 +1,29 @@
+"""Tax rate endpoints."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from risiti.api.envelope import list_place, ok, page, parse_body, parse_query
+from risiti.api.keys import CALLER, ledger_for
+from risiti.api.models import CreateTaxRateRequest, ListQuery
+from risiti.commands import tax_rates
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/v1/tax-rates")
+async def create_tax_rate(request: web.Request) -> web.Response:
+    body = await parse_body(request, CreateTaxRateRequest)
+    command = tax_rates.CreateTaxRate(request[CALLER], **body.model_dump())
+    tax_rate = await tax_rates.create_tax_rate(ledger_for(request), command)
+    return ok(tax_rates.tax_rate_record(tax_rate), status=201)
+
+
+@routes.get("/v1/tax-rates")
+async def list_tax_rates(request: web.Request) -> web.Response:
+    query = parse_query(request, ListQuery)
+    result = await tax_rates.list_tax_rates(
+        ledger_for(request), request[CALLER], limit=query.limit, after=list_place(query)
+    )
+    return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)

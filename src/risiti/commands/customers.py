@@ -1,0 +1,132 @@
+"""Customer commands: create, read, list; and linking an invoice's customer to its record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from risiti.commands.caller import Caller
+from risiti.commands.errors import NotFoundError
+from risiti.commands.ledger import Ledger, LedgerTransaction
+from risiti.domain.customer import Customer, normalized_email
+from risiti.domain.errors import InvalidFieldError
+from risiti.eventstore import lookups
+from risiti.eventstore.errors import VersionConflictError
+from risiti.eventstore.paging import Place
+
+
+@dataclass(frozen=True)
+class CreateCustomer:
+    caller: Caller
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def customer_record(customer: Customer) -> dict[str, Any]:
+    """How a customer reads in every channel."""
+    return {
+        "id": str(customer.id),
+        "object": "customer",
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "address": customer.address,
+        "metadata": customer.metadata,
+        "livemode": customer.livemode,
+        "created_at": customer.created_on.isoformat(),
+    }
+
+
+async def create_customer(ledger: Ledger, command: CreateCustomer) -> Customer:
+    """Create a customer; an email already on file for another customer is refused."""
+    customer = Customer.create(
+        account_id=command.caller.account_id,
+        livemode=command.caller.livemode,
+        name=command.name,
+        email=command.email,
+        phone=command.phone,
+        address=command.address,
+        metadata=command.metadata,
+    )
+    async with ledger.transaction() as tx:
+        if not await _keep(tx, customer):
+            raise InvalidFieldError(
+                f"A customer with the email {customer.email} already exists.", field="email"
+            )
+    return customer
+
+
+async def _keep(tx: LedgerTransaction, customer: Customer) -> bool:
+    """Save a new customer and its lookup row; False if its email is another customer's."""
+    kept = await lookups.save_customer(
+        tx.conn,
+        customer.id,
+        customer.account_id,
+        customer.livemode,
+        customer.email,
+        customer.created_on,
+        customer_record(customer),
+    )
+    if kept:
+        await tx.save(customer, account_id=customer.account_id, livemode=customer.livemode)
+    return kept
+
+
+async def get_customer(ledger: Ledger, caller: Caller, customer_id: UUID) -> Customer:
+    customer = await ledger.get(Customer, customer_id)
+    _check_owner(customer, caller, customer_id)
+    return customer
+
+
+async def list_customers(
+    ledger: Ledger, caller: Caller, *, limit: int, after: Place | UUID | None
+) -> lookups.RecordPage:
+    async with ledger.connection() as conn:
+        return await lookups.list_records(
+            conn, "customers", caller.account_id, caller.livemode, limit=limit, after=after
+        )
+
+
+async def linked_customer(
+    tx: LedgerTransaction, caller: Caller, customer: dict[str, Any]
+) -> dict[str, Any]:
+    """The customer an invoice keeps: a named customer's record; an inline customer linked to
+    the customer with its email, who is created on first sight; without an email, as given."""
+    if customer.get("id"):
+        return await _named_customer(tx, caller, customer["id"])
+    email = normalized_email(customer.get("email"))
+    if email is None:
+        return {**customer, "id": None}
+    found = await lookups.find_customer_by_email(tx.conn, caller.account_id, caller.livemode, email)
+    if found is None:
+        created = Customer.create(
+            account_id=caller.account_id,
+            livemode=caller.livemode,
+            name=str(customer.get("name") or ""),
+            email=email,
+            phone=customer.get("phone"),
+            address=customer.get("address"),
+        )
+        if not await _keep(tx, created):
+            # Another request created this customer a moment ago; decide again and link to it.
+            raise VersionConflictError(f"customer {email} was created concurrently")
+        found = created.id
+    return {**customer, "id": found, "email": email}
+
+
+async def _named_customer(tx: LedgerTransaction, caller: Caller, named: object) -> dict[str, Any]:
+    try:
+        customer = await tx.get(Customer, UUID(str(named)))
+        _check_owner(customer, caller, named)
+    except (ValueError, NotFoundError):
+        raise InvalidFieldError(f"No customer with id '{named}'.", field="customer_id") from None
+    return customer.as_invoice_customer()
+
+
+def _check_owner(customer: Customer, caller: Caller, named: object) -> None:
+    if customer.account_id != caller.account_id or customer.livemode != caller.livemode:
+        raise NotFoundError("customer", named)

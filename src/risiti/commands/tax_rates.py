@@ -1,0 +1,91 @@
+"""Tax rate commands: create and list; and copying rates into an invoice by id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from risiti.commands.caller import Caller
+from risiti.commands.errors import NotFoundError
+from risiti.commands.ledger import Ledger, LedgerTransaction
+from risiti.domain.errors import InvalidFieldError
+from risiti.domain.tax_rate import TaxRate
+from risiti.eventstore import lookups
+from risiti.eventstore.paging import Place
+
+
+@dataclass(frozen=True)
+class CreateTaxRate:
+    caller: Caller
+    name: str
+    percentage: Decimal
+    inclusive: bool = False
+    description: str | None = None
+
+
+def tax_rate_record(tax_rate: TaxRate) -> dict[str, Any]:
+    """How a tax rate reads; the percentage as a string keeps all four decimal places exact."""
+    return {
+        "id": str(tax_rate.id),
+        "object": "tax_rate",
+        "name": tax_rate.name,
+        "percentage": str(tax_rate.percentage),
+        "inclusive": tax_rate.inclusive,
+        "description": tax_rate.description,
+        "livemode": tax_rate.livemode,
+        "created_at": tax_rate.created_on.isoformat(),
+    }
+
+
+async def create_tax_rate(ledger: Ledger, command: CreateTaxRate) -> TaxRate:
+    tax_rate = TaxRate.create(
+        account_id=command.caller.account_id,
+        livemode=command.caller.livemode,
+        name=command.name,
+        percentage=command.percentage,
+        inclusive=command.inclusive,
+        description=command.description,
+    )
+    async with ledger.transaction() as tx:
+        await lookups.save_tax_rate(
+            tx.conn,
+            tax_rate.id,
+            tax_rate.account_id,
+            tax_rate.livemode,
+            tax_rate.created_on,
+            tax_rate_record(tax_rate),
+        )
+        await tx.save(tax_rate, account_id=tax_rate.account_id, livemode=tax_rate.livemode)
+    return tax_rate
+
+
+async def list_tax_rates(
+    ledger: Ledger, caller: Caller, *, limit: int, after: Place | UUID | None
+) -> lookups.RecordPage:
+    async with ledger.connection() as conn:
+        return await lookups.list_records(
+            conn, "tax_rates", caller.account_id, caller.livemode, limit=limit, after=after
+        )
+
+
+async def invoice_taxes(
+    tx: LedgerTransaction, caller: Caller, tax_rate_ids: list[UUID]
+) -> list[dict[str, Any]]:
+    """The named rates as an invoice keeps them; a rate of another account does not exist."""
+    taxes = []
+    for index, tax_rate_id in enumerate(tax_rate_ids):
+        try:
+            tax_rate = await tx.get(TaxRate, tax_rate_id)
+        except NotFoundError:
+            tax_rate = None
+        if tax_rate is None or (tax_rate.account_id, tax_rate.livemode) != (
+            caller.account_id,
+            caller.livemode,
+        ):
+            raise InvalidFieldError(
+                f"No tax rate with id '{tax_rate_id}'.", field=f"tax_rate_ids.{index}"
+            )
+        taxes.append(tax_rate.as_invoice_tax())
+    return taxes

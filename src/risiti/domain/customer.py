@@ -1,0 +1,83 @@
+"""The Customer aggregate: who a business invoices, so its invoices and balances link up."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from risiti.domain.errors import InvalidFieldError
+
+# Deliverability is the mail server's to judge; this only catches what is plainly not an address.
+_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalized_email(email: str | None) -> str | None:
+    """The form two spellings of one address share: `Ada@Example.com ` is `ada@example.com`."""
+    if email is None or not email.strip():
+        return None
+    return email.strip().lower()
+
+
+class Customer(Aggregate):
+    """A customer of one account, in one mode (test or live)."""
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        account_id: UUID,
+        livemode: bool,
+        name: str,
+        email: str | None = None,
+        phone: str | None = None,
+        address: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Customer:
+        """Record a new customer; a name is all that is required."""
+        if not name.strip():
+            raise InvalidFieldError("A customer needs a name.", field="name")
+        email = normalized_email(email)
+        if email is not None and not _EMAIL_SHAPE.match(email):
+            raise InvalidFieldError("email is not an email address.", field="email")
+        return cls(
+            account_id=account_id,
+            livemode=livemode,
+            name=name.strip(),
+            email=email,
+            phone=phone,
+            address=address,
+            metadata=metadata or {},
+        )
+
+    @event("Created")
+    def __init__(
+        self,
+        *,
+        account_id: UUID,
+        livemode: bool,
+        name: str,
+        email: str | None,
+        phone: str | None,
+        address: str | None,
+        metadata: dict[str, Any],
+    ) -> None:
+        self.account_id = account_id
+        self.livemode = livemode
+        self.name = name
+        self.email = email
+        self.phone = phone
+        self.address = address
+        self.metadata = metadata
+
+    def as_invoice_customer(self) -> dict[str, Any]:
+        """The copy an invoice keeps: what the customer was called when it was issued."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "phone": self.phone,
+            "address": self.address,
+        }
