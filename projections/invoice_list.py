@@ -11,7 +11,7 @@ import asyncpg
 
 from risiti.commands.documents import invoice_record
 from risiti.commands.ledger import rebuild
-from risiti.domain.invoice import Invoice
+from risiti.domain.invoice import DELETED, Invoice
 from risiti.eventstore.mapper import create_mapper
 from risiti.eventstore.paging import Place, encode_cursor
 from risiti.eventstore.recorder import RecordedEvent, read_aggregate
@@ -45,7 +45,10 @@ class InvoiceListProjection:
             conn, event.originator_id, up_to_version=event.originator_version
         )
         invoice = rebuild(self._mapper, Invoice, event.originator_id, records)
-        await _upsert(conn, invoice)
+        if invoice.status == DELETED:
+            await conn.execute("DELETE FROM invoice_list WHERE id = $1", invoice.id)
+        else:
+            await _upsert(conn, invoice)
 
 
 async def _upsert(conn: asyncpg.Connection, invoice: Invoice) -> None:

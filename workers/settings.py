@@ -10,6 +10,7 @@ from arq.connections import RedisSettings
 
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
+from risiti.workers.housekeeping import forget_expired_idempotency_keys
 from risiti.workers.jobs import deliver_webhook, sweep_deliveries
 
 
@@ -30,7 +31,10 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         raise RuntimeError("RISITI_REDIS_URL is not set")
     return {
         "functions": [deliver_webhook],
-        "cron_jobs": [cron(sweep_deliveries, second=set(range(0, 60, 5)), run_at_startup=True)],
+        "cron_jobs": [
+            cron(sweep_deliveries, second=set(range(0, 60, 5)), run_at_startup=True),
+            cron(forget_expired_idempotency_keys, minute=17, second=0),
+        ],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

@@ -12,6 +12,7 @@ from risiti.api import (
     health,
     hosted,
     invoices,
+    openapi,
     tax_rates,
     webhook_endpoints,
 )
@@ -32,7 +33,16 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_ledger)
-    for module in (health, invoices, customers, tax_rates, account, webhook_endpoints, hosted):
+    for module in (
+        health,
+        invoices,
+        customers,
+        tax_rates,
+        account,
+        webhook_endpoints,
+        hosted,
+        openapi,
+    ):
         app.router.add_routes(module.routes)
     return app
 

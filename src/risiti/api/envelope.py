@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -25,16 +26,60 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     """The body as `model`; `invalid_json` if it is not JSON, `validation_error` if it is wrong."""
     raw = await request.read()
     try:
-        data = json.loads(raw or b"{}")
+        data = json.loads(raw or b"{}", parse_float=_finite_float, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
+        raise ApiError(
+            400,
+            "invalid_json",
+            "The request body is not valid JSON (numbers must be finite: no NaN or Infinity).",
+        ) from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    _check_text(data, "")
     return model.model_validate(data)
 
 
 def parse_query(request: web.Request, model: type[M]) -> M:
-    return model.model_validate(dict(request.query))
+    query = dict(request.query)
+    _check_text(query, "")
+    return model.model_validate(query)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_text(value: Any, path: str) -> None:
+    """Refuse text PostgreSQL cannot store (NUL characters, lone surrogates) before it reaches
+    the log, where every reader would stumble on it forever."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, path or "body")
+            _check_text(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_text(item, f"{path}.{index}")
+    elif isinstance(value, str) and not _storable(value):
+        raise validation_error(
+            [{"field": path or "body", "message": "contains a NUL character or a lone surrogate"}]
+        )
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def ok(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -15,12 +15,17 @@ from uuid import UUID
 
 from pydantic import (
     AliasChoices,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     model_validator,
 )
+
+from risiti.domain.errors import InvalidInvoiceError
+
+MAX_MINOR_UNITS = 10**15
 
 
 def _minor_units(value: Any) -> Any:
@@ -33,9 +38,13 @@ def _minor_units(value: Any) -> Any:
         except InvalidOperation:
             raise ValueError("must be an integer number of minor units") from None
     if isinstance(value, float | Decimal):
-        if value != int(value):
+        amount = Decimal(value)
+        # Checked before int(): "1e999999999" would otherwise build a billion-digit integer.
+        if not amount.is_finite() or amount.copy_abs() > MAX_MINOR_UNITS:
+            raise ValueError(f"must be a whole number of minor units up to {MAX_MINOR_UNITS}")
+        if amount != int(amount):
             raise ValueError("must be an integer number of minor units (kobo for NGN)")
-        return int(value)
+        return int(amount)
     return value
 
 
@@ -86,7 +95,7 @@ class ItemIn(Model):
     name: str | None = Field(None, max_length=500)
     quantity: Quantity = Field(Decimal(1), validation_alias=AliasChoices("quantity", "qty"))
     unit_price: MinorUnits = Field(
-        validation_alias=AliasChoices("unit_price", "price", "rate"), ge=0, le=10**15
+        validation_alias=AliasChoices("unit_price", "price", "rate"), ge=0, le=MAX_MINOR_UNITS
     )
     product_id: UUID | None = None
 
@@ -118,7 +127,7 @@ class DiscountIn(Model):
     """Duplo's `{type, value}`: a percentage off each line, or an amount in minor units."""
 
     type: Literal["percentage", "amount"]
-    value: Annotated[Decimal, BeforeValidator(_quantity)] = Field(ge=0, le=10**15)
+    value: Annotated[Decimal, BeforeValidator(_quantity)] = Field(ge=0, le=MAX_MINOR_UNITS)
 
     @model_validator(mode="after")
     def _value_fits_type(self) -> DiscountIn:
@@ -182,7 +191,7 @@ class InvoiceFieldsIn(Model):
     tax: TaxIn | None = None
     tax_rate: Percentage | None = None
     tax_rate_ids: list[UUID] | None = Field(None, max_length=20)
-    shipping_fee: MinorUnits | None = Field(None, ge=0, le=10**15)
+    shipping_fee: MinorUnits | None = Field(None, ge=0, le=MAX_MINOR_UNITS)
     accept_partial_payments: bool | None = None
     max_installments: int | None = Field(None, ge=1, le=100)
     invoice_number: str | None = Field(None, min_length=1, max_length=64)
@@ -256,7 +265,13 @@ class CreateInvoiceRequest(InvoiceFieldsIn):
 
     def due_date_or_days(self, issue_date: date) -> date | None:
         if self.due_date is None and self.days_until_due is not None:
-            return issue_date + timedelta(days=self.days_until_due)
+            try:
+                return issue_date + timedelta(days=self.days_until_due)
+            except OverflowError:
+                raise InvalidInvoiceError(
+                    "issue_date plus days_until_due is past the last date.",
+                    field="days_until_due",
+                ) from None
         return self.due_date
 
 
@@ -273,11 +288,11 @@ class CreateWebhookEndpointRequest(Model):
 class MarkPaidRequest(Model):
     method: str = Field("other", max_length=100)
     reference: str | None = Field(None, max_length=200)
-    paid_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    paid_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
 class RecordPaymentRequest(MarkPaidRequest):
-    amount: MinorUnits = Field(gt=0, le=10**15)
+    amount: MinorUnits = Field(gt=0, le=MAX_MINOR_UNITS)
 
 
 class ReasonRequest(Model):

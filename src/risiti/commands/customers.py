@@ -86,9 +86,12 @@ async def list_customers(
     ledger: Ledger, caller: Caller, *, limit: int, after: Place | UUID | None
 ) -> lookups.RecordPage:
     async with ledger.connection() as conn:
-        return await lookups.list_records(
+        page = await lookups.list_page(
             conn, "customers", caller.account_id, caller.livemode, limit=limit, after=after
         )
+    if page is None:
+        raise NotFoundError("customer", after)
+    return page
 
 
 async def linked_customer(

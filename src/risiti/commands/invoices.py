@@ -136,7 +136,9 @@ async def update_invoice(ledger: Ledger, command: UpdateInvoice) -> Invoice:
         if "customer" in changes:
             changes["customer"] = await linked_customer(tx, command.caller, changes["customer"])
         if command.tax_rate_ids is not None:
-            changes["taxes"] = await invoice_taxes(tx, command.caller, command.tax_rate_ids)
+            # As on create: rates named by id come besides a `tax` or `tax_rate` sent with them.
+            rates = await invoice_taxes(tx, command.caller, command.tax_rate_ids)
+            changes["taxes"] = changes.get("taxes", []) + rates
         invoice.update(changes)
 
     return await _change_invoice(ledger, command, update)
@@ -263,6 +265,8 @@ async def resolve_invoice_id(ledger: Ledger, caller: Caller, id_or_number: str) 
     try:
         return UUID(id_or_number)
     except ValueError:
+        if "\x00" in id_or_number:  # no number holds one, and PostgreSQL refuses it as text
+            raise NotFoundError("invoice", id_or_number.replace("\x00", "")) from None
         async with ledger.connection() as conn:
             found = await lookups.find_invoice_by_number(
                 conn, caller.account_id, caller.livemode, id_or_number

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -24,7 +26,9 @@ from risiti.eventstore.recorder import (
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
-CONFLICT_RETRIES = 8
+CONFLICT_RETRIES = 12
+# The longest pause between two attempts is this times 2**6 (about 0.13 s).
+CONFLICT_BACKOFF_SECONDS = 0.002
 
 
 class Ledger:
@@ -114,10 +118,16 @@ def apply_recorded(mapper: Mapper[UUID], record: RecordedEvent, aggregate: Any) 
 
 
 async def retry_on_conflict(operation: Callable[[], Awaitable[T]]) -> T:
-    """Run a command again on fresh state when another writer appended first."""
-    for _ in range(CONFLICT_RETRIES):
+    """Run a command again on fresh state when another writer appended first.
+
+    The losers of a race pause a random, growing moment first: the winner's commit fails them
+    all at the same instant, so retried at once they would race again in step, one winning each
+    round, and the tenth of ten concurrent writers would run out of attempts.
+    """
+    for attempt in range(CONFLICT_RETRIES):
         try:
             return await operation()
         except VersionConflictError:
-            continue
+            pause = CONFLICT_BACKOFF_SECONDS * 2 ** min(attempt, 6)
+            await asyncio.sleep(random.uniform(0, pause))
     raise ConcurrentUpdateError("The object is being changed by other requests; try again.")

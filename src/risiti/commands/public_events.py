@@ -13,20 +13,36 @@ from risiti.domain.invoice import PAID, PARTIALLY_PAID, Invoice
 _NAMESPACE = uuid5(NAMESPACE_URL, "risiti:events")
 
 
+# Events whose public meaning does not depend on the invoice's figures.
+_LIFECYCLE_TYPES: tuple[tuple[type[object], str], ...] = (
+    (Invoice.Created, "invoice.created"),
+    (Invoice.Updated, "invoice.updated"),
+    (Invoice.PaymentsReversed, "invoice.updated"),
+    (Invoice.Voided, "invoice.voided"),
+    (Invoice.Deleted, "invoice.deleted"),
+)
+
+
 def invoice_event_types(event: object, status_before: str | None, after: Invoice) -> list[str]:
     """The public events one Invoice event fires, given the status before it and the invoice
-    after it."""
-    if after.document_type == "receipt":
-        # A receipt is issued paid: its creation is one public event, once it is paid.
+    after it. A send request fires nothing yet: `invoice.sent` is for when it was sent."""
+    if _issues_receipt(event, after):
+        # A receipt is issued paid: its issuing is one public event, once it is paid.
         return ["receipt.created"] if after.status == PAID and status_before != PAID else []
-    if isinstance(event, Invoice.Created):
-        return ["invoice.created"]
     if isinstance(event, Invoice.Finalized):
         return ["invoice.finalized"] + (["invoice.paid"] if after.status == PAID else [])
     if isinstance(event, Invoice.PaymentRecorded):
         settled = {PAID: "invoice.paid", PARTIALLY_PAID: "invoice.partially_paid"}
         return ["invoice.payment_recorded", settled[after.status]]
-    return []
+    return [name for kind, name in _LIFECYCLE_TYPES if isinstance(event, kind)]
+
+
+def _issues_receipt(event: object, after: Invoice) -> bool:
+    """Whether the event is part of a receipt's issuing: created, numbered, paid the first time."""
+    issuing = (Invoice.Created, Invoice.Finalized, Invoice.PaymentRecorded)
+    return (
+        after.document_type == "receipt" and isinstance(event, issuing) and len(after.payments) <= 1
+    )
 
 
 def public_event_id(originator_id: UUID, originator_version: int, event_type: str) -> str:

@@ -65,9 +65,12 @@ async def list_tax_rates(
     ledger: Ledger, caller: Caller, *, limit: int, after: Place | UUID | None
 ) -> lookups.RecordPage:
     async with ledger.connection() as conn:
-        return await lookups.list_records(
+        page = await lookups.list_page(
             conn, "tax_rates", caller.account_id, caller.livemode, limit=limit, after=after
         )
+    if page is None:
+        raise NotFoundError("tax rate", after)
+    return page
 
 
 async def invoice_taxes(

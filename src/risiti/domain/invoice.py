@@ -96,6 +96,9 @@ def check_draft(draft: InvoiceDraft) -> None:
     if draft.document_type not in DOCUMENT_TYPES:
         raise InvalidInvoiceError("type must be invoice or receipt.", field="type")
     currency_exponent(draft.currency)
+    if not isinstance(draft.issue_date, date):
+        # A PATCH may send `"issue_date": null`; a draft without one could not be compared.
+        raise InvalidInvoiceError("issue_date is required.", field="issue_date")
     if not draft.items:
         raise InvalidInvoiceError("An invoice needs at least one item.", field="items")
     if not str(draft.customer.get("name") or "").strip():
@@ -211,7 +214,10 @@ class Invoice(Aggregate):
                 allowed=ALLOWED_ACTIONS[self.status],
             )
         check_draft(replace(self.as_draft(), **changes))
-        self._updated(changes=changes)
+        changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
+        if changed:
+            # A PATCH that changes nothing appends nothing: no new version, no webhook.
+            self._updated(changes=changed)
 
     class Updated(Aggregate.Event):
         changes: dict[str, Any]

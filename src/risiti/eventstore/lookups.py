@@ -192,25 +192,21 @@ async def list_records(
     livemode: bool,
     *,
     limit: int,
-    after: Place | UUID | None,
+    after: Place | None,
 ) -> RecordPage:
-    """A newest-first page of an account's customers or tax rates, after a cursor's place or
-    after the row with an id (`starting_after`)."""
+    """A newest-first page of an account's customers or tax rates, after a cursor's place."""
     if table not in LISTED_TABLES:
         raise ValueError(f"{table} is not a listed table")
     rows = await conn.fetch(
         f"SELECT record::text, created_at, id FROM {table}"
         " WHERE account_id = $1 AND livemode = $2"
         " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))"
-        f" AND ($6::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM {table}"
-        "   WHERE id = $6 AND account_id = $1 AND livemode = $2))"
         " ORDER BY created_at DESC, id DESC LIMIT $5",
         account_id,
         livemode,
-        after[0] if isinstance(after, tuple) else None,
-        after[1] if isinstance(after, tuple) else None,
+        after[0] if after else None,
+        after[1] if after else None,
         limit + 1,
-        after if isinstance(after, UUID) else None,
     )
     page = rows[:limit]
     last = page[-1] if page else None
@@ -220,6 +216,39 @@ async def list_records(
         has_more=has_more,
         next_cursor=encode_cursor(last["created_at"], last["id"]) if has_more and last else None,
     )
+
+
+async def find_record_place(
+    conn: asyncpg.Connection, table: str, account_id: UUID, livemode: bool, row_id: UUID
+) -> Place | None:
+    """The place of a customer or tax rate in its list, for `starting_after=<id>`."""
+    if table not in LISTED_TABLES:
+        raise ValueError(f"{table} is not a listed table")
+    row = await conn.fetchrow(
+        f"SELECT created_at, id FROM {table} WHERE id = $1 AND account_id = $2 AND livemode = $3",
+        row_id,
+        account_id,
+        livemode,
+    )
+    return (row["created_at"], row["id"]) if row else None
+
+
+async def list_page(
+    conn: asyncpg.Connection,
+    table: str,
+    account_id: UUID,
+    livemode: bool,
+    *,
+    limit: int,
+    after: Place | UUID | None,
+) -> RecordPage | None:
+    """A page after a cursor's place or after the row with an id; None if that row is unknown."""
+    if isinstance(after, UUID):
+        place = await find_record_place(conn, table, account_id, livemode, after)
+        if place is None:
+            return None
+        after = place
+    return await list_records(conn, table, account_id, livemode, limit=limit, after=after)
 
 
 async def set_signed_requests(conn: asyncpg.Connection, account_id: UUID, required: bool) -> None:

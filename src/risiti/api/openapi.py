@@ -1,0 +1,653 @@
+"""The OpenAPI 3.1 document, `GET /v1/openapi.json`, generated from the pydantic models.
+
+One declarative table, `OPERATIONS`, says what each endpoint takes and answers; the document is
+built from it: request bodies and query parameters from the request models (validation mode),
+responses from `risiti.api.schemas` (serialization mode), and the error envelope for the error
+statuses. A test compares the table with the app's routes, so an endpoint without a line here
+fails.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from http import HTTPStatus
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from risiti.api import models, schemas
+
+routes = web.RouteTableDef()
+
+Method = Literal["GET", "POST", "PATCH", "DELETE"]
+REF = "#/components/schemas/{model}"
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A response that is not a JSON model: the hosted page, the document itself."""
+
+    media_type: str
+    schema: dict[str, Any]
+    description: str
+
+
+Answer = type[BaseModel] | Raw
+# The `$ref` of each (model, mode) in the document's components.
+Refs = dict[tuple[type[Any], str], Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One endpoint. Besides `errors`, the statuses its shape implies are added when the
+    document is built (see `_implied_errors`)."""
+
+    method: Method
+    path: str
+    operation_id: str
+    summary: str
+    tag: str
+    responses: dict[int, Answer]
+    errors: tuple[int, ...] = ()
+    body: type[BaseModel] | None = None
+    body_required: bool = True
+    query: type[BaseModel] | None = None
+    if_match: bool = False
+    public: bool = False
+    etag: bool = False
+    """The success response carries the resource's version as `ETag`."""
+    links: dict[str, str] = field(default_factory=dict)
+    """Link name → operationId of an operation whose `id` is this response's `data.id`."""
+    example: dict[str, Any] | None = None
+    """A request body that works, shown in the document (and sent first by schemathesis)."""
+
+
+def _invoice_command(
+    path: str,
+    operation_id: str,
+    summary: str,
+    body: type[BaseModel],
+    status: int = 200,
+    example: dict[str, Any] | None = None,
+) -> Operation:
+    return Operation(
+        "POST",
+        f"/v1/invoices/{{id}}/{path}",
+        operation_id,
+        summary,
+        "Invoices",
+        {status: schemas.InvoiceResponse},
+        errors=(409,),
+        body=body,
+        body_required=False,
+        if_match=True,
+        etag=True,
+        example=example,
+    )
+
+
+_INVOICE_LINKS = {
+    "GetInvoice": "getInvoice",
+    "UpdateInvoice": "updateInvoice",
+    "DeleteInvoice": "deleteInvoice",
+    "FinalizeInvoice": "finalizeInvoice",
+    "SendInvoice": "sendInvoice",
+    "RecordPayment": "recordPayment",
+    "MarkInvoicePaid": "markInvoicePaid",
+    "MarkInvoiceUnpaid": "markInvoiceUnpaid",
+    "VoidInvoice": "voidInvoice",
+}
+
+OPERATIONS: tuple[Operation, ...] = (
+    # Invoices
+    Operation(
+        "POST",
+        "/v1/invoices",
+        "createInvoice",
+        "Create an invoice or receipt; issued at once unless `status: draft`",
+        "Invoices",
+        {201: schemas.InvoiceResponse},
+        errors=(412,),
+        body=models.CreateInvoiceRequest,
+        etag=True,
+        links=_INVOICE_LINKS,
+        example={
+            "type": "invoice",
+            "customer_name": "AfriTech Solutions",
+            "customer_email": "billing@afritech.example",
+            "items": [{"description": "Server migration", "quantity": 1, "unit_price": 250000}],
+            "status": "unpaid",
+        },
+    ),
+    Operation(
+        "GET",
+        "/v1/invoices",
+        "listInvoices",
+        "List invoices, newest first",
+        "Invoices",
+        {200: schemas.InvoiceList},
+        errors=(404,),
+        query=models.ListInvoicesQuery,
+    ),
+    Operation(
+        "GET",
+        "/v1/invoices/{id}",
+        "getInvoice",
+        "Get an invoice by id or document number",
+        "Invoices",
+        {200: schemas.InvoiceResponse},
+        etag=True,
+    ),
+    Operation(
+        "PATCH",
+        "/v1/invoices/{id}",
+        "updateInvoice",
+        "Update a draft; once issued, only note, due_date, metadata and reference",
+        "Invoices",
+        {200: schemas.InvoiceResponse},
+        errors=(409,),
+        body=models.UpdateInvoiceRequest,
+        if_match=True,
+        etag=True,
+        example={"note": "Thank you for your business."},
+    ),
+    Operation(
+        "DELETE",
+        "/v1/invoices/{id}",
+        "deleteInvoice",
+        "Delete a draft",
+        "Invoices",
+        {200: schemas.DeletedInvoiceResponse},
+        errors=(409,),
+        if_match=True,
+    ),
+    _invoice_command("finalize", "finalizeInvoice", "Issue a draft", models.ReasonRequest),
+    _invoice_command(
+        "send",
+        "sendInvoice",
+        "Send an issued invoice by email or text (queued)",
+        models.SendInvoiceRequest,
+        status=202,
+        example={"email": "billing@afritech.example"},
+    ),
+    _invoice_command(
+        "payments",
+        "recordPayment",
+        "Record a payment, whole or partial",
+        models.RecordPaymentRequest,
+        status=201,
+        example={"amount": 100000, "method": "bank_transfer", "reference": "TRF-1042"},
+    ),
+    _invoice_command(
+        "mark-paid", "markInvoicePaid", "Record the whole balance as paid", models.MarkPaidRequest
+    ),
+    _invoice_command(
+        "mark-unpaid", "markInvoiceUnpaid", "Reverse every recorded payment", models.ReasonRequest
+    ),
+    _invoice_command(
+        "void", "voidInvoice", "Void a draft or an unpaid invoice", models.ReasonRequest
+    ),
+    # Customers
+    Operation(
+        "POST",
+        "/v1/customers",
+        "createCustomer",
+        "Create a customer",
+        "Customers",
+        {201: schemas.CustomerResponse},
+        errors=(412,),
+        body=models.CreateCustomerRequest,
+        links={"GetCustomer": "getCustomer"},
+        example={"name": "AfriTech Solutions", "email": "billing@afritech.example"},
+    ),
+    Operation(
+        "GET",
+        "/v1/customers",
+        "listCustomers",
+        "List customers, newest first",
+        "Customers",
+        {200: schemas.CustomerList},
+        query=models.ListQuery,
+    ),
+    Operation(
+        "GET",
+        "/v1/customers/{id}",
+        "getCustomer",
+        "Get a customer",
+        "Customers",
+        {200: schemas.CustomerResponse},
+    ),
+    # Tax rates
+    Operation(
+        "POST",
+        "/v1/tax-rates",
+        "createTaxRate",
+        "Create a tax rate",
+        "Tax rates",
+        {201: schemas.TaxRateResponse},
+        errors=(412,),
+        body=models.CreateTaxRateRequest,
+        example={"name": "VAT", "percentage": "7.5"},
+    ),
+    Operation(
+        "GET",
+        "/v1/tax-rates",
+        "listTaxRates",
+        "List tax rates, newest first",
+        "Tax rates",
+        {200: schemas.TaxRateList},
+        query=models.ListQuery,
+    ),
+    # Account
+    Operation(
+        "GET",
+        "/v1/account",
+        "getAccount",
+        "Get the caller's account",
+        "Account",
+        {200: schemas.AccountResponse},
+    ),
+    Operation(
+        "PATCH",
+        "/v1/account",
+        "updateAccount",
+        "Require (or stop requiring) signed requests",
+        "Account",
+        {200: schemas.AccountResponse},
+        errors=(412,),
+        body=models.UpdateAccountRequest,
+    ),
+    # Webhook endpoints
+    Operation(
+        "POST",
+        "/v1/webhook-endpoints",
+        "createWebhookEndpoint",
+        "Register a webhook endpoint; the answer shows its signing secret once",
+        "Webhooks",
+        {201: schemas.WebhookEndpointResponse},
+        errors=(412,),
+        body=models.CreateWebhookEndpointRequest,
+        example={"url": "https://example.com/hooks", "events": ["invoice.paid"]},
+    ),
+    # Public
+    Operation(
+        "GET",
+        "/healthz",
+        "healthz",
+        "Liveness: the process is up",
+        "Health",
+        {200: schemas.HealthResponse},
+        public=True,
+    ),
+    Operation(
+        "GET",
+        "/readyz",
+        "readyz",
+        "Readiness: the database answers and is migrated",
+        "Health",
+        {200: schemas.ReadinessResponse},
+        errors=(503,),
+        public=True,
+    ),
+    Operation(
+        "GET",
+        "/i/{token}",
+        "hostedInvoice",
+        "The hosted invoice page a customer opens",
+        "Hosted",
+        {
+            200: Raw("text/html", {"type": "string"}, "The invoice as a web page."),
+            404: Raw("text/plain", {"type": "string"}, "The link is not valid."),
+        },
+        public=True,
+    ),
+    Operation(
+        "GET",
+        "/v1/openapi.json",
+        "openapi",
+        "This document",
+        "Meta",
+        {200: Raw("application/json", {"type": "object"}, "The OpenAPI 3.1 document.")},
+        public=True,
+    ),
+)
+
+# The error responses, each the error envelope with the codes it carries.
+ERRORS: dict[int, tuple[str, str]] = {
+    400: ("InvalidJson", "`invalid_json`: the body is not a JSON object."),
+    401: (
+        "Unauthorized",
+        "`authentication_required`, `invalid_api_key`, `signature_required` or "
+        "`invalid_signature`.",
+    ),
+    404: ("NotFound", "`not_found`: no such object for this key's account and mode."),
+    409: (
+        "Conflict",
+        "`invalid_state` (the object's status does not allow this; `details` says what it "
+        "allows), `payment_exceeds_balance`, or `idempotency_key_in_use`.",
+    ),
+    412: (
+        "VersionConflict",
+        "`version_conflict`: the object changed since the version `If-Match` names, or "
+        "concurrently.",
+    ),
+    413: ("PayloadTooLarge", "`payload_too_large`."),
+    422: (
+        "ValidationError",
+        "`validation_error` (`details` lists `{field, message}`) or `idempotency_key_reused`.",
+    ),
+    503: ("ServiceUnavailable", "`service_unavailable`: try again soon."),
+}
+
+PARAMETERS: dict[str, dict[str, Any]] = {
+    "IdempotencyKey": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Retrying with the same key and body answers the first response again.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    },
+    "IfMatch": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": 'The `ETag` (version) you last read, such as `"3"`; refused with 412 if '
+        "the invoice has changed since.",
+        "schema": {"type": "string", "pattern": '^(\\*|(W/)?"?[0-9]+"?)$'},
+    },
+}
+
+HEADERS: dict[str, dict[str, Any]] = {
+    "RequestId": {
+        "description": "This request's id, as in the error envelope's `request_id`.",
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": 'The version of the resource, such as `"3"`; send it as `If-Match`.',
+        "schema": {"type": "string"},
+    },
+}
+
+
+@routes.get("/v1/openapi.json")
+async def openapi_json(_: web.Request) -> web.Response:
+    return web.Response(body=_document_bytes(), content_type="application/json")
+
+
+@cache
+def _document_bytes() -> bytes:
+    return json.dumps(_document()).encode()
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every operation in `OPERATIONS` (a copy to change at will)."""
+    return copy.deepcopy(_document())
+
+
+@cache
+def _document() -> dict[str, Any]:
+    components, refs = _model_schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        item = paths.setdefault(operation.path, {})
+        item[operation.method.lower()] = _operation(operation, refs, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Risiti API",
+            "version": "1",
+            "description": "Event-sourced invoicing. Amounts are integers in minor units. "
+            "Every answer is an envelope: `{success: true, data}` or "
+            "`{success: false, error: {code, message, details?, request_id}}`.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "responses": {
+                name: _error_response(description) for name, description in ERRORS.values()
+            },
+            "parameters": PARAMETERS,
+            "headers": HEADERS,
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A secret key: `sk_test_…` or `sk_live_…`.",
+                }
+            },
+        },
+        "security": [{"bearerAuth": []}],
+    }
+
+
+def _model_schemas() -> tuple[dict[str, Any], Refs]:
+    """The components' schemas, and the reference to each (model, mode) in them."""
+    wanted: set[tuple[type[BaseModel], JsonSchemaMode]] = {(schemas.ErrorEnvelope, "serialization")}
+    for operation in OPERATIONS:
+        if operation.body is not None:
+            wanted.add((operation.body, "validation"))
+        for answer in operation.responses.values():
+            if not isinstance(answer, Raw):
+                wanted.add((answer, "serialization"))
+    ordered = sorted(wanted, key=lambda pair: (pair[0].__name__, pair[1]))
+    refs, document = models_json_schema(ordered, ref_template=REF)
+    components = _standard(document.get("$defs", {}))
+    for name, rule in RULES.items():
+        if name in components:
+            components[name] |= rule
+    by_model: Refs = {}
+    for (model, mode), ref in refs.items():
+        by_model[(model, mode)] = ref
+    return components, by_model
+
+
+def _one_of_named(*names: str) -> dict[str, Any]:
+    """At least one of `names`, not blank (the models strip whitespace)."""
+    return {
+        "anyOf": [
+            {"required": [name], "properties": {name: {"type": "string", "pattern": "\\S"}}}
+            for name in names
+        ]
+    }
+
+
+# What the request models' validators require beyond their fields' types.
+RULES: dict[str, dict[str, Any]] = {
+    "ItemIn": _one_of_named("description", "name"),
+    "CreateInvoiceRequest": {
+        "anyOf": [
+            {"required": ["customer"], "properties": {"customer": {"type": "object"}}},
+            {"required": ["customer_id"], "properties": {"customer_id": {"type": "string"}}},
+            *_one_of_named("customer_name")["anyOf"],
+        ]
+    },
+}
+
+
+# Pydantic writes a constraint it cannot push into the inner schema (a field whose type has a
+# `BeforeValidator`, such as `MinorUnits | None`) under its own name; JSON Schema's names:
+_CONSTRAINTS = {
+    "ge": "minimum",
+    "le": "maximum",
+    "gt": "exclusiveMinimum",
+    "lt": "exclusiveMaximum",
+}
+
+
+# Keywords whose keys are names (of properties, of definitions), not keywords.
+_NAMED = ("properties", "$defs", "patternProperties")
+
+
+def _keyword(key: str) -> str:
+    return _CONSTRAINTS.get(key, key)
+
+
+def _named(schemas: dict[str, Any]) -> dict[str, Any]:
+    return {name: _standard(schema) for name, schema in schemas.items()}
+
+
+def _standard(schema: Any) -> Any:
+    """`schema` with pydantic's constraint names as JSON Schema's; `decimal_places` (no JSON
+    Schema equivalent) said in the description instead."""
+    if isinstance(schema, list):
+        return [_standard(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    fixed: dict[str, Any] = {
+        _keyword(key): _named(value) if key in _NAMED else _standard(value)
+        for key, value in schema.items()
+    }
+    places = fixed.pop("decimal_places", None)
+    if places is not None:
+        fixed["description"] = (
+            fixed.get("description", "") + f" At most {places} decimal places."
+        ).strip()
+    return fixed
+
+
+def _operation(
+    operation: Operation,
+    refs: Refs,
+    components: dict[str, Any],
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "operationId": operation.operation_id,
+        "summary": operation.summary,
+        "tags": [operation.tag],
+        "parameters": _parameters(operation, components),
+        "responses": _responses(operation, refs),
+    }
+    if operation.public:
+        spec["security"] = []
+    if operation.body is not None:
+        media: dict[str, Any] = {"schema": refs[(operation.body, "validation")]}
+        if operation.example is not None:
+            media["examples"] = {"example": {"value": operation.example}}
+        spec["requestBody"] = {
+            "required": operation.body_required,
+            "content": {"application/json": media},
+        }
+    if not spec["parameters"]:
+        del spec["parameters"]
+    return spec
+
+
+def _parameters(operation: Operation, components: dict[str, Any]) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = []
+    for name in _path_names(operation.path):
+        parameters.append(
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "description": "The invoice's id or document number"
+                if operation.path.startswith("/v1/invoices/")
+                else f"The {name}",
+                "schema": {"type": "string", "minLength": 1},
+            }
+        )
+    if operation.query is not None:
+        parameters.extend(_query_parameters(operation.query, components))
+    if operation.method == "POST" and not operation.public:
+        parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
+    if operation.if_match:
+        parameters.append({"$ref": "#/components/parameters/IfMatch"})
+    return parameters
+
+
+def _path_names(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
+    """One query parameter per field of a query model; `null` means absent in a query."""
+    schema = _standard(model.model_json_schema(mode="validation", ref_template=REF))
+    components.update(schema.get("$defs", {}))
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, prop in schema["properties"].items():
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": _without_null(prop),
+        }
+        if "description" in prop:
+            parameter["description"] = prop["description"]
+        parameters.append(parameter)
+    return parameters
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or a string: never null, so no null branch or default."""
+    if "anyOf" not in schema:
+        return schema
+    branches = [b for b in schema["anyOf"] if b != {"type": "null"}]
+    rest = {k: v for k, v in schema.items() if k != "anyOf" and (k, v) != ("default", None)}
+    only: dict[str, Any] = branches[0] if len(branches) == 1 else {"anyOf": branches}
+    return rest | only
+
+
+def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, answer in sorted(operation.responses.items()):
+        if isinstance(answer, Raw):
+            responses[str(status)] = {
+                "description": answer.description,
+                "content": {answer.media_type: {"schema": answer.schema}},
+            }
+            continue
+        headers = {"Request-Id": {"$ref": "#/components/headers/RequestId"}}
+        if operation.etag:
+            headers["ETag"] = {"$ref": "#/components/headers/ETag"}
+        responses[str(status)] = {
+            "description": HTTPStatus(status).phrase,
+            "headers": headers,
+            "content": {"application/json": {"schema": refs[(answer, "serialization")]}},
+        }
+        if operation.links:
+            responses[str(status)]["links"] = _links(operation)
+    for status in sorted(set(operation.errors) | _implied_errors(operation)):
+        if str(status) not in responses:
+            responses[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
+    return responses
+
+
+def _implied_errors(operation: Operation) -> set[int]:
+    """What every operation of this shape may answer: 401/503 behind the key, 400/413/422 with
+    a body, 422 with a query, 404 for a path id, 422/412 with If-Match, 409/422 of an
+    Idempotency-Key on a POST."""
+    implied: set[int] = set()
+    if not operation.public:
+        implied |= {401, 503}
+    if operation.body is not None:
+        implied |= {400, 413, 422}
+    if operation.query is not None:
+        implied.add(422)
+    if _path_names(operation.path) and not operation.public:
+        implied.add(404)
+    if operation.if_match:
+        implied |= {412, 422}
+    if operation.method == "POST" and not operation.public:
+        implied |= {409, 422}
+    return implied
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": {"Request-Id": {"$ref": "#/components/headers/RequestId"}},
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorEnvelope")}}},
+    }
+
+
+def _links(operation: Operation) -> dict[str, Any]:
+    return {
+        name: {"operationId": target, "parameters": {"id": "$response.body#/data/id"}}
+        for name, target in operation.links.items()
+    }

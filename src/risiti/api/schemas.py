@@ -1,0 +1,267 @@
+"""Response models: every body the API answers, exactly as the handlers write it (DESIGN.md §6).
+
+The handlers build plain dicts (`invoice_record` + `present`, `customer_record`, …); these models
+describe those dicts for the OpenAPI document and are never used to build a response. They
+forbid unknown keys, so a field a handler adds without a line here fails the schemathesis test.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Generic, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
+
+T = TypeVar("T")
+
+InvoiceStatus = Literal["draft", "open", "partially_paid", "paid", "void"]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# Envelopes ---------------------------------------------------------------------------------
+
+
+class Envelope(Schema, Generic[T]):
+    """`{success: true, data}`: every successful answer but a list."""
+
+    success: Literal[True]
+    data: T
+
+
+class ListEnvelope(Schema, Generic[T]):
+    """A page of a newest-first list; pass `next_cursor` as `cursor` for the next page."""
+
+    success: Literal[True]
+    data: list[T]
+    has_more: bool
+    next_cursor: str | None = Field(description="Null on the last page.")
+
+
+def _without_default(schema: JsonDict) -> None:
+    """An optional field that is absent rather than null has no default to show."""
+    schema.pop("default", None)
+
+
+class ErrorBody(Schema):
+    code: str = Field(
+        description="Stable, machine-readable: validation_error, invalid_json, not_found, "
+        "invalid_state, version_conflict, payment_exceeds_balance, authentication_required, "
+        "invalid_api_key, …",
+        examples=["validation_error"],
+    )
+    message: str = Field(description="For humans; may change.")
+    # Present only when there is more to say; never null.
+    details: list[dict[str, Any]] | SkipJsonSchema[None] = Field(
+        None,
+        description="What went wrong where, e.g. `[{field, message}]` for a validation error, "
+        "`[{current, allowed}]` for an invalid state, `[{expected, current}]` for a version "
+        "conflict.",
+        json_schema_extra=_without_default,
+    )
+    request_id: str = Field(description="Also sent as the `Request-Id` header.")
+
+
+class ErrorEnvelope(Schema):
+    """`{success: false, error}`: every error, whatever its status."""
+
+    success: Literal[False]
+    error: ErrorBody
+
+
+# Invoices ----------------------------------------------------------------------------------
+
+
+class InvoiceCustomer(Schema):
+    """The customer as the invoice keeps it; `id` links a saved customer, if any."""
+
+    id: UUID | None
+    name: str
+    email: str | None
+    phone: str | None
+    address: str | None
+
+
+class InvoiceItem(Schema):
+    description: str
+    quantity: float = Field(description="At most 4 decimal places; an integer when whole.")
+    unit_price: int = Field(description="Minor units (kobo for NGN).")
+    amount: int = Field(description="quantity times unit_price, in minor units.")
+    discount_amount: int
+    tax_amount: int
+    product_id: UUID | None
+
+
+class InvoiceTax(Schema):
+    name: str
+    percentage: str = Field(description="A decimal string, exact to 4 places.", examples=["7.5"])
+    inclusive: bool
+    tax_rate_id: UUID | None
+
+
+class Payment(Schema):
+    id: UUID
+    amount: int
+    method: str
+    reference: str | None
+    paid_at: datetime
+    reversed_at: datetime | None = Field(description="Set when the payment was marked unpaid.")
+
+
+class SendRequest(Schema):
+    email: str | None
+    phone: str | None
+    requested_at: datetime
+
+
+class Invoice(Schema):
+    """An invoice or receipt; amounts are integers in minor units."""
+
+    id: UUID
+    object: Literal["invoice"]
+    document_number: str | None = Field(description="Null while a draft.")
+    type: Literal["invoice", "receipt"]
+    status: InvoiceStatus
+    currency: str
+    customer: InvoiceCustomer
+    items: list[InvoiceItem]
+    subtotal: int
+    discount_total: int
+    tax_total: int
+    tax_inclusive_total: int
+    shipping_fee: int
+    total: int
+    amount_paid: int
+    amount_due: int
+    accept_partial_payments: bool
+    max_installments: int | None
+    taxes: list[InvoiceTax]
+    payments: list[Payment]
+    send_log: list[SendRequest]
+    issue_date: date
+    due_date: date | None
+    description: str | None
+    reference: str | None
+    note: str | None
+    metadata: dict[str, Any]
+    version: int = Field(description="Also the `ETag`; send it as `If-Match` to change it.")
+    livemode: bool
+    created_at: datetime
+    updated_at: datetime
+    view_url: str = Field(description="The hosted page a customer can open.")
+    pdf_url: None = Field(description="Always null until PDFs exist.")
+    overdue: bool
+
+
+class DeletedInvoice(Schema):
+    id: UUID
+    object: Literal["invoice"]
+    deleted: Literal[True]
+
+
+# Other resources ---------------------------------------------------------------------------
+
+
+class Customer(Schema):
+    id: UUID
+    object: Literal["customer"]
+    name: str
+    email: str | None
+    phone: str | None
+    address: str | None
+    metadata: dict[str, Any]
+    livemode: bool
+    created_at: datetime
+
+
+class TaxRate(Schema):
+    id: UUID
+    object: Literal["tax_rate"]
+    name: str
+    percentage: str = Field(description="A decimal string, exact to 4 places.", examples=["7.5"])
+    inclusive: bool
+    description: str | None
+    livemode: bool
+    created_at: datetime
+
+
+class Account(Schema):
+    id: UUID
+    object: Literal["account"]
+    name: str
+    require_signed_requests: bool
+
+
+class WebhookEndpoint(Schema):
+    """The endpoint just registered; the only time its signing `secret` is shown."""
+
+    id: UUID
+    object: Literal["webhook_endpoint"]
+    url: str
+    events: list[str]
+    description: str | None
+    enabled: bool
+    livemode: bool
+    secret: str
+    created_at: datetime
+
+
+class Health(Schema):
+    status: Literal["ok"]
+
+
+class Readiness(Schema):
+    status: Literal["ready"]
+    migrations: int = Field(description="How many migrations the database has applied.")
+
+
+# The envelopes as named in the document --------------------------------------------------
+
+
+class InvoiceResponse(Envelope[Invoice]):
+    pass
+
+
+class InvoiceList(ListEnvelope[Invoice]):
+    pass
+
+
+class DeletedInvoiceResponse(Envelope[DeletedInvoice]):
+    pass
+
+
+class CustomerResponse(Envelope[Customer]):
+    pass
+
+
+class CustomerList(ListEnvelope[Customer]):
+    pass
+
+
+class TaxRateResponse(Envelope[TaxRate]):
+    pass
+
+
+class TaxRateList(ListEnvelope[TaxRate]):
+    pass
+
+
+class AccountResponse(Envelope[Account]):
+    pass
+
+
+class WebhookEndpointResponse(Envelope[WebhookEndpoint]):
+    pass
+
+
+class HealthResponse(Envelope[Health]):
+    pass
+
+
+class ReadinessResponse(Envelope[Readiness]):
+    pass
