@@ -3,29 +3,44 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from risiti.commands.documents import invoice_record
-from risiti.commands.ledger import rebuild
-from risiti.domain.invoice import DELETED, Invoice
-from risiti.eventstore.mapper import create_mapper
+from risiti.commands.folding import Folded
+from risiti.domain.invoice import DELETED, OPEN, PARTIALLY_PAID, Invoice
 from risiti.eventstore.paging import Place, encode_cursor
-from risiti.eventstore.recorder import RecordedEvent, read_aggregate
 
-_INVOICE_TOPIC_PREFIX = f"{Invoice.__module__}:{Invoice.__qualname__}."
+INVOICE_TOPICS: tuple[str, ...] = (f"{Invoice.__module__}:{Invoice.__qualname__}.",)
 
-_UPSERT = """
-INSERT INTO invoice_list (id, account_id, livemode, type, status, currency, document_number,
-    customer_name, total, amount_due, due_date, created_at, version, document)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+_COLUMNS = (
+    "id, account_id, livemode, type, status, currency, document_number, customer_id,"
+    " customer_name, customer_email, reference, total, amount_paid, amount_due, due_date,"
+    " created_at, version, document, search"
+)
+_UPSERT = f"""
+INSERT INTO invoice_list ({_COLUMNS})
+SELECT w.id, w.account_id, w.livemode, w.type, w.status, w.currency, w.document_number,
+    w.customer_id, w.customer_name, w.customer_email, w.reference, w.total, w.amount_paid,
+    w.amount_due, w.due_date, w.created_at, w.version, w.document::jsonb,
+    to_tsvector('simple', w.search_text)
+FROM unnest($1::uuid[], $2::uuid[], $3::boolean[], $4::text[], $5::text[], $6::text[],
+    $7::text[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[],
+    $14::bigint[], $15::date[], $16::timestamptz[], $17::bigint[], $18::text[], $19::text[])
+    AS w(id, account_id, livemode, type, status, currency, document_number, customer_id,
+    customer_name, customer_email, reference, total, amount_paid, amount_due, due_date,
+    created_at, version, document, search_text)
 ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status,
-    document_number = EXCLUDED.document_number, customer_name = EXCLUDED.customer_name,
-    total = EXCLUDED.total, amount_due = EXCLUDED.amount_due, due_date = EXCLUDED.due_date,
-    version = EXCLUDED.version, document = EXCLUDED.document
+    document_number = EXCLUDED.document_number, customer_id = EXCLUDED.customer_id,
+    customer_name = EXCLUDED.customer_name, customer_email = EXCLUDED.customer_email,
+    reference = EXCLUDED.reference, total = EXCLUDED.total, amount_paid = EXCLUDED.amount_paid,
+    amount_due = EXCLUDED.amount_due, due_date = EXCLUDED.due_date, version = EXCLUDED.version,
+    document = EXCLUDED.document, search = EXCLUDED.search
 """
 
 
@@ -34,27 +49,28 @@ class InvoiceListProjection:
 
     name = "invoice_list"
     tables: tuple[str, ...] = ("invoice_list",)
+    topics: tuple[str, ...] = INVOICE_TOPICS
 
-    def __init__(self) -> None:
-        self._mapper = create_mapper()
-
-    async def apply(self, event: RecordedEvent, conn: asyncpg.Connection) -> None:
-        if not event.topic.startswith(_INVOICE_TOPIC_PREFIX):
-            return
-        records = await read_aggregate(
-            conn, event.originator_id, up_to_version=event.originator_version
-        )
-        invoice = rebuild(self._mapper, Invoice, event.originator_id, records)
-        if invoice.status == DELETED:
-            await conn.execute("DELETE FROM invoice_list WHERE id = $1", invoice.id)
-        else:
-            await _upsert(conn, invoice)
+    async def apply(self, conn: asyncpg.Connection, batch: list[Folded]) -> None:
+        """One statement for the batch's deleted drafts, one for every other invoice it touched."""
+        invoices = list(latest_invoices(batch).values())
+        deleted = [i.id for i in invoices if i.status == DELETED]
+        if deleted:
+            await conn.execute("DELETE FROM invoice_list WHERE id = ANY($1::uuid[])", deleted)
+        kept = [_row(i) for i in invoices if i.status != DELETED]
+        if kept:
+            await conn.execute(_UPSERT, *(list(column) for column in zip(*kept, strict=True)))
 
 
-async def _upsert(conn: asyncpg.Connection, invoice: Invoice) -> None:
+def latest_invoices(batch: list[Folded]) -> dict[UUID, Invoice]:
+    """Each invoice the batch touched, as it stands after the batch."""
+    return {f.aggregate.id: f.aggregate for f in batch if isinstance(f.aggregate, Invoice)}
+
+
+def _row(invoice: Invoice) -> tuple[Any, ...]:
     record = invoice_record(invoice)
-    await conn.execute(
-        _UPSERT,
+    customer = record["customer"]
+    return (
         invoice.id,
         invoice.account_id,
         invoice.livemode,
@@ -62,17 +78,48 @@ async def _upsert(conn: asyncpg.Connection, invoice: Invoice) -> None:
         invoice.status,
         invoice.currency,
         invoice.document_number,
-        invoice.customer["name"],
+        UUID(customer["id"]) if customer["id"] else None,
+        customer["name"] or "",
+        customer["email"],
+        invoice.reference,
         record["total"],
+        record["amount_paid"],
         record["amount_due"],
         invoice.due_date,
         invoice.created_on,
         invoice.version,
         json.dumps(record),
+        " ".join(
+            str(part)
+            for part in (
+                invoice.document_number,
+                customer["name"],
+                customer["email"],
+                invoice.reference,
+            )
+            if part
+        ),
     )
 
 
 STATUS_ALIASES = {"unpaid": "open"}
+OUTSTANDING = (OPEN, PARTIALLY_PAID)
+
+
+@dataclass(frozen=True)
+class InvoiceFilters:
+    """What `GET /v1/invoices` may narrow the list by; every field optional."""
+
+    status: str | None = None
+    customer_id: UUID | None = None
+    type: str | None = None
+    currency: str | None = None
+    created_gte: datetime | None = None
+    created_lte: datetime | None = None
+    due_gte: date | None = None
+    due_lte: date | None = None
+    q: str | None = None
+    today: date = field(default_factory=date.today)
 
 
 @dataclass(frozen=True)
@@ -82,27 +129,76 @@ class InvoicePage:
     next_cursor: str | None
 
 
+class _Where:
+    """SQL conditions and their parameters, numbered as they are added."""
+
+    def __init__(self, *params: Any) -> None:
+        self.params = list(params)
+        self.conditions: list[str] = []
+
+    def add(self, condition: str, *values: Any) -> None:
+        for value in values:
+            self.params.append(value)
+            condition = condition.replace("?", f"${len(self.params)}", 1)
+        self.conditions.append(condition)
+
+    def sql(self) -> str:
+        return " AND ".join(self.conditions)
+
+
+def _where(account_id: UUID, livemode: bool, filters: InvoiceFilters) -> _Where:
+    where = _Where(account_id, livemode)
+    where.add("account_id = $1 AND livemode = $2")
+    if filters.status == "overdue":
+        where.add("status = ANY(?::text[]) AND due_date < ?", list(OUTSTANDING), filters.today)
+    elif filters.status:
+        where.add("status = ?", STATUS_ALIASES.get(filters.status, filters.status))
+    simple = {
+        "customer_id = ?": filters.customer_id,
+        "type = ?": filters.type,
+        "currency = ?": filters.currency,
+        "created_at >= ?": filters.created_gte,
+        "created_at <= ?": filters.created_lte,
+        "due_date >= ?": filters.due_gte,
+        "due_date <= ?": filters.due_lte,
+    }
+    for condition, value in simple.items():
+        if value is not None:
+            where.add(condition, value)
+    if filters.q is not None:
+        query = search_query(filters.q)
+        if query is None:
+            where.add("false")  # nothing searchable in q: nothing matches it
+        else:
+            where.add("search @@ to_tsquery('simple', ?)", query)
+    return where
+
+
+def search_query(q: str) -> str | None:
+    """Every word of `q` as a prefix (`ada INV-2026` finds Ada's INV-2026-0001); None when `q`
+    has no word to search for."""
+    words = re.findall(r"\w[\w@.+-]*", q.lower())
+    return " & ".join("'" + word.replace("'", "''") + "':*" for word in words) or None
+
+
 async def list_invoices(
     conn: asyncpg.Connection | asyncpg.Pool,
     account_id: UUID,
     livemode: bool,
     *,
     limit: int,
-    status: str | None = None,
+    filters: InvoiceFilters | None = None,
     after: Place | None = None,
 ) -> InvoicePage:
     """A page of an account's invoices, newest first, after a cursor's place."""
+    where = _where(account_id, livemode, filters or InvoiceFilters())
+    if after is not None:
+        where.add("(created_at, id) < (?, ?::uuid)", after[0], after[1])
+    where.params.append(limit + 1)
     rows = await conn.fetch(
-        "SELECT document::text, created_at, id FROM invoice_list"
-        " WHERE account_id = $1 AND livemode = $2 AND ($3::text IS NULL OR status = $3)"
-        " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))"
-        " ORDER BY created_at DESC, id DESC LIMIT $6",
-        account_id,
-        livemode,
-        STATUS_ALIASES.get(status or "", status),
-        after[0] if after else None,
-        after[1] if after else None,
-        limit + 1,
+        f"SELECT document::text, created_at, id FROM invoice_list WHERE {where.sql()}"
+        f" ORDER BY created_at DESC, id DESC LIMIT ${len(where.params)}",
+        *where.params,
     )
     page = rows[:limit]
     has_more = len(rows) > limit

@@ -1,5 +1,9 @@
 """The projection runner: each projection follows the log from its own position, applying a
-batch and recording its new position in one transaction, so every event is applied once."""
+batch and recording its new position in one transaction, so every event is applied once.
+
+A projection that has nothing to do with an event still moves past it. The events of a batch
+are folded into their aggregates once, and every projection of the group reads the result.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +12,47 @@ from typing import Protocol
 
 import asyncpg
 
+from risiti.commands.folding import AggregateFolder, Folded
 from risiti.config import Settings
 from risiti.eventstore.recorder import RecordedEvent
-from risiti.eventstore.subscription import BatchHandler, LogWakeups, follow, process_next_batch
+from risiti.eventstore.subscription import LogWakeups, follow, process_next_batch
+from risiti.projections.balances import BalancesProjection
 from risiti.projections.invoice_list import InvoiceListProjection
+
+BATCH_SIZE = 500
 
 
 class Projection(Protocol):
-    """A read model: `apply` is called for every event of the log, in log order."""
+    """A read model: `apply` gets every batch of the log, in log order, folded."""
 
     name: str
     tables: tuple[str, ...]
+    topics: tuple[str, ...]
+    """The kinds of aggregates whose events it reads (topic prefixes)."""
 
-    async def apply(self, event: RecordedEvent, conn: asyncpg.Connection) -> None: ...
+    async def apply(self, conn: asyncpg.Connection, batch: list[Folded]) -> None: ...
 
 
 def all_projections() -> list[Projection]:
-    return [InvoiceListProjection()]
+    return [InvoiceListProjection(), BalancesProjection()]
 
 
-def _batch_handler(projection: Projection) -> BatchHandler:
-    async def apply_batch(conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
-        for event in batch:
-            await projection.apply(event, conn)
+def follower_name(projection: Projection) -> str:
+    return f"projection:{projection.name}"
 
-    return apply_batch
+
+class BatchApplier:
+    """Folds each batch once and hands it to every projection of a group."""
+
+    def __init__(self, projections: list[Projection]) -> None:
+        self.projections = projections
+        self._folder = AggregateFolder()
+        self._topics = tuple({topic for p in projections for topic in p.topics})
+
+    async def __call__(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
+        folded = [f async for f in self._folder.fold(conn, batch, self._topics)]
+        for projection in self.projections:
+            await projection.apply(conn, folded)
 
 
 async def run_projections(
@@ -46,14 +66,15 @@ async def run_projections(
 
 async def _run_one(settings: Settings, pool: asyncpg.Pool, projection: Projection) -> None:
     async with LogWakeups(settings, f"projector:{projection.name}") as wakeups:
-        await follow(pool, wakeups, f"projection:{projection.name}", _batch_handler(projection))
+        await follow(
+            pool, wakeups, follower_name(projection), BatchApplier([projection]), limit=BATCH_SIZE
+        )
 
 
 async def catch_up(pool: asyncpg.Pool, projection: Projection) -> int:
     """Apply everything visible now; returns how many events that was."""
     total = 0
-    while applied := await process_next_batch(
-        pool, f"projection:{projection.name}", _batch_handler(projection)
-    ):
+    applier = BatchApplier([projection])
+    while applied := await process_next_batch(pool, follower_name(projection), applier, BATCH_SIZE):
         total += applied
     return total

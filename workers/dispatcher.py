@@ -1,6 +1,7 @@
 """The dispatcher: reads the log like a projection and turns events into delivery rows.
 
-In one transaction it keeps its copy of the endpoints, inserts a `webhook_deliveries` row per
+In one transaction it keeps its copy of the endpoints, adds each public event to the account's
+feed (`account_events`, read by `GET /v1/events`), inserts a `webhook_deliveries` row per
 (event, endpoint) — its id derived from both, so a batch applied again inserts nothing — and
 moves its position. Only after commit does it enqueue ARQ jobs: PostgreSQL holds the work, Redis
 only wakes workers, and the sweeper re-enqueues whatever a lost Redis write left behind.
@@ -10,19 +11,24 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import asyncpg
 from arq.connections import ArqRedis
 
-from risiti.commands.ledger import A, apply_recorded, rebuild
-from risiti.commands.public_events import invoice_event_payload, invoice_event_types
+from risiti.commands.folding import AggregateFolder, Folded
+from risiti.commands.public_events import (
+    customer_event_payload,
+    invoice_event_payload,
+    invoice_event_types,
+)
 from risiti.config import Settings
+from risiti.domain.customer import Customer
 from risiti.domain.invoice import Invoice
 from risiti.domain.webhook_endpoint import WebhookEndpoint
-from risiti.eventstore.mapper import create_mapper
-from risiti.eventstore.recorder import RecordedEvent, read_aggregate
+from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, process_next_batch
 from risiti.workers.jobs import enqueue_delivery
 
@@ -43,7 +49,7 @@ class Dispatcher:
         self.settings = settings
         self.pool = pool
         self.redis = redis
-        self._mapper = create_mapper()
+        self._folder = AggregateFolder()
         self._new_deliveries: list[UUID] = []
 
     async def run(self) -> None:
@@ -61,14 +67,29 @@ class Dispatcher:
         return applied
 
     async def _handle_batch(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
-        for event in batch:
-            if event.topic.startswith(_topic_prefix(WebhookEndpoint)):
-                await self._track_endpoint(conn, event)
-            elif event.topic.startswith(_topic_prefix(Invoice)):
-                await self._dispatch_invoice_event(conn, event)
+        async for folded in self._folder.fold(conn, batch, _TOPICS):
+            aggregate = folded.aggregate
+            if isinstance(aggregate, WebhookEndpoint):
+                await self._track_endpoint(conn, aggregate)
+            elif isinstance(aggregate, Invoice | Customer):
+                for payload in self._payloads(folded):
+                    await self._publish(conn, aggregate.account_id, aggregate.livemode, payload)
 
-    async def _track_endpoint(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
-        endpoint = await self._load(conn, WebhookEndpoint, event)
+    def _payloads(self, folded: Folded) -> list[dict[str, Any]]:
+        """The public events one event fires, with the aggregate as it is just after it."""
+        aggregate, recorded_at = folded.aggregate, folded.record.recorded_at
+        if isinstance(aggregate, Invoice):
+            return [
+                invoice_event_payload(
+                    event_type, aggregate, recorded_at=recorded_at, base_url=self.settings.base_url
+                )
+                for event_type in invoice_event_types(folded.event, folded.status_before, aggregate)
+            ]
+        if isinstance(aggregate, Customer) and isinstance(folded.event, Customer.Created):
+            return [customer_event_payload("customer.created", aggregate, recorded_at=recorded_at)]
+        return []
+
+    async def _track_endpoint(self, conn: asyncpg.Connection, endpoint: WebhookEndpoint) -> None:
         await conn.execute(
             "INSERT INTO webhook_endpoints (id, account_id, livemode, url, events, enabled)"
             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET url = $4,"
@@ -81,24 +102,21 @@ class Dispatcher:
             endpoint.enabled,
         )
 
-    async def _dispatch_invoice_event(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
-        records = await read_aggregate(
-            conn, event.originator_id, up_to_version=event.originator_version
+    async def _publish(
+        self, conn: asyncpg.Connection, account_id: UUID, livemode: bool, payload: dict[str, Any]
+    ) -> None:
+        """Add the event to the account's feed and a delivery for each endpoint that wants it."""
+        await conn.execute(
+            "INSERT INTO account_events (id, account_id, livemode, type, created_at, payload)"
+            " VALUES ($1, $2, $3, $4, $5, $6::json) ON CONFLICT (id) DO NOTHING",
+            payload["id"],
+            account_id,
+            livemode,
+            payload["event"],
+            datetime.fromisoformat(payload["created_at"]),
+            json.dumps(payload),
         )
-        invoice: Any = None
-        for record in records[:-1]:
-            invoice = apply_recorded(self._mapper, record, invoice)
-        status_before = getattr(invoice, "status", None)
-        last_event = self._mapper.to_domain_event(records[-1].as_stored_event())
-        invoice = apply_recorded(self._mapper, records[-1], invoice)
-        for event_type in invoice_event_types(last_event, status_before, invoice):
-            payload = invoice_event_payload(
-                event_type,
-                invoice,
-                recorded_at=event.recorded_at,
-                base_url=self.settings.base_url,
-            )
-            await self._insert_deliveries(conn, invoice.account_id, invoice.livemode, payload)
+        await self._insert_deliveries(conn, account_id, livemode, payload)
 
     async def _insert_deliveries(
         self, conn: asyncpg.Connection, account_id: UUID, livemode: bool, payload: dict[str, Any]
@@ -127,12 +145,9 @@ class Dispatcher:
             if inserted:
                 self._new_deliveries.append(new_id)
 
-    async def _load(self, conn: asyncpg.Connection, cls: type[A], event: RecordedEvent) -> A:
-        records = await read_aggregate(
-            conn, event.originator_id, up_to_version=event.originator_version
-        )
-        return rebuild(self._mapper, cls, event.originator_id, records)
-
 
 def _topic_prefix(cls: type[Any]) -> str:
     return f"{cls.__module__}:{cls.__qualname__}."
+
+
+_TOPICS = tuple(_topic_prefix(cls) for cls in (Invoice, Customer, WebhookEndpoint))

@@ -1,4 +1,4 @@
-"""The `risiti` command: dev, api, projector, worker, migrate, accounts."""
+"""The `risiti` command: dev, api, projector, replay, worker, migrate, accounts."""
 
 from __future__ import annotations
 
@@ -9,9 +9,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from risiti.config import Settings
+
+if TYPE_CHECKING:
+    from risiti.projections.runner import Projection
 
 DESCRIPTION = "Risiti: an event-sourced invoicing ledger with async workers."
 
@@ -51,9 +56,29 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "projector",
         help="keep the read models up to date and dispatch webhooks",
-        description="Follow the event log: apply every event to the read models (invoice_list) "
+        description="Follow the event log: apply every event to the read models (invoice_list, "
+        "balances) "
         "and turn events into webhook deliveries, each exactly once.",
     ).set_defaults(run=_projector)
+
+    replay = commands.add_parser(
+        "replay",
+        help="rebuild read models from the event log, or --check them",
+        description="Rebuild projections from position zero into fresh tables and swap them in "
+        "atomically, while the live ones keep serving. Shows progress and the final events/s. "
+        "With --check, compare the rebuilt tables with the live ones at the same position of "
+        "the log instead, and exit 1 listing the differences.",
+    )
+    replay.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="projections to rebuild: invoice_list, balances (default: all)",
+    )
+    replay.add_argument(
+        "--check", action="store_true", help="compare instead of swapping; exit 1 on differences"
+    )
+    replay.set_defaults(run=_replay)
 
     commands.add_parser(
         "worker",
@@ -167,6 +192,68 @@ async def _run_projector(settings: Settings) -> None:
     finally:
         await redis.aclose()
         await pool.close()
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from risiti.projections.runner import all_projections
+
+    known = {projection.name: projection for projection in all_projections()}
+    unknown = sorted(set(args.names) - set(known))
+    if unknown:
+        print(f"risiti replay: no projection named {', '.join(unknown)}", file=sys.stderr)
+        print(f"known projections: {', '.join(known)}", file=sys.stderr)
+        return 2
+    settings, _servers = _settings()
+    asyncio.run(_migrate_async(settings))
+    chosen = [known[name] for name in args.names] if args.names else list(known.values())
+    return asyncio.run(_replay_async(settings, chosen, check=args.check))
+
+
+async def _replay_async(settings: Settings, projections: list[Projection], *, check: bool) -> int:
+    from risiti.eventstore.database import create_pool as create_db_pool
+    from risiti.projections.replay import replay
+
+    pool = await create_db_pool(settings, "replay")
+    try:
+        result = await replay(pool, projections, check=check, progress=ProgressLine("replay"))
+    finally:
+        await pool.close()
+    names = ", ".join(p.name for p in projections)
+    print(
+        f"\nreplayed {result.events} events into {names} in {result.seconds:.1f} s:"
+        f" {result.events_per_second:,.0f} events/s",
+        file=sys.stderr,
+    )
+    differences = {table: rows for table, rows in result.differences.items() if rows}
+    for table, rows in differences.items():
+        print(f"{table} differs from the log:", *(f"  {row}" for row in rows), sep="\n")
+    if check and not differences:
+        print("no difference: the live read models equal a rebuild from the log")
+    return 1 if differences else 0
+
+
+class ProgressLine:
+    """A one-line progress bar on stderr, redrawn at most five times a second."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._started = time.monotonic()
+        self._drawn = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._drawn < 0.2 and done < total:
+            return
+        self._drawn = now
+        share = done / total if total else 1.0
+        bar = "#" * int(share * 30)
+        rate = done / max(now - self._started, 1e-9)
+        print(
+            f"\r{self._label} [{bar:<30}] {done:,}/{total:,} events {rate:,.0f}/s",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _worker(_: argparse.Namespace) -> None:

@@ -179,7 +179,8 @@ async def projector(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Non
 async def _followers_caught_up(pool: asyncpg.Pool) -> bool:
     """Whether every follower of the log has applied all that is visible now."""
     behind: int = await pool.fetchval(
-        "SELECT count(*) FROM (VALUES ('projection:invoice_list'), ('dispatcher')) AS f(name)"
+        "SELECT count(*) FROM (VALUES ('projection:invoice_list'), ('projection:balances'),"
+        " ('dispatcher')) AS f(name)"
         " LEFT JOIN log_positions p ON p.follower = f.name"
         " WHERE coalesce(p.position, 0) <> (SELECT coalesce(max(position), 0) FROM events"
         "   WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()))"

@@ -9,10 +9,12 @@ from aiohttp import web
 from risiti.api import (
     account,
     customers,
+    events,
     health,
     hosted,
     invoices,
     openapi,
+    reports,
     tax_rates,
     webhook_endpoints,
 )
@@ -39,6 +41,8 @@ def create_app(settings: Settings) -> web.Application:
         customers,
         tax_rates,
         account,
+        reports,
+        events,
         webhook_endpoints,
         hosted,
         openapi,

@@ -13,7 +13,7 @@ from risiti.api.keys import CALLER, LEDGER
 from risiti.commands.accounts import authenticate
 
 SIGNATURE_TOLERANCE_SECONDS = 300
-PUBLIC_PREFIXES = ("/healthz", "/readyz", "/i/", "/v1/openapi.json")
+PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/i/", "/v1/openapi.json")
 
 
 @web.middleware

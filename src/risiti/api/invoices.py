@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from uuid import UUID
 
 from aiohttp import web
@@ -31,7 +31,7 @@ from risiti.api.models import (
 from risiti.commands import invoices
 from risiti.commands.caller import Caller
 from risiti.domain.invoice import InvoiceDraft
-from risiti.projections.invoice_list import find_invoice_cursor, list_invoices
+from risiti.projections.invoice_list import InvoiceFilters, find_invoice_cursor, list_invoices
 
 routes = web.RouteTableDef()
 
@@ -83,7 +83,7 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
         caller.account_id,
         caller.livemode,
         limit=query.limit,
-        status=query.status,
+        filters=_filters(query),
         after=after,
     )
     return page(
@@ -91,6 +91,29 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
         has_more=result.has_more,
         next_cursor=result.next_cursor,
     )
+
+
+def _filters(query: ListInvoicesQuery) -> InvoiceFilters:
+    return InvoiceFilters(
+        status=query.status,
+        customer_id=query.customer_id,
+        type=query.type,
+        currency=query.currency.upper() if query.currency else None,
+        created_gte=_instant(query.created_gte, end_of_day=False),
+        created_lte=_instant(query.created_lte, end_of_day=True),
+        due_gte=query.due_gte,
+        due_lte=query.due_lte,
+        q=query.q,
+        today=datetime.now(UTC).date(),
+    )
+
+
+def _instant(value: datetime | date | None, *, end_of_day: bool) -> datetime | None:
+    """A date bound stands for the whole UTC day: `created_lte=2026-04-15` includes that day."""
+    if value is None or isinstance(value, datetime):
+        return value
+    moment = datetime.combine(value, time.max if end_of_day else time.min, tzinfo=UTC)
+    return moment
 
 
 @routes.get("/v1/invoices/{id}")

@@ -334,4 +334,24 @@ class ListQuery(Model):
 
 
 class ListInvoicesQuery(ListQuery):
-    status: Literal["draft", "open", "unpaid", "partially_paid", "paid", "void"] | None = None
+    status: (
+        Literal["draft", "open", "unpaid", "partially_paid", "paid", "void", "overdue"] | None
+    ) = None
+    customer_id: UUID | None = None
+    type: Literal["invoice", "receipt"] | None = None
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    created_gte: AwareDatetime | Day | None = None
+    created_lte: AwareDatetime | Day | None = None
+    due_gte: Day | None = None
+    due_lte: Day | None = None
+    q: str | None = Field(None, min_length=1, max_length=200)
+
+
+class ListEventsQuery(Model):
+    limit: int = Field(50, ge=1, le=100)
+    cursor: int | None = Field(None, ge=0)
+    type: str | None = Field(None, max_length=100)
+
+
+class AgingQuery(Model):
+    as_of: Day | None = None

@@ -262,6 +262,42 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(412,),
         body=models.UpdateAccountRequest,
     ),
+    # Balances, reports and the event feed
+    Operation(
+        "GET",
+        "/v1/balances",
+        "getBalances",
+        "The account's balances per currency",
+        "Balances",
+        {200: schemas.AccountBalancesResponse},
+    ),
+    Operation(
+        "GET",
+        "/v1/customers/{id}/balance",
+        "getCustomerBalance",
+        "One customer's balances per currency",
+        "Balances",
+        {200: schemas.CustomerBalancesResponse},
+        errors=(404,),
+    ),
+    Operation(
+        "GET",
+        "/v1/reports/aging",
+        "getAgingReport",
+        "Outstanding amounts by days past due, per currency",
+        "Balances",
+        {200: schemas.AgingReportResponse},
+        query=models.AgingQuery,
+    ),
+    Operation(
+        "GET",
+        "/v1/events",
+        "listEvents",
+        "The account's events in log order, with their webhooks' payloads",
+        "Events",
+        {200: schemas.EventList},
+        query=models.ListEventsQuery,
+    ),
     # Webhook endpoints
     Operation(
         "POST",
@@ -304,6 +340,15 @@ OPERATIONS: tuple[Operation, ...] = (
             200: Raw("text/html", {"type": "string"}, "The invoice as a web page."),
             404: Raw("text/plain", {"type": "string"}, "The link is not valid."),
         },
+        public=True,
+    ),
+    Operation(
+        "GET",
+        "/metrics",
+        "metrics",
+        "Followers' lag and the xid horizon's age, in Prometheus text format",
+        "Health",
+        {200: Raw("text/plain", {"type": "string"}, "Prometheus metrics.")},
         public=True,
     ),
     Operation(

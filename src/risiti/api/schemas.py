@@ -215,9 +215,65 @@ class Health(Schema):
     status: Literal["ok"]
 
 
+class FollowerLag(Schema):
+    follower: str = Field(description="`projection:<name>` or `dispatcher`.")
+    events: int = Field(description="Events of the log it has not applied yet.")
+    seconds: float = Field(description="Age of the oldest of them; 0 when up to date.")
+
+
 class Readiness(Schema):
     status: Literal["ready"]
     migrations: int = Field(description="How many migrations the database has applied.")
+    followers: list[FollowerLag]
+    xid_horizon_age_seconds: float = Field(
+        description="Age of the oldest running transaction, which holds back what followers read."
+    )
+
+
+class Balance(Schema):
+    currency: str
+    invoiced: int = Field(description="Total of issued, not void, documents (minor units).")
+    paid: int
+    outstanding: int = Field(description="invoiced - paid.")
+    overdue: int = Field(description="The part of outstanding past its due date today.")
+
+
+class AccountBalances(Schema):
+    object: Literal["balance"]
+    balances: list[Balance]
+
+
+class CustomerBalances(Schema):
+    object: Literal["customer_balance"]
+    customer_id: UUID
+    balances: list[Balance]
+
+
+class AgingCurrency(Schema):
+    currency: str
+    current: int = Field(description="Not yet due (or no due date).")
+    days_1_30: int = Field(alias="1_30")
+    days_31_60: int = Field(alias="31_60")
+    days_61_90: int = Field(alias="61_90")
+    over_90: int
+    total: int = Field(description="Equals the currency's outstanding balance.")
+
+
+class AgingReport(Schema):
+    object: Literal["aging_report"]
+    as_of: date
+    buckets: list[str]
+    currencies: list[AgingCurrency]
+
+
+class Event(Schema):
+    """One public event, exactly as its webhooks carry it."""
+
+    id: str
+    event: str
+    environment: Literal["production", "test"]
+    created_at: datetime
+    data: dict[str, Any]
 
 
 # The envelopes as named in the document --------------------------------------------------
@@ -264,4 +320,20 @@ class HealthResponse(Envelope[Health]):
 
 
 class ReadinessResponse(Envelope[Readiness]):
+    pass
+
+
+class AccountBalancesResponse(Envelope[AccountBalances]):
+    pass
+
+
+class CustomerBalancesResponse(Envelope[CustomerBalances]):
+    pass
+
+
+class AgingReportResponse(Envelope[AgingReport]):
+    pass
+
+
+class EventList(ListEnvelope[Event]):
     pass

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from risiti.commands.customers import customer_record
 from risiti.commands.documents import invoice_record, present
+from risiti.domain.customer import Customer
 from risiti.domain.invoice import PAID, PARTIALLY_PAID, Invoice
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "risiti:events")
@@ -50,6 +52,25 @@ def public_event_id(originator_id: UUID, originator_version: int, event_type: st
     return "evt_" + uuid5(_NAMESPACE, f"{originator_id}:{originator_version}:{event_type}").hex
 
 
+def event_payload(
+    event_type: str,
+    *,
+    originator_id: UUID,
+    originator_version: int,
+    livemode: bool,
+    recorded_at: datetime,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """The Standard Webhooks payload of one public event (DESIGN.md §7)."""
+    return {
+        "id": public_event_id(originator_id, originator_version, event_type),
+        "event": event_type,
+        "environment": "production" if livemode else "test",
+        "created_at": recorded_at.isoformat(),
+        "data": data,
+    }
+
+
 def invoice_event_payload(
     event_type: str,
     invoice: Invoice,
@@ -57,12 +78,25 @@ def invoice_event_payload(
     recorded_at: datetime,
     base_url: str,
 ) -> dict[str, Any]:
-    """The Standard Webhooks payload of one public event about an invoice."""
-    data = present(invoice_record(invoice), base_url=base_url, today=date.today())
-    return {
-        "id": public_event_id(invoice.id, invoice.version, event_type),
-        "event": event_type,
-        "environment": "production" if invoice.livemode else "test",
-        "created_at": recorded_at.isoformat(),
-        "data": data,
-    }
+    """The payload of one public event about an invoice: the whole invoice as it was then."""
+    return event_payload(
+        event_type,
+        originator_id=invoice.id,
+        originator_version=invoice.version,
+        livemode=invoice.livemode,
+        recorded_at=recorded_at,
+        data=present(invoice_record(invoice), base_url=base_url, today=date.today()),
+    )
+
+
+def customer_event_payload(
+    event_type: str, customer: Customer, *, recorded_at: datetime
+) -> dict[str, Any]:
+    return event_payload(
+        event_type,
+        originator_id=customer.id,
+        originator_version=customer.version,
+        livemode=customer.livemode,
+        recorded_at=recorded_at,
+        data=customer_record(customer),
+    )

@@ -175,10 +175,18 @@ class Invoice(Aggregate):
         self.amount_paid = 0
         self.send_requests: list[dict[str, Any]] = []
         self.voided_at: datetime | None = None
+        self._totals: InvoiceTotals | None = None
 
     @property
     def totals(self) -> InvoiceTotals:
-        """Derived from the lines each time, under the rounding rule recorded at creation."""
+        """Derived from the lines under the rounding rule recorded at creation; kept until the
+        lines change, because followers read it after every event."""
+        cached = self._totals
+        if cached is None:
+            cached = self._totals = self._priced()
+        return cached
+
+    def _priced(self) -> InvoiceTotals:
         return _price(
             self.items,
             self.discount,
@@ -226,6 +234,7 @@ class Invoice(Aggregate):
     def _updated(self, changes: dict[str, Any]) -> None:
         for name, value in changes.items():
             setattr(self, name, value)
+        self._totals = None
 
     def delete(self) -> None:
         """Remove a draft from reads; its history stays in the log."""

@@ -153,21 +153,44 @@ async def read_aggregate(
     return [RecordedEvent(**row) for row in rows]
 
 
-async def read_log(conn: asyncpg.Connection, after: LogPosition, limit: int) -> list[RecordedEvent]:
+async def read_histories_before(
+    conn: asyncpg.Connection, first_versions: dict[UUID, int]
+) -> list[RecordedEvent]:
+    """The events of several aggregates that come before the given version of each, in version
+    order: what a follower needs to fold a batch that starts in the middle of their histories."""
+    if not first_versions:
+        return []
+    rows = await conn.fetch(
+        f"SELECT {', '.join('e.' + c.strip() for c in _COLUMNS.split(','))} FROM events e"
+        " JOIN unnest($1::uuid[], $2::bigint[]) AS w(id, version)"
+        " ON e.originator_id = w.id AND e.originator_version < w.version"
+        " ORDER BY e.originator_id, e.originator_version",
+        list(first_versions),
+        list(first_versions.values()),
+    )
+    return [RecordedEvent(**row) for row in rows]
+
+
+async def read_log(
+    conn: asyncpg.Connection, after: LogPosition, limit: int, up_to: LogPosition | None = None
+) -> list[RecordedEvent]:
     """The next events of the whole log after `after`, in (transaction id, position) order.
 
     Only transactions older than every transaction still running are read: an event becomes
     visible once every transaction that could still insert before it in this order has ended,
     so a follower sees each committed event exactly once, even when an earlier transaction
-    commits after a later one.
+    commits after a later one. With `up_to`, nothing after that place is read.
     """
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM events"
         " WHERE (transaction_id, position) > ($1::xid8, $2::bigint)"
         " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
+        " AND ($4::xid8 IS NULL OR (transaction_id, position) <= ($4::xid8, $5::bigint))"
         " ORDER BY transaction_id, position LIMIT $3",
         after.transaction_id,
         after.position,
         limit,
+        up_to.transaction_id if up_to else None,
+        up_to.position if up_to else None,
     )
     return [RecordedEvent(**row) for row in rows]

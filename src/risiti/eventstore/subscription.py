@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -111,3 +112,33 @@ async def follow(
         applied = await process_next_batch(pool, follower, handle, limit)
         if applied < limit:
             await wakeups.wait()
+
+
+@dataclass(frozen=True)
+class FollowerLag:
+    """How far a follower of the log is behind: events not yet applied, and the age of the
+    oldest of them (0 when it is up to date)."""
+
+    follower: str
+    events: int
+    seconds: float
+
+
+async def follower_lags(conn: asyncpg.Connection | asyncpg.Pool) -> list[FollowerLag]:
+    rows = await conn.fetch(
+        "SELECT p.follower, count(e.position) AS events,"
+        " coalesce(extract(epoch FROM now() - min(e.recorded_at)), 0)::float8 AS seconds"
+        " FROM log_positions p LEFT JOIN events e"
+        " ON (e.transaction_id, e.position) > (p.transaction_id, p.position)"
+        " GROUP BY p.follower ORDER BY p.follower"
+    )
+    return [FollowerLag(**row) for row in rows]
+
+
+async def horizon_age_seconds(conn: asyncpg.Connection | asyncpg.Pool) -> float:
+    """How long the oldest running transaction has held back what followers may read."""
+    age: float = await conn.fetchval(
+        "SELECT coalesce(extract(epoch FROM now() - min(xact_start)), 0)::float8"
+        " FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+    )
+    return age

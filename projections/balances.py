@@ -1,0 +1,192 @@
+"""The balances read model: what each customer and each account has been invoiced, has paid
+and still owes, per currency; overdue amounts and aging are summed from outstanding invoices
+at read time, because they change with the day, not with the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from risiti.commands.folding import Folded
+from risiti.domain.invoice import OPEN, PAID, PARTIALLY_PAID, Invoice
+from risiti.projections.invoice_list import INVOICE_TOPICS, latest_invoices
+
+# Issued and not void: what counts towards what a customer was invoiced.
+COUNTED = (OPEN, PARTIALLY_PAID, PAID)
+
+_SAVE_CONTRIBUTIONS = """
+INSERT INTO invoice_balances (invoice_id, account_id, livemode, customer_id, currency, due_date,
+    invoiced, paid, outstanding)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::boolean[], $4::uuid[], $5::text[], $6::date[],
+    $7::bigint[], $8::bigint[], $9::bigint[])
+ON CONFLICT (invoice_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,
+    currency = EXCLUDED.currency, due_date = EXCLUDED.due_date, invoiced = EXCLUDED.invoiced,
+    paid = EXCLUDED.paid, outstanding = EXCLUDED.outstanding
+"""
+_ADD_TO_BALANCES = """
+INSERT INTO balances (account_id, livemode, customer_id, currency, invoiced, paid, outstanding)
+SELECT * FROM unnest($1::uuid[], $2::boolean[], $3::uuid[], $4::text[], $5::bigint[],
+    $6::bigint[], $7::bigint[])
+ON CONFLICT (account_id, livemode, currency, customer_id) DO UPDATE SET
+    invoiced = balances.invoiced + EXCLUDED.invoiced, paid = balances.paid + EXCLUDED.paid,
+    outstanding = balances.outstanding + EXCLUDED.outstanding
+"""
+
+Key = tuple[UUID, bool, UUID | None, str]
+Amounts = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one invoice adds to its customer's and its account's balance."""
+
+    invoice_id: UUID
+    account_id: UUID
+    livemode: bool
+    customer_id: UUID | None
+    currency: str
+    due_date: date | None
+    invoiced: int
+    paid: int
+    outstanding: int
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> Contribution:
+        counted = invoice.status in COUNTED
+        customer_id = invoice.customer.get("id")
+        return cls(
+            invoice.id,
+            invoice.account_id,
+            invoice.livemode,
+            UUID(str(customer_id)) if customer_id else None,
+            invoice.currency,
+            invoice.due_date,
+            invoice.totals.total if counted else 0,
+            invoice.amount_paid if counted else 0,
+            invoice.amount_due if counted else 0,
+        )
+
+    def balance_keys(self) -> list[Key]:
+        """The account's balance, and the customer's when there is one."""
+        account: Key = (self.account_id, self.livemode, None, self.currency)
+        if self.customer_id is None:
+            return [account]
+        return [account, (self.account_id, self.livemode, self.customer_id, self.currency)]
+
+
+class BalancesProjection:
+    """Keeps each invoice's contribution and adds the change of it to the sums it is part of."""
+
+    name = "balances"
+    tables: tuple[str, ...] = ("invoice_balances", "balances")
+    topics: tuple[str, ...] = INVOICE_TOPICS
+
+    async def apply(self, conn: asyncpg.Connection, batch: list[Folded]) -> None:
+        latest = latest_invoices(batch)
+        if not latest:
+            return
+        new = [Contribution.of(invoice) for invoice in latest.values()]
+        old = await _contributions(conn, list(latest))
+        changes: dict[Key, Amounts] = {}
+        for contribution, sign in [(c, -1) for c in old] + [(c, 1) for c in new]:
+            for key in contribution.balance_keys():
+                invoiced, paid, outstanding = changes.get(key, (0, 0, 0))
+                changes[key] = (
+                    invoiced + sign * contribution.invoiced,
+                    paid + sign * contribution.paid,
+                    outstanding + sign * contribution.outstanding,
+                )
+        await conn.execute(_SAVE_CONTRIBUTIONS, *_columns([_contribution_row(c) for c in new]))
+        await conn.execute(
+            _ADD_TO_BALANCES, *_columns([key + amounts for key, amounts in changes.items()])
+        )
+
+
+async def _contributions(conn: asyncpg.Connection, invoice_ids: list[UUID]) -> list[Contribution]:
+    rows = await conn.fetch(
+        "SELECT invoice_id, account_id, livemode, customer_id, currency, due_date, invoiced,"
+        " paid, outstanding FROM invoice_balances WHERE invoice_id = ANY($1::uuid[])",
+        invoice_ids,
+    )
+    return [Contribution(**row) for row in rows]
+
+
+def _contribution_row(c: Contribution) -> tuple[Any, ...]:
+    return (
+        c.invoice_id,
+        c.account_id,
+        c.livemode,
+        c.customer_id,
+        c.currency,
+        c.due_date,
+        c.invoiced,
+        c.paid,
+        c.outstanding,
+    )
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+@dataclass(frozen=True)
+class Balance:
+    currency: str
+    invoiced: int
+    paid: int
+    outstanding: int
+    overdue: int
+
+
+async def read_balances(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    account_id: UUID,
+    livemode: bool,
+    *,
+    customer_id: UUID | None,
+    today: date,
+) -> list[Balance]:
+    """Per currency: the account's balances, or one customer's (`customer_id`)."""
+    rows = await conn.fetch(
+        "SELECT b.currency, b.invoiced, b.paid, b.outstanding, coalesce(("
+        "   SELECT sum(i.outstanding) FROM invoice_balances i"
+        "   WHERE i.account_id = b.account_id AND i.livemode = b.livemode"
+        "   AND i.currency = b.currency AND i.outstanding > 0 AND i.due_date < $4"
+        "   AND ($3::uuid IS NULL OR i.customer_id = $3)), 0) AS overdue"
+        " FROM balances b WHERE b.account_id = $1 AND b.livemode = $2"
+        " AND b.customer_id IS NOT DISTINCT FROM $3 ORDER BY b.currency",
+        account_id,
+        livemode,
+        customer_id,
+        today,
+    )
+    return [Balance(**row) for row in rows]
+
+
+AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+
+
+async def read_aging(
+    conn: asyncpg.Connection | asyncpg.Pool, account_id: UUID, livemode: bool, as_of: date
+) -> dict[str, dict[str, int]]:
+    """Outstanding amounts per currency by how many days past due they are on `as_of`."""
+    rows = await conn.fetch(
+        "SELECT currency, sum(outstanding) FILTER (WHERE due_date IS NULL OR due_date >= $3)"
+        "   AS current,"
+        ' sum(outstanding) FILTER (WHERE $3 - due_date BETWEEN 1 AND 30) AS "1_30",'
+        ' sum(outstanding) FILTER (WHERE $3 - due_date BETWEEN 31 AND 60) AS "31_60",'
+        ' sum(outstanding) FILTER (WHERE $3 - due_date BETWEEN 61 AND 90) AS "61_90",'
+        " sum(outstanding) FILTER (WHERE $3 - due_date > 90) AS over_90"
+        " FROM invoice_balances WHERE account_id = $1 AND livemode = $2 AND outstanding > 0"
+        " GROUP BY currency ORDER BY currency",
+        account_id,
+        livemode,
+        as_of,
+    )
+    return {
+        row["currency"]: {bucket: int(row[bucket] or 0) for bucket in AGING_BUCKETS} for row in rows
+    }

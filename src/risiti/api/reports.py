@@ -1,0 +1,76 @@
+"""Balances and aging: what customers owe, per currency (read from the balances projection)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from uuid import UUID
+
+from aiohttp import web
+
+from risiti.api.envelope import ok, parse_query
+from risiti.api.errors import ApiError
+from risiti.api.keys import CALLER, LEDGER, ledger_for
+from risiti.api.models import AgingQuery
+from risiti.commands.customers import get_customer
+from risiti.projections.balances import AGING_BUCKETS, read_aging, read_balances
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/v1/balances")
+async def account_balances(request: web.Request) -> web.Response:
+    caller = request[CALLER]
+    balances = await read_balances(
+        request.app[LEDGER].pool,
+        caller.account_id,
+        caller.livemode,
+        customer_id=None,
+        today=datetime.now(UTC).date(),
+    )
+    return ok({"object": "balance", "balances": [asdict(b) for b in balances]})
+
+
+@routes.get("/v1/customers/{id}/balance")
+async def customer_balance(request: web.Request) -> web.Response:
+    caller = request[CALLER]
+    try:
+        customer_id = UUID(request.match_info["id"])
+    except ValueError:
+        raise ApiError(404, "not_found", "No customer with that id.") from None
+    await get_customer(ledger_for(request), caller, customer_id)
+    balances = await read_balances(
+        request.app[LEDGER].pool,
+        caller.account_id,
+        caller.livemode,
+        customer_id=customer_id,
+        today=datetime.now(UTC).date(),
+    )
+    return ok(
+        {
+            "object": "customer_balance",
+            "customer_id": str(customer_id),
+            "balances": [asdict(b) for b in balances],
+        }
+    )
+
+
+@routes.get("/v1/reports/aging")
+async def aging(request: web.Request) -> web.Response:
+    query = parse_query(request, AgingQuery)
+    caller = request[CALLER]
+    as_of = query.as_of or datetime.now(UTC).date()
+    by_currency = await read_aging(
+        request.app[LEDGER].pool, caller.account_id, caller.livemode, as_of
+    )
+    return ok(
+        {
+            "object": "aging_report",
+            "as_of": as_of.isoformat(),
+            "buckets": list(AGING_BUCKETS),
+            "currencies": [
+                {"currency": currency, **buckets, "total": sum(buckets.values())}
+                for currency, buckets in by_currency.items()
+            ],
+        }
+    )

@@ -1,0 +1,85 @@
+"""Folding the log into aggregates, batch by batch, for followers (projections, dispatcher).
+
+A follower reads the log in order, so the aggregate an event belongs to was usually folded a
+moment ago: it is kept in memory, and only aggregates met in the middle of their history are
+read from the store, all of a batch's in one query. The version check makes the memory safe: a
+batch rolled back and read again finds its aggregates ahead and reloads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Mapper
+
+from risiti.eventstore.mapper import create_mapper
+from risiti.eventstore.recorder import RecordedEvent, read_histories_before
+
+DEFAULT_CAPACITY = 50_000
+
+
+@dataclass
+class Folded:
+    """One event of a batch, with its aggregate just after it (mutated by later events of the
+    same aggregate in the batch: read it before moving on if the moment matters)."""
+
+    record: RecordedEvent
+    event: Any
+    status_before: str | None
+    aggregate: Aggregate
+
+
+class AggregateFolder:
+    """Keeps recently folded aggregates and applies each batch's events to them."""
+
+    def __init__(self, mapper: Mapper[UUID] | None = None, capacity: int = DEFAULT_CAPACITY):
+        self._mapper = mapper or create_mapper()
+        self._capacity = capacity
+        self._aggregates: dict[UUID, Aggregate] = {}
+
+    async def fold(
+        self, conn: asyncpg.Connection, batch: list[RecordedEvent], topic_prefixes: tuple[str, ...]
+    ) -> AsyncIterator[Folded]:
+        """Apply the batch's events of the given kinds, yielding after each one."""
+        wanted = [record for record in batch if record.topic.startswith(topic_prefixes)]
+        await self._load_missing(conn, wanted)
+        for record in wanted:
+            before = self._aggregates.get(record.originator_id)
+            status_before = getattr(before, "status", None)
+            event: Any = self._mapper.to_domain_event(record.as_stored_event())
+            after = event.mutate(before)
+            # Moved to the end, so the first keys are the ones longest unseen.
+            self._aggregates.pop(record.originator_id, None)
+            self._aggregates[record.originator_id] = after
+            yield Folded(record, event, status_before, after)
+        self._forget_oldest()
+
+    async def _load_missing(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
+        first_versions: dict[UUID, int] = {}
+        for record in batch:
+            first_versions.setdefault(record.originator_id, record.originator_version)
+        stale = {
+            originator_id: version
+            for originator_id, version in first_versions.items()
+            if self._version_of(originator_id) != version - 1
+        }
+        for originator_id in stale:
+            self._aggregates.pop(originator_id, None)
+        for record in await read_histories_before(conn, stale):
+            before = self._aggregates.get(record.originator_id)
+            earlier: Any = self._mapper.to_domain_event(record.as_stored_event())
+            self._aggregates[record.originator_id] = earlier.mutate(before)
+
+    def _version_of(self, originator_id: UUID) -> int:
+        aggregate = self._aggregates.get(originator_id)
+        return aggregate.version if aggregate is not None else 0
+
+    def _forget_oldest(self) -> None:
+        excess = len(self._aggregates) - self._capacity
+        for originator_id in list(self._aggregates)[: max(excess, 0)]:
+            del self._aggregates[originator_id]
