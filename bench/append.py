@@ -28,18 +28,17 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import uuid4
 
 import asyncpg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
+from common import psycopg_params, server_url
 from risiti.config import Settings
 from risiti.domain.invoice import Invoice, InvoiceDraft
-from risiti.embedded import EmbeddedServers, database_url_for, start_embedded_servers
-from risiti.eventstore.database import server_settings
+from risiti.embedded import database_url_for
+from risiti.eventstore.database import create_database, drop_database, server_settings
 from risiti.eventstore.mapper import create_mapper
 from risiti.eventstore.migrations import migrate
 from risiti.eventstore.recorder import append_events, notify_appended
@@ -145,22 +144,6 @@ def build_template() -> Template:
 # --- The database ----------------------------------------------------------------------------
 
 
-async def create_database(server_url: str, name: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def drop_database(server_url: str, name: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 async def prepare_database(url: str) -> None:
     """Apply Risiti's migrations to the benchmark database."""
     conn = await asyncpg.connect(url)
@@ -178,19 +161,6 @@ async def checkpoint(url: str) -> None:
             await conn.execute("CHECKPOINT")
     finally:
         await conn.close()
-
-
-def psycopg_params(url: str) -> dict[str, str]:
-    """PostgresDatastore's keyword arguments from a URL (TCP host or ?host=socket-dir)."""
-    parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    return {
-        "dbname": unquote(parts.path.lstrip("/")),
-        "host": query.get("host", [parts.hostname or "127.0.0.1"])[0],
-        "port": str(parts.port or query.get("port", ["5432"])[0]),
-        "user": unquote(parts.username or "postgres"),
-        "password": unquote(parts.password or ""),
-    }
 
 
 # --- Progress --------------------------------------------------------------------------------
@@ -330,14 +300,6 @@ def run_contenders(url: str, args: argparse.Namespace) -> tuple[Result, Result]:
     asyncio.run(checkpoint(url))
     reference = run_eventsourcing(url, args.writers, args.seconds, template)
     return risiti, reference
-
-
-def server_url() -> tuple[str, EmbeddedServers | None]:
-    settings = Settings()
-    if settings.database_url:
-        return settings.database_url, None
-    servers = start_embedded_servers(Path(settings.home))
-    return servers.database_url, servers
 
 
 def main() -> None:

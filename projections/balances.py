@@ -10,10 +10,10 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from eventsourcing.domain import Aggregate
 
-from risiti.commands.folding import Folded
 from risiti.domain.invoice import OPEN, PAID, PARTIALLY_PAID, Invoice
-from risiti.projections.invoice_list import INVOICE_TOPICS, latest_invoices
+from risiti.projections.invoice_list import INVOICE_TOPICS, invoices_among
 
 # Issued and not void: what counts towards what a customer was invoiced.
 COUNTED = (OPEN, PARTIALLY_PAID, PAID)
@@ -34,6 +34,30 @@ SELECT * FROM unnest($1::uuid[], $2::boolean[], $3::uuid[], $4::text[], $5::bigi
 ON CONFLICT (account_id, livemode, currency, customer_id) DO UPDATE SET
     invoiced = balances.invoiced + EXCLUDED.invoiced, paid = balances.paid + EXCLUDED.paid,
     outstanding = balances.outstanding + EXCLUDED.outstanding
+"""
+# A sum nothing contributes to any more (a draft moved to another currency or customer, a void)
+# is dropped, so that which rows exist never depends on how the log was cut into batches.
+_DROP_EMPTY_BALANCES = """
+DELETE FROM balances b USING unnest($1::uuid[], $2::boolean[], $3::uuid[], $4::text[])
+    AS k(account_id, livemode, customer_id, currency)
+WHERE (b.account_id, b.livemode, b.currency) = (k.account_id, k.livemode, k.currency)
+    AND b.customer_id IS NOT DISTINCT FROM k.customer_id
+    AND (b.invoiced, b.paid, b.outstanding) = (0, 0, 0)
+"""
+
+# The sums `write` keeps up to date, added up from scratch (each customer's, then each
+# account's), for a rebuild; the property tests hold the two ways to the same result.
+_SUM_CONTRIBUTIONS = """
+INSERT INTO balances (account_id, livemode, customer_id, currency, invoiced, paid, outstanding)
+SELECT account_id, livemode, customer_id, currency, sum(invoiced), sum(paid), sum(outstanding)
+FROM invoice_balances WHERE customer_id IS NOT NULL
+GROUP BY account_id, livemode, customer_id, currency
+HAVING (sum(invoiced), sum(paid), sum(outstanding)) <> (0, 0, 0)
+UNION ALL
+SELECT account_id, livemode, NULL, currency, sum(invoiced), sum(paid), sum(outstanding)
+FROM invoice_balances
+GROUP BY account_id, livemode, currency
+HAVING (sum(invoiced), sum(paid), sum(outstanding)) <> (0, 0, 0)
 """
 
 Key = tuple[UUID, bool, UUID | None, str]
@@ -85,12 +109,27 @@ class BalancesProjection:
     tables: tuple[str, ...] = ("invoice_balances", "balances")
     topics: tuple[str, ...] = INVOICE_TOPICS
 
-    async def apply(self, conn: asyncpg.Connection, batch: list[Folded]) -> None:
-        latest = latest_invoices(batch)
-        if not latest:
+    def changes(self, aggregates: list[Aggregate]) -> list[Contribution]:
+        """What each invoice the batch touched now contributes."""
+        return [Contribution.of(invoice) for invoice in invoices_among(aggregates)]
+
+    def merge(self, parts: list[list[Contribution]]) -> list[Contribution]:
+        return [contribution for part in parts for contribution in part]
+
+    async def write_once(self, conn: asyncpg.Connection, new: list[Contribution]) -> None:
+        """Only the contributions: writers of other invoices in other processes would wait on
+        each other for the sums, which `finish_rebuild` adds up at the end instead."""
+        if new:
+            await conn.execute(_SAVE_CONTRIBUTIONS, *_columns([_contribution_row(c) for c in new]))
+
+    async def finish_rebuild(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(_SUM_CONTRIBUTIONS)
+
+    async def write(self, conn: asyncpg.Connection, new: list[Contribution]) -> None:
+        """Replace the invoices' contributions and add the difference to the sums."""
+        if not new:
             return
-        new = [Contribution.of(invoice) for invoice in latest.values()]
-        old = await _contributions(conn, list(latest))
+        old = await _contributions(conn, [c.invoice_id for c in new])
         changes: dict[Key, Amounts] = {}
         for contribution, sign in [(c, -1) for c in old] + [(c, 1) for c in new]:
             for key in contribution.balance_keys():
@@ -101,9 +140,15 @@ class BalancesProjection:
                     outstanding + sign * contribution.outstanding,
                 )
         await conn.execute(_SAVE_CONTRIBUTIONS, *_columns([_contribution_row(c) for c in new]))
-        await conn.execute(
-            _ADD_TO_BALANCES, *_columns([key + amounts for key, amounts in changes.items()])
+        # In one order everywhere, so that writers of the same sums never deadlock.
+        moved = sorted(
+            (key + amounts for key, amounts in changes.items() if amounts != (0, 0, 0)),
+            key=lambda row: (str(row[0]), row[1], row[3], str(row[2] or "")),
         )
+        if moved:
+            await conn.execute(_ADD_TO_BALANCES, *_columns(moved))
+            # Only sums this transaction changed (and so already holds) can have become empty.
+            await conn.execute(_DROP_EMPTY_BALANCES, *_columns([row[:4] for row in moved]))
 
 
 async def _contributions(conn: asyncpg.Connection, invoice_ids: list[UUID]) -> list[Contribution]:
@@ -156,7 +201,7 @@ async def read_balances(
         "   SELECT sum(i.outstanding) FROM invoice_balances i"
         "   WHERE i.account_id = b.account_id AND i.livemode = b.livemode"
         "   AND i.currency = b.currency AND i.outstanding > 0 AND i.due_date < $4"
-        "   AND ($3::uuid IS NULL OR i.customer_id = $3)), 0) AS overdue"
+        "   AND ($3::uuid IS NULL OR i.customer_id = $3)), 0)::bigint AS overdue"
         " FROM balances b WHERE b.account_id = $1 AND b.livemode = $2"
         " AND b.customer_id IS NOT DISTINCT FROM $3 ORDER BY b.currency",
         account_id,

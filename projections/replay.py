@@ -8,18 +8,24 @@ swap (or comparison) happens in that one transaction.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import asyncpg
 
-from risiti.eventstore.recorder import LOG_START, LogPosition, read_log
-from risiti.projections.runner import BatchApplier, Projection, follower_name
+from risiti.eventstore.recorder import LOG_START, LogPosition, RecordedEvent, read_log
+from risiti.projections.parallel_replay import replay_in_processes
+from risiti.projections.runner import BatchApplier, Changes, Projection, follower_name
 
 REPLAY_SCHEMA = "risiti_replay"
 REPLAY_BATCH = 5000
 DIFFERENCES_SHOWN = 20
+# Below this many events, starting worker processes costs more than they save.
+PROCESSES_FROM_EVENTS = 50_000
 
 Progress = Callable[[int, int], None]
 """Called with (events replayed so far, events in the log when the replay began)."""
@@ -43,41 +49,176 @@ async def replay(
     *,
     check: bool = False,
     progress: Progress | None = None,
+    database_url: str | None = None,
 ) -> ReplayResult:
-    """Rebuild `projections` from the whole log; swap them in, or compare when `check`."""
+    """Rebuild `projections` from the whole log; swap them in, or compare when `check`.
+
+    With `database_url`, a long log is replayed by a process per core."""
     started = time.perf_counter()
     result = ReplayResult()
-    async with pool.acquire() as replica, pool.acquire() as live:
-        await _fresh_tables(replica, projections)
+    tables = [table for p in projections for table in p.tables]
+    async with pool.acquire() as reader, pool.acquire() as loader, pool.acquire() as live:
         total = await live.fetchval("SELECT count(*) FROM events")
         applier = BatchApplier(projections)
-        position = await _replay_until(replica, applier, LOG_START, None, result, total, progress)
-        async with live.transaction():
-            positions = await _lock_positions(live, projections)
-            target = await _horizon(live)
-            await _replay_until(replica, applier, position, target, result, total, progress)
-            for projection, at in zip(projections, positions, strict=True):
-                await _replay_until(live, BatchApplier([projection]), at, target, None, 0, None)
-            tables = [table for p in projections for table in p.tables]
-            if check:
-                result.differences = {t: await _differences(live, t) for t in tables}
-            else:
-                await _swap(live, tables)
-            await _set_positions(live, projections, target)
-        await replica.execute(f"DROP SCHEMA {REPLAY_SCHEMA} CASCADE")
+        async with _replica(pool) as replica:
+            deferred = await _fresh_tables(replica, tables)
+            position = await _bulk(
+                reader, loader, replica, applier, result, total, progress, database_url
+            )
+            await _create_indexes(replica, deferred, tables)
+            async with live.transaction():
+                positions = await _lock_positions(live, projections)
+                target = await _horizon(live)
+                await _replay_until(replica, applier, position, target, result, total, progress)
+                if check:
+                    # The live tables are brought to the same place of the log to be compared.
+                    for projection, at in zip(projections, positions, strict=True):
+                        await _replay_until(
+                            live, BatchApplier([projection]), at, target, None, 0, None
+                        )
+                    result.differences = {t: await _differences(live, t) for t in tables}
+                else:
+                    await _swap(live, tables)
+                await _set_positions(live, projections, target)
+        await live.execute(f"DROP SCHEMA IF EXISTS {REPLAY_SCHEMA} CASCADE")
     result.seconds = time.perf_counter() - started
     return result
 
 
-async def _fresh_tables(conn: asyncpg.Connection, projections: list[Projection]) -> None:
-    """Empty copies of the projections' tables, which this connection's statements then use."""
-    await conn.execute(f"DROP SCHEMA IF EXISTS {REPLAY_SCHEMA} CASCADE")
-    await conn.execute(f"CREATE SCHEMA {REPLAY_SCHEMA}")
-    for table in (t for p in projections for t in p.tables):
+async def _fresh_tables(conn: asyncpg.Connection, tables: list[str]) -> list[str]:
+    """Empty copies of the tables in the replay schema (`conn` looks there first), with only
+    the unique indexes that
+    upserts need; returns the other indexes' definitions, built once the rows are in (far
+    cheaper than keeping them up to date row by row)."""
+    deferred = []
+    for table in tables:
         await conn.execute(
-            f"CREATE TABLE {REPLAY_SCHEMA}.{table} (LIKE public.{table} INCLUDING ALL)"
+            f"CREATE TABLE {REPLAY_SCHEMA}.{table}"
+            f" (LIKE public.{table} INCLUDING ALL EXCLUDING INDEXES)"
         )
-    await conn.execute(f"SET search_path TO {REPLAY_SCHEMA}, public")
+        for unique, definition in await _index_definitions(conn, table):
+            if unique:
+                await conn.execute(definition)
+            else:
+                deferred.append(definition)
+        for constraint in await _primary_keys(conn, table):
+            await conn.execute(
+                f"ALTER TABLE {REPLAY_SCHEMA}.{table} ADD CONSTRAINT {constraint}"
+                f" PRIMARY KEY USING INDEX {constraint}"
+            )
+    return deferred
+
+
+async def _index_definitions(conn: asyncpg.Connection, table: str) -> list[tuple[bool, str]]:
+    """The live table's indexes, as statements that build them in the replay schema under the
+    same names (so that migrations naming them keep working after the swap)."""
+    rows = await conn.fetch(
+        "SELECT i.indisunique, pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i"
+        " WHERE i.indrelid = $1::regclass",
+        f"public.{table}",
+    )
+    return [
+        (row["indisunique"], row["definition"].replace(" ON public.", f" ON {REPLAY_SCHEMA}.", 1))
+        for row in rows
+    ]
+
+
+async def _primary_keys(conn: asyncpg.Connection, table: str) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'",
+        f"public.{table}",
+    )
+    return [row["conname"] for row in rows]
+
+
+async def _create_indexes(
+    conn: asyncpg.Connection, definitions: list[str], tables: list[str]
+) -> None:
+    """Build the deferred indexes, and the statistics the planner needs to use them."""
+    for definition in definitions:
+        await conn.execute(definition)
+    for table in tables:
+        await conn.execute(f"ANALYZE {REPLAY_SCHEMA}.{table}")
+
+
+@asynccontextmanager
+async def _replica(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection whose statements name the replay schema's tables first."""
+    async with pool.acquire() as conn:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {REPLAY_SCHEMA} CASCADE")
+        await conn.execute(f"CREATE SCHEMA {REPLAY_SCHEMA}")
+        await conn.execute(f"SET search_path TO {REPLAY_SCHEMA}, public")
+        try:
+            yield conn
+        finally:
+            await conn.execute("RESET search_path")
+
+
+async def _bulk(
+    reader: asyncpg.Connection,
+    loader: asyncpg.Connection,
+    replica: asyncpg.Connection,
+    applier: BatchApplier,
+    result: ReplayResult,
+    total: int,
+    progress: Progress | None,
+    database_url: str | None,
+) -> LogPosition:
+    """Replay up to the horizon: a short log here, batch by batch while the database writes
+    the one before; a long one in a process per core (when the database's URL is known)."""
+    processes = os.cpu_count() or 1
+    if database_url is None or total < PROCESSES_FROM_EVENTS or processes < 2:
+        return await _pipeline(
+            reader,
+            replica,
+            lambda batch: applier.changes(loader, batch, in_thread=True),
+            result,
+            total,
+            progress,
+        )
+    target = await _horizon(reader)
+
+    def report(events: int) -> None:
+        result.events = events
+        if progress is not None:
+            progress(events, total)
+
+    names = [p.name for p in applier.projections]
+    await asyncio.to_thread(
+        replay_in_processes, database_url, names, REPLAY_SCHEMA, target, processes, report
+    )
+    return target
+
+
+async def _pipeline(
+    reader: asyncpg.Connection,
+    replica: asyncpg.Connection,
+    changes_of: Callable[[list[RecordedEvent]], Awaitable[Changes]],
+    result: ReplayResult,
+    total: int,
+    progress: Progress | None,
+) -> LogPosition:
+    after = LOG_START
+    reading = asyncio.create_task(read_log(reader, after, REPLAY_BATCH))
+    writing: asyncio.Task[None] | None = None
+    while batch := await reading:
+        after = batch[-1].log_position
+        reading = asyncio.create_task(read_log(reader, after, REPLAY_BATCH))
+        changes = await changes_of(batch)
+        if writing is not None:
+            await writing
+        writing = asyncio.create_task(_write(replica, changes))
+        result.events += len(batch)
+        if progress is not None:
+            progress(result.events, total)
+    if writing is not None:
+        await writing
+    return after
+
+
+async def _write(conn: asyncpg.Connection, changes: Changes) -> None:
+    async with conn.transaction():
+        await BatchApplier.write(conn, changes)
 
 
 async def _replay_until(
@@ -89,7 +230,8 @@ async def _replay_until(
     total: int,
     progress: Progress | None,
 ) -> LogPosition:
-    """Apply the log after `after` (up to `up_to`, else to the horizon); returns where it ended."""
+    """Apply the log after `after` up to `up_to`, one transaction a batch; returns where it
+    ended."""
     while batch := await read_log(conn, after, REPLAY_BATCH, up_to):
         async with conn.transaction():
             await applier(conn, batch)
@@ -136,18 +278,20 @@ async def _differences(conn: asyncpg.Connection, table: str) -> list[str]:
         ("only live", f"public.{table}", f"{REPLAY_SCHEMA}.{table}"),
         ("only replayed", f"{REPLAY_SCHEMA}.{table}", f"public.{table}"),
     ):
+        # Compared as JSON text: json columns have no equality, and text is what is served.
         rows = await conn.fetch(
-            f"SELECT row_to_json(d)::text AS row FROM (SELECT * FROM {left}"
-            f" EXCEPT ALL SELECT * FROM {right}) d LIMIT {DIFFERENCES_SHOWN}"
+            f"SELECT row_to_json(l)::text AS row FROM {left} l EXCEPT ALL"
+            f" SELECT row_to_json(r)::text FROM {right} r LIMIT {DIFFERENCES_SHOWN}"
         )
         found += [f"{label}: {row['row']}" for row in rows]
     return found
 
 
 async def _swap(conn: asyncpg.Connection, tables: list[str]) -> None:
+    """The rebuilt tables take the live ones' place, indexes and names included."""
     for table in tables:
-        await conn.execute(f"TRUNCATE public.{table}")
-        await conn.execute(f"INSERT INTO public.{table} SELECT * FROM {REPLAY_SCHEMA}.{table}")
+        await conn.execute(f"DROP TABLE public.{table}")
+        await conn.execute(f"ALTER TABLE {REPLAY_SCHEMA}.{table} SET SCHEMA public")
 
 
 async def _set_positions(

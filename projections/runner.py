@@ -8,11 +8,13 @@ are folded into their aggregates once, and every projection of the group reads t
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from typing import Any, Protocol
+from uuid import UUID
 
 import asyncpg
+from eventsourcing.domain import Aggregate
 
-from risiti.commands.folding import AggregateFolder, Folded
+from risiti.commands.folding import DEFAULT_CAPACITY, AggregateFolder
 from risiti.config import Settings
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, follow, process_next_batch
@@ -23,14 +25,33 @@ BATCH_SIZE = 500
 
 
 class Projection(Protocol):
-    """A read model: `apply` gets every batch of the log, in log order, folded."""
+    """A read model that gets every batch of the log, in log order, folded: `changes` works out
+    what the batch changes without I/O, `write` stores it. Kept apart so a replay can fold the
+    next batch while the database writes this one."""
 
     name: str
     tables: tuple[str, ...]
     topics: tuple[str, ...]
     """The kinds of aggregates whose events it reads (topic prefixes)."""
 
-    async def apply(self, conn: asyncpg.Connection, batch: list[Folded]) -> None: ...
+    def changes(self, aggregates: list[Aggregate]) -> Any:
+        """What the batch changes, from the latest state of each aggregate it touched."""
+        ...
+
+    def merge(self, parts: list[Any]) -> Any:
+        """One change of several, each of other aggregates (worked out in other processes)."""
+        ...
+
+    async def write(self, conn: asyncpg.Connection, changes: Any) -> None: ...
+
+    async def write_once(self, conn: asyncpg.Connection, changes: Any) -> None:
+        """`write` for a rebuild that writes each aggregate once, from its final state, into
+        empty tables, from several processes at once; `finish_rebuild` completes it."""
+        ...
+
+    async def finish_rebuild(self, conn: asyncpg.Connection) -> None:
+        """Whatever a rebuild by `write_once` leaves to do once every aggregate is written."""
+        ...
 
 
 def all_projections() -> list[Projection]:
@@ -41,18 +62,52 @@ def follower_name(projection: Projection) -> str:
     return f"projection:{projection.name}"
 
 
+Changes = list[tuple[Projection, Any]]
+
+
 class BatchApplier:
     """Folds each batch once and hands it to every projection of a group."""
 
-    def __init__(self, projections: list[Projection]) -> None:
+    def __init__(self, projections: list[Projection], *, capacity: int = DEFAULT_CAPACITY) -> None:
         self.projections = projections
-        self._folder = AggregateFolder()
+        self._folder = AggregateFolder(capacity=capacity)
         self._topics = tuple({topic for p in projections for topic in p.topics})
 
     async def __call__(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
-        folded = [f async for f in self._folder.fold(conn, batch, self._topics)]
-        for projection in self.projections:
-            await projection.apply(conn, folded)
+        await self.write(conn, await self.changes(conn, batch))
+
+    async def changes(
+        self, conn: asyncpg.Connection, batch: list[RecordedEvent], *, in_thread: bool = False
+    ) -> Changes:
+        """What the batch changes in each projection; `conn` only loads aggregates met in the
+        middle of their history. `in_thread` folds in a worker thread, so that the event loop
+        keeps another batch's writes going meanwhile."""
+        await self._folder.load_missing(conn, batch, self._topics)
+        if in_thread:
+            return await asyncio.to_thread(self.changes_of, batch)
+        return self.changes_of(batch)
+
+    def changes_of(self, batch: list[RecordedEvent]) -> Changes:
+        return self.changes_for(self.fold(batch))
+
+    def fold(self, batch: list[RecordedEvent]) -> list[Aggregate]:
+        """Fold the batch (after `load_missing`); the latest state of each aggregate it touched."""
+        touched = {
+            f.aggregate.id: f.aggregate for f in self._folder.fold_loaded(batch, self._topics)
+        }
+        return list(touched.values())
+
+    def changes_for(self, aggregates: list[Aggregate]) -> Changes:
+        return [(projection, projection.changes(aggregates)) for projection in self.projections]
+
+    def kept(self, aggregate_ids: list[UUID]) -> list[Aggregate]:
+        """Aggregates as folded so far, from memory."""
+        return self._folder.kept(aggregate_ids)
+
+    @staticmethod
+    async def write(conn: asyncpg.Connection, changes: Changes) -> None:
+        for projection, change in changes:
+            await projection.write(conn, change)
 
 
 async def run_projections(

@@ -115,7 +115,9 @@ def _settings() -> tuple[Settings, object | None]:
     from risiti.embedded import database_url_for, start_embedded_servers
 
     servers = start_embedded_servers(Path(settings.home))
-    asyncio.run(_create_database(servers.database_url, "risiti"))
+    from risiti.eventstore.database import create_database
+
+    asyncio.run(create_database(servers.database_url, "risiti", exist_ok=True))
     return settings.model_copy(
         update={
             "database_url": settings.database_url
@@ -123,17 +125,6 @@ def _settings() -> tuple[Settings, object | None]:
             "redis_url": settings.redis_url or servers.redis_url,
         }
     ), servers
-
-
-async def _create_database(server_url: str, name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url)
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 def _migrate(_: argparse.Namespace) -> None:
@@ -215,7 +206,13 @@ async def _replay_async(settings: Settings, projections: list[Projection], *, ch
 
     pool = await create_db_pool(settings, "replay")
     try:
-        result = await replay(pool, projections, check=check, progress=ProgressLine("replay"))
+        result = await replay(
+            pool,
+            projections,
+            check=check,
+            progress=ProgressLine("replay"),
+            database_url=settings.database_url,
+        )
     finally:
         await pool.close()
     names = ", ".join(p.name for p in projections)

@@ -20,7 +20,7 @@ from risiti.commands.accounts import OpenedAccount, open_account
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
 from risiti.embedded import database_url_for, start_embedded_servers
-from risiti.eventstore.database import connect, create_pool
+from risiti.eventstore.database import connect, create_database, create_pool, drop_database
 from risiti.eventstore.migrations import migrate
 
 
@@ -45,8 +45,7 @@ async def settings(server_urls: tuple[str, str]) -> AsyncIterator[Settings]:
     """Settings of this run: a fresh database and a queue of its own."""
     server_url, redis_url = server_urls
     name = f"risiti_test_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    await create_database(server_url, name)
     run_settings = Settings(
         database_url=database_url_for(server_url, name),
         redis_url=redis_url,
@@ -61,11 +60,7 @@ async def settings(server_urls: tuple[str, str]) -> AsyncIterator[Settings]:
     try:
         yield run_settings
     finally:
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
-        )
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.close()
+        await drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")
@@ -177,13 +172,17 @@ async def projector(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Non
 
 
 async def _followers_caught_up(pool: asyncpg.Pool) -> bool:
-    """Whether every follower of the log has applied all that is visible now."""
+    """Whether every follower of the log has applied all that is visible now: its position is
+    the last event in log order, (transaction id, position), below the horizon."""
     behind: int = await pool.fetchval(
-        "SELECT count(*) FROM (VALUES ('projection:invoice_list'), ('projection:balances'),"
-        " ('dispatcher')) AS f(name)"
-        " LEFT JOIN log_positions p ON p.follower = f.name"
-        " WHERE coalesce(p.position, 0) <> (SELECT coalesce(max(position), 0) FROM events"
-        "   WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()))"
+        "WITH last AS (SELECT transaction_id, position FROM events"
+        "   WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
+        "   ORDER BY transaction_id DESC, position DESC LIMIT 1)"
+        " SELECT count(*) FROM (VALUES ('projection:invoice_list'), ('projection:balances'),"
+        " ('dispatcher')) AS f(name) LEFT JOIN log_positions p ON p.follower = f.name"
+        " WHERE EXISTS (SELECT 1 FROM last)"
+        " AND (coalesce(p.transaction_id, '0'::xid8), coalesce(p.position, 0))"
+        "   <> (SELECT transaction_id, position FROM last)"
     )
     return behind == 0
 

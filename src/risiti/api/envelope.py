@@ -92,6 +92,15 @@ def page(data: list[Any], *, has_more: bool, next_cursor: str | None) -> web.Res
     )
 
 
+def page_of_json(documents: list[str], *, has_more: bool, next_cursor: str | None) -> web.Response:
+    """A list envelope around documents that are JSON text already."""
+    body = (
+        f'{{"success": true, "data": [{", ".join(documents)}], '
+        f'"has_more": {json.dumps(has_more)}, "next_cursor": {json.dumps(next_cursor)}}}'
+    )
+    return web.Response(text=body, content_type="application/json")
+
+
 def presented(request: web.Request, record: dict[str, Any]) -> dict[str, Any]:
     return present(record, base_url=request.app[SETTINGS].base_url, today=datetime.now(UTC).date())
 

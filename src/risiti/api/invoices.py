@@ -12,13 +12,12 @@ from risiti.api.envelope import (
     if_match,
     invoice_response,
     ok,
-    page,
+    page_of_json,
     parse_body,
     parse_query,
-    presented,
 )
 from risiti.api.errors import ApiError
-from risiti.api.keys import CALLER, LEDGER, ledger_for
+from risiti.api.keys import CALLER, LEDGER, SETTINGS, ledger_for
 from risiti.api.models import (
     CreateInvoiceRequest,
     ListInvoicesQuery,
@@ -30,6 +29,7 @@ from risiti.api.models import (
 )
 from risiti.commands import invoices
 from risiti.commands.caller import Caller
+from risiti.commands.documents import present_json
 from risiti.domain.invoice import InvoiceDraft
 from risiti.projections.invoice_list import InvoiceFilters, find_invoice_cursor, list_invoices
 
@@ -86,11 +86,19 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
         filters=_filters(query),
         after=after,
     )
-    return page(
-        [presented(request, record) for record in result.records],
-        has_more=result.has_more,
-        next_cursor=result.next_cursor,
-    )
+    base_url, today = request.app[SETTINGS].base_url, datetime.now(UTC).date()
+    documents = [
+        present_json(
+            listed.document,
+            view_token=listed.view_token,
+            status=listed.status,
+            due_date=listed.due_date,
+            base_url=base_url,
+            today=today,
+        )
+        for listed in result.invoices
+    ]
+    return page_of_json(documents, has_more=result.has_more, next_cursor=result.next_cursor)
 
 
 def _filters(query: ListInvoicesQuery) -> InvoiceFilters:

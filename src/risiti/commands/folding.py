@@ -8,7 +8,7 @@ batch rolled back and read again finds its aggregates ahead and reloads them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -46,9 +46,24 @@ class AggregateFolder:
         self, conn: asyncpg.Connection, batch: list[RecordedEvent], topic_prefixes: tuple[str, ...]
     ) -> AsyncIterator[Folded]:
         """Apply the batch's events of the given kinds, yielding after each one."""
-        wanted = [record for record in batch if record.topic.startswith(topic_prefixes)]
-        await self._load_missing(conn, wanted)
-        for record in wanted:
+        await self.load_missing(conn, batch, topic_prefixes)
+        for folded in self.fold_loaded(batch, topic_prefixes):
+            yield folded
+
+    async def load_missing(
+        self, conn: asyncpg.Connection, batch: list[RecordedEvent], topic_prefixes: tuple[str, ...]
+    ) -> None:
+        """Read the earlier events of the batch's aggregates not kept in memory at the version
+        just before the batch, so that `fold_loaded` needs no I/O."""
+        await self._load_missing(conn, [r for r in batch if r.topic.startswith(topic_prefixes)])
+
+    def fold_loaded(
+        self, batch: list[RecordedEvent], topic_prefixes: tuple[str, ...]
+    ) -> Iterator[Folded]:
+        """Apply the batch's events (after `load_missing`), yielding after each one."""
+        for record in batch:
+            if not record.topic.startswith(topic_prefixes):
+                continue
             before = self._aggregates.get(record.originator_id)
             status_before = getattr(before, "status", None)
             event: Any = self._mapper.to_domain_event(record.as_stored_event())
@@ -74,6 +89,9 @@ class AggregateFolder:
             before = self._aggregates.get(record.originator_id)
             earlier: Any = self._mapper.to_domain_event(record.as_stored_event())
             self._aggregates[record.originator_id] = earlier.mutate(before)
+
+    def kept(self, aggregate_ids: list[UUID]) -> list[Aggregate]:
+        return [self._aggregates[aggregate_id] for aggregate_id in aggregate_ids]
 
     def _version_of(self, originator_id: UUID) -> int:
         aggregate = self._aggregates.get(originator_id)

@@ -194,6 +194,7 @@ class Invoice(Aggregate):
             self.shipping_fee,
             self.shipping_taxes,
             self.rounding,
+            check=False,
         )
 
     @property
@@ -415,8 +416,10 @@ def _price(
     shipping_fee: int,
     shipping_taxes: list[dict[str, Any]],
     rounding: str = ROUNDING_PER_LINE_HALF_UP,
+    *,
+    check: bool = True,
 ) -> InvoiceTotals:
-    """The totals of an invoice's stored figures under its recorded rounding rule."""
+    """The totals of an invoice's figures under its recorded rounding rule."""
     return price_invoice(
         [
             LineInput(
@@ -430,6 +433,7 @@ def _price(
         shipping_fee=shipping_fee,
         shipping_taxes=_taxes(shipping_taxes),
         rounding=rounding,
+        check=check,
     )
 
 

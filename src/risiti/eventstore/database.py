@@ -39,3 +39,23 @@ async def connect(settings: Settings, application_name: str) -> asyncpg.Connecti
     return await asyncpg.connect(
         settings.database_url, server_settings=server_settings(settings, application_name)
     )
+
+
+async def create_database(server_url: str, name: str, *, exist_ok: bool = False) -> None:
+    """Create database `name` on the server of `server_url` (a URL of any of its databases)."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not (exists and exist_ok):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    """Drop database `name`, ending the sessions still connected to it."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()

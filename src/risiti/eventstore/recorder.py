@@ -172,25 +172,33 @@ async def read_histories_before(
 
 
 async def read_log(
-    conn: asyncpg.Connection, after: LogPosition, limit: int, up_to: LogPosition | None = None
+    conn: asyncpg.Connection,
+    after: LogPosition,
+    limit: int,
+    up_to: LogPosition | None = None,
+    share: tuple[int, int] | None = None,
 ) -> list[RecordedEvent]:
     """The next events of the whole log after `after`, in (transaction id, position) order.
 
     Only transactions older than every transaction still running are read: an event becomes
     visible once every transaction that could still insert before it in this order has ended,
     so a follower sees each committed event exactly once, even when an earlier transaction
-    commits after a later one. With `up_to`, nothing after that place is read.
+    commits after a later one. With `up_to`, nothing after that place is read; with
+    `share=(k, n)`, only the events of the k-th of n shares of the aggregates (by id).
     """
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM events"
         " WHERE (transaction_id, position) > ($1::xid8, $2::bigint)"
         " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
         " AND ($4::xid8 IS NULL OR (transaction_id, position) <= ($4::xid8, $5::bigint))"
+        " AND ($6::int IS NULL OR get_byte(uuid_send(originator_id), 15) % $7 = $6)"
         " ORDER BY transaction_id, position LIMIT $3",
         after.transaction_id,
         after.position,
         limit,
         up_to.transaction_id if up_to else None,
         up_to.position if up_to else None,
+        share[0] if share else None,
+        share[1] if share else None,
     )
     return [RecordedEvent(**row) for row in rows]

@@ -2,7 +2,11 @@
 -- rebuilds it from the log with them (a read model is only ever a function of the log).
 TRUNCATE invoice_list;
 DELETE FROM log_positions WHERE follower = 'projection:invoice_list';
+-- The document is kept as the JSON text it was written as (key order included), so that a list
+-- answers it without decoding and encoding it again.
+ALTER TABLE invoice_list ALTER COLUMN document TYPE json USING document::json;
 ALTER TABLE invoice_list
+    ADD COLUMN view_token     text     NOT NULL DEFAULT '',
     ADD COLUMN customer_id    uuid,
     ADD COLUMN customer_email text,
     ADD COLUMN reference      text,

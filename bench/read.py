@@ -1,0 +1,424 @@
+"""Read models under load: list latency with 100 000 invoices in one account, and replay rate.
+
+What it measures:
+- `GET /v1/invoices?limit=50`, without and with filters, served by `risiti api` (a separate
+  process) to 16 concurrent readers over HTTP: p50 and p99 latency per query.
+- `risiti replay` of the whole log into fresh invoice_list and balances tables: events per
+  second, progress shown.
+
+References measured in the same run, on the same database, because absolute figures drift with
+the machine and whatever else runs on it:
+- for the list, `pgbench` running the very SQL the endpoint runs (16 clients), so the ratio says
+  what the API adds to the query itself;
+- for the replay, the eventsourcing library's own PostgreSQL recorder reading the same log
+  (`select_notifications`) and folding it with the library's mapper into aggregates, with no
+  read model written; the ratio says what building the read models costs beyond following the
+  log the library's way.
+
+The log is generated directly through the domain and the recorder (invoices in every status,
+1 000 customers, NGN and XOF, due dates around today), into a fresh `risiti_bench_<hex>`
+database that is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import aiohttp
+import asyncpg
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+
+from common import psycopg_params, server_url
+from risiti.cli import ProgressLine
+from risiti.commands.accounts import open_account
+from risiti.commands.ledger import Ledger
+from risiti.domain.invoice import Invoice, InvoiceDraft
+from risiti.embedded import database_url_for
+from risiti.eventstore.database import create_database, drop_database
+from risiti.eventstore.mapper import create_mapper
+from risiti.eventstore.migrations import migrate
+from risiti.eventstore.recorder import append_events
+from risiti.projections.invoice_list import InvoiceFilters, list_query
+from risiti.projections.replay import replay
+from risiti.projections.runner import all_projections
+
+CHUNK = 500
+ES_TABLE = "bench_es_events"
+TODAY = datetime.now(UTC).date()
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--invoices", type=int, default=100_000, help="(default 100000)")
+    parser.add_argument("--customers", type=int, default=1_000, help="(default 1000)")
+    parser.add_argument("--readers", type=int, default=16, help="concurrent readers (default 16)")
+    parser.add_argument(
+        "--seconds", type=float, default=8.0, help="per query and contender (default 8)"
+    )
+    return parser.parse_args()
+
+
+# --- The log ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: UUID
+    name: str
+    email: str
+
+
+def customers(count: int) -> list[Customer]:
+    surnames = ("Okafor", "Mensah", "Adeyemi", "Kamau", "Diallo", "Nwosu", "Banda", "Osei")
+    return [
+        Customer(uuid4(), f"{surnames[i % len(surnames)]} Trading {i}", f"billing{i}@example.com")
+        for i in range(count)
+    ]
+
+
+def invoice_events(account_id: UUID, number: int, customer: Customer) -> list[Any]:
+    """One invoice's events: drafts, open, partly paid and paid ones, due around today."""
+    rng = random.Random(number)
+    kind = number % 10
+    draft = InvoiceDraft(
+        account_id=account_id,
+        livemode=False,
+        document_type="invoice",
+        currency="XOF" if number % 20 == 0 else "NGN",
+        customer={"id": customer.id, "name": customer.name, "email": customer.email},
+        items=[
+            {
+                "description": "Consulting",
+                "quantity": Decimal(rng.randint(1, 5)),
+                "unit_price": rng.randint(1, 500) * 1000,
+                "product_id": None,
+                "taxes": [],
+            },
+            {
+                "description": "Delivery",
+                "quantity": Decimal(1),
+                "unit_price": 2500,
+                "product_id": None,
+                "taxes": [],
+            },
+        ],
+        issue_date=TODAY - timedelta(days=150),
+        due_date=TODAY + timedelta(days=rng.randint(-120, 30)),
+        taxes=[{"name": "VAT", "percentage": Decimal("7.5"), "inclusive": False}],
+        accept_partial_payments=True,
+        reference=f"PO-{number}",
+    )
+    invoice = Invoice.create(draft, view_token=secrets.token_urlsafe(24))
+    if kind >= 2:
+        invoice.finalize(document_number=f"INV-2026-{number:06d}", finalized_at=datetime.now(UTC))
+    if kind >= 6:
+        amount = invoice.amount_due // 2 if kind < 8 else invoice.amount_due
+        invoice.record_payment(
+            payment_id=uuid4(),
+            amount=amount,
+            method="transfer",
+            reference=None,
+            paid_at=datetime.now(UTC),
+        )
+    return list(invoice.collect_events())
+
+
+async def generate_log(
+    url: str, account_id: UUID, count: int, people: list[Customer]
+) -> list[StoredEvent]:
+    """Append `count` invoices' events, CHUNK invoices a transaction; returns what was stored."""
+    mapper = create_mapper()
+    progress = ProgressLine("log   ")
+    stored_all: list[StoredEvent] = []
+    conn = await asyncpg.connect(url)
+    try:
+        for start in range(0, count, CHUNK):
+            stored = [
+                mapper.to_stored_event(event)
+                for number in range(start, min(start + CHUNK, count))
+                for event in invoice_events(account_id, number, people[number % len(people)])
+            ]
+            async with conn.transaction():
+                await append_events(conn, stored, account_id=account_id, livemode=False)
+            stored_all += stored
+            progress(min(start + CHUNK, count), count)
+    finally:
+        await conn.close()
+    print(file=sys.stderr)
+    return stored_all
+
+
+# --- Replay, and the library's way of following the log -------------------------------------
+
+
+async def run_replay(url: str) -> float:
+    pool = await asyncpg.create_pool(url, min_size=4, max_size=4)
+    try:
+        result = await replay(
+            pool, all_projections(), progress=ProgressLine("replay"), database_url=url
+        )
+    finally:
+        await pool.close()
+    print(file=sys.stderr)
+    return result.events_per_second
+
+
+def run_reference_follow(url: str, stored: list[StoredEvent]) -> float:
+    """The same events in the library's recorder, read back by notification id and folded."""
+    datastore = PostgresDatastore(**psycopg_params(url), pool_size=2)
+    try:
+        recorder = PostgresApplicationRecorder(datastore, events_table_name=ES_TABLE)
+        recorder.create_table()
+        for start in range(0, len(stored), 5000):
+            recorder.insert_events(stored[start : start + 5000])
+        mapper = create_mapper()
+        progress = ProgressLine("es    ")
+        aggregates: dict[UUID, Any] = {}
+        started = time.perf_counter()
+        next_id, done = 1, 0
+        while notifications := recorder.select_notifications(next_id, 5000):
+            for notification in notifications:
+                event: Any = mapper.to_domain_event(notification)
+                aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
+            next_id = notifications[-1].id + 1
+            done += len(notifications)
+            progress(done, len(stored))
+        elapsed = time.perf_counter() - started
+    finally:
+        datastore.close()
+    print(file=sys.stderr)
+    return done / elapsed
+
+
+# --- The list under load ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    params: dict[str, str]
+    filters: InvoiceFilters
+
+
+def queries(people: list[Customer]) -> list[Query]:
+    someone = people[7]
+    week_ago = datetime.now(UTC) - timedelta(days=7)
+    return [
+        Query("newest 50", {}, InvoiceFilters()),
+        Query("status=open", {"status": "open"}, InvoiceFilters(status="open")),
+        Query("status=overdue", {"status": "overdue"}, InvoiceFilters(status="overdue")),
+        Query(
+            "customer_id",
+            {"customer_id": str(someone.id)},
+            InvoiceFilters(customer_id=someone.id),
+        ),
+        Query("q=email", {"q": someone.email}, InvoiceFilters(q=someone.email)),
+        Query(
+            "created_gte",
+            {"created_gte": week_ago.isoformat()},
+            InvoiceFilters(created_gte=week_ago),
+        ),
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_api(url: str, port: int) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "RISITI_DATABASE_URL": url,
+        "RISITI_REDIS_URL": os.environ.get("RISITI_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "RISITI_PORT": str(port),
+        "RISITI_POOL_MAX_SIZE": "16",
+    }
+    return subprocess.Popen([sys.executable, "-m", "risiti.cli", "api"], env=env)
+
+
+async def wait_ready(base: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(200):
+            try:
+                async with http.get(f"{base}/readyz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the API did not start")
+
+
+async def load(base: str, key: str, query: Query, readers: int, seconds: float) -> list[float]:
+    """Latencies in seconds of `readers` clients asking the same page for `seconds`."""
+    headers = {"Authorization": f"Bearer {key}"}
+    params = {"limit": "50"} | query.params
+    latencies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=readers)
+    async with aiohttp.ClientSession(base, headers=headers, connector=connector) as http:
+        deadline = time.monotonic() + seconds
+
+        async def reader() -> None:
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                async with http.get("/v1/invoices", params=params) as response:
+                    await response.read()
+                    assert response.status == 200, response.status
+                latencies.append(time.perf_counter() - started)
+
+        await asyncio.gather(*(reader() for _ in range(readers)))
+    return latencies
+
+
+def pgbench(url: str, sql: str, readers: int, seconds: float) -> list[float]:
+    """Latencies in seconds of pgbench running `sql` with `readers` clients."""
+    connection = psycopg_params(url)
+    with tempfile.TemporaryDirectory() as workdir:
+        script = Path(workdir, "list.sql")
+        script.write_text(sql + ";\n")
+        subprocess.run(
+            [
+                "pgbench",
+                "-n",
+                "-f",
+                str(script),
+                "-c",
+                str(readers),
+                "-j",
+                "2",
+                "-T",
+                str(int(seconds)),
+                "-l",
+                "--log-prefix",
+                str(Path(workdir, "log")),
+                "-h",
+                connection["host"],
+                "-p",
+                connection["port"],
+                "-U",
+                connection["user"],
+                connection["dbname"],
+            ],
+            check=True,
+            capture_output=True,
+            env=os.environ | {"PGPASSWORD": connection["password"]},
+        )
+        return [
+            int(line.split()[2]) / 1e6
+            for log in Path(workdir).glob("log*")
+            for line in log.read_text().splitlines()
+        ]
+
+
+def literal_sql(sql: str, params: list[Any]) -> str:
+    """The statement with its parameters written in, for pgbench."""
+    for index in range(len(params), 0, -1):
+        value = params[index - 1]
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int):
+            text = str(value)
+        elif isinstance(value, list):
+            text = "ARRAY[" + ",".join(f"'{v}'" for v in value) + "]"
+        else:
+            text = "'" + str(value).replace("'", "''") + "'"
+        sql = sql.replace(f"${index}", text)
+    return sql
+
+
+def percentile(values: list[float], share: float) -> float:
+    return statistics.quantiles(values, n=100)[int(share * 100) - 1] if len(values) > 1 else 0.0
+
+
+# --- Main ------------------------------------------------------------------------------------
+
+
+async def prepare(url: str, args: argparse.Namespace) -> tuple[str, UUID, list[Customer]]:
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+    try:
+        account = await open_account(Ledger(pool), "Bench Traders")
+    finally:
+        await pool.close()
+    return account.test_key, account.account_id, customers(args.customers)
+
+
+def measure_lists(
+    url: str, key: str, account_id: UUID, people: list[Customer], args: argparse.Namespace
+) -> None:
+    port = free_port()
+    api = start_api(url, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        asyncio.run(wait_ready(base))
+        print(
+            f"\n{'query':<16} {'risiti p50':>10} {'p99':>8} {'pgbench p50':>12} {'p99':>8}"
+            f" {'p99 ratio':>10}  (ms; {args.readers} readers)"
+        )
+        for query in queries(people):
+            ours = asyncio.run(load(base, key, query, args.readers, args.seconds))
+            sql, params = list_query(account_id, False, limit=50, filters=query.filters)
+            theirs = pgbench(url, literal_sql(sql, params), args.readers, args.seconds)
+            print(
+                f"{query.name:<16} {percentile(ours, 0.5) * 1e3:>10.2f} "
+                f"{percentile(ours, 0.99) * 1e3:>8.2f} {percentile(theirs, 0.5) * 1e3:>12.2f} "
+                f"{percentile(theirs, 0.99) * 1e3:>8.2f} "
+                f"{percentile(ours, 0.99) / max(percentile(theirs, 0.99), 1e-9):>10.2f}",
+                flush=True,
+            )
+    finally:
+        api.terminate()
+        api.wait()
+
+
+def main() -> None:
+    args = parse_args()
+    server, embedded = server_url()
+    name = f"risiti_bench_{secrets.token_hex(6)}"
+    try:
+        asyncio.run(create_database(server, name))
+        url = database_url_for(server, name)
+        try:
+            key, account_id, people = asyncio.run(prepare(url, args))
+            stored = asyncio.run(generate_log(url, account_id, args.invoices, people))
+            ours = asyncio.run(run_replay(url))
+            reference = run_reference_follow(url, stored)
+            print(
+                f"\nreplay: {len(stored)} events; risiti {ours:,.0f} events/s"
+                f" (invoice_list + balances written); eventsourcing recorder read and folded"
+                f" {reference:,.0f} events/s; ratio {ours / reference:.2f}",
+                flush=True,
+            )
+            measure_lists(url, key, account_id, people, args)
+        finally:
+            asyncio.run(drop_database(server, name))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Replaying a long log in a process per core, for `risiti replay` from position zero.
+
+Each process reads its own share of the aggregates (by id) from the log, folds them in memory,
+and then writes every aggregate's rows once, from its final state, into the replay tables. The
+read models only depend on each aggregate's own history, and their sums add up in any order, so
+the shares need nothing from one another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import sys
+import time
+from collections.abc import Callable
+from multiprocessing.sharedctypes import Synchronized
+from uuid import UUID
+
+import asyncpg
+
+from risiti.eventstore.recorder import LOG_START, LogPosition, read_log
+from risiti.projections.runner import BatchApplier, all_projections
+
+BATCH = 5000
+CHUNK = 2000
+POLL_SECONDS = 0.2
+
+
+def replay_in_processes(
+    database_url: str,
+    names: list[str],
+    schema: str,
+    up_to: LogPosition,
+    processes: int,
+    progress: Callable[[int], None],
+) -> int:
+    """Replay the log up to `up_to` into `schema`'s tables; returns how many events it read."""
+    context = multiprocessing.get_context("spawn")  # nothing of the parent's loop or pool
+    counts = [context.Value("q", 0) for _ in range(processes)]
+    workers = [
+        context.Process(
+            target=_replay_share,
+            args=(database_url, names, schema, up_to, (k, processes), counts[k]),
+            daemon=True,
+        )
+        for k in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    while any(worker.is_alive() for worker in workers):
+        progress(sum(count.value for count in counts))
+        time.sleep(POLL_SECONDS)
+    failed = [worker.exitcode for worker in workers if worker.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"a replay process failed (exit codes {failed})")
+    asyncio.run(_finish(database_url, names, schema))
+    read = sum(int(count.value) for count in counts)
+    progress(read)
+    return read
+
+
+async def _finish(database_url: str, names: list[str], schema: str) -> None:
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": f"{schema}, public"})
+    try:
+        for projection in (p for p in all_projections() if p.name in names):
+            await projection.finish_rebuild(conn)
+    finally:
+        await conn.close()
+
+
+def _replay_share(
+    database_url: str,
+    names: list[str],
+    schema: str,
+    up_to: LogPosition,
+    share: tuple[int, int],
+    count: Synchronized[int],
+) -> None:
+    asyncio.run(_replay(database_url, names, schema, up_to, share, count))
+
+
+async def _replay(
+    database_url: str,
+    names: list[str],
+    schema: str,
+    up_to: LogPosition,
+    share: tuple[int, int],
+    count: Synchronized[int],
+) -> None:
+    applier = BatchApplier([p for p in all_projections() if p.name in names], capacity=sys.maxsize)
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": f"{schema}, public"})
+    try:
+        touched = await _fold_share(conn, applier, up_to, share, count)
+        for start in range(0, len(touched), CHUNK):
+            changes = applier.changes_for(applier.kept(touched[start : start + CHUNK]))
+            async with conn.transaction():
+                for projection, change in changes:
+                    await projection.write_once(conn, change)
+    finally:
+        await conn.close()
+
+
+async def _fold_share(
+    conn: asyncpg.Connection,
+    applier: BatchApplier,
+    up_to: LogPosition,
+    share: tuple[int, int],
+    count: Synchronized[int],
+) -> list[UUID]:
+    """Fold the share's events, reading the next batch while folding this one."""
+    touched: dict[UUID, None] = {}
+    after = LOG_START
+    reading = asyncio.create_task(read_log(conn, after, BATCH, up_to, share))
+    while batch := await reading:
+        after = batch[-1].log_position
+        reading = asyncio.create_task(read_log(conn, after, BATCH, up_to, share))
+        touched.update(dict.fromkeys(aggregate.id for aggregate in applier.fold(batch)))
+        count.value += len(batch)
+    return list(touched)

@@ -1,0 +1,55 @@
+"""How an invoice reads: the same document whether presented from the aggregate or from the
+JSON text a list stores."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from risiti.commands.documents import invoice_record, present, present_json
+from risiti.domain.invoice import Invoice, InvoiceDraft
+
+TODAY = date(2026, 5, 1)
+
+
+def _invoice(due: date | None) -> Invoice:
+    draft = InvoiceDraft(
+        account_id=uuid4(),
+        livemode=False,
+        document_type="invoice",
+        currency="NGN",
+        customer={"name": 'Ada "Quotes" Obi', "email": "ada@example.com"},
+        items=[{"description": "Naïve café", "quantity": Decimal("1.5"), "unit_price": 1000}],
+        issue_date=date(2026, 4, 1),
+        due_date=due,
+    )
+    invoice = Invoice.create(draft, view_token="tok_abc-123")
+    invoice.finalize(document_number="INV-2026-0001", finalized_at=datetime.now(UTC))
+    return invoice
+
+
+@pytest.mark.parametrize("due", [None, date(2026, 4, 15), date(2026, 5, 15)])
+def test_listed_text_reads_exactly_as_the_presented_invoice(due: date | None) -> None:
+    record = invoice_record(_invoice(due))
+    expected = present(record, base_url="https://risiti.example", today=TODAY)
+
+    text = present_json(
+        json.dumps(record),
+        view_token=record["view_token"],
+        status=record["status"],
+        due_date=due,
+        base_url="https://risiti.example",
+        today=TODAY,
+    )
+
+    assert json.loads(text) == expected
+    assert list(json.loads(text)) == list(expected)
+
+
+def test_an_open_invoice_past_its_due_date_is_overdue() -> None:
+    record = invoice_record(_invoice(date(2026, 4, 15)))
+    assert present(record, base_url="", today=TODAY)["overdue"] is True
