@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -12,7 +11,7 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.domain import Aggregate
 
-from risiti.commands.documents import invoice_record
+from risiti.commands.documents import invoice_record, record_json
 from risiti.domain.invoice import DELETED, OPEN, PARTIALLY_PAID, Invoice
 from risiti.eventstore.paging import Place, encode_cursor
 
@@ -116,7 +115,7 @@ def _row(invoice: Invoice) -> tuple[Any, ...]:
         invoice.due_date,
         invoice.created_on,
         invoice.version,
-        json.dumps(record),
+        record_json(record),
         " ".join(
             str(part)
             for part in (
@@ -213,10 +212,12 @@ def _where(account_id: UUID, livemode: bool, filters: InvoiceFilters) -> _Where:
 
 
 def search_query(q: str) -> str | None:
-    """Every word of `q` as a prefix (`ada INV-2026` finds Ada's INV-2026-0001); None when `q`
-    has no word to search for."""
+    """Every word of `q` as a word that must appear (`ada obi`, `INV-2026-0001`,
+    `ada@example.com`); None when `q` has no word to search for. Whole words, not prefixes:
+    PostgreSQL estimates how many rows a word matches, and so uses the GIN index, but not for a
+    prefix, which it would answer by reading every invoice of the account."""
     words = re.findall(r"\w[\w@.+-]*", q.lower())
-    return " & ".join("'" + word.replace("'", "''") + "':*" for word in words) or None
+    return " & ".join("'" + word.replace("'", "''") + "'" for word in words) or None
 
 
 def list_query(
@@ -233,10 +234,15 @@ def list_query(
     if after is not None:
         where.add("(created_at, id) < (?, ?::uuid)", after[0], after[1])
     where.params.append(limit + 1)
+    source = f"invoice_list WHERE {where.sql()}"
+    if filters is not None and filters.q is not None:
+        # A search finds few rows through the GIN index; planned with the ORDER BY and LIMIT,
+        # PostgreSQL may rather walk the whole account newest first, filtering every row.
+        # OFFSET 0 keeps the search planned on its own; its matches are then sorted.
+        source = f"(SELECT * FROM {source} OFFSET 0) AS matches"
     sql = (
-        "SELECT document::text, view_token, status, due_date, created_at, id FROM invoice_list"
-        f" WHERE {where.sql()}"
-        f" ORDER BY created_at DESC, id DESC LIMIT ${len(where.params)}"
+        "SELECT document::text, view_token, status, due_date, created_at, id"
+        f" FROM {source} ORDER BY created_at DESC, id DESC LIMIT ${len(where.params)}"
     )
     return sql, where.params
 

@@ -24,6 +24,7 @@ from risiti.projections.runner import BatchApplier, Changes, Projection, followe
 REPLAY_SCHEMA = "risiti_replay"
 REPLAY_BATCH = 5000
 DIFFERENCES_SHOWN = 20
+INDEX_BUILD_MEMORY = "256MB"
 # Below this many events, starting worker processes costs more than they save.
 PROCESSES_FROM_EVENTS = 50_000
 
@@ -65,7 +66,7 @@ async def replay(
             position = await _bulk(
                 reader, loader, replica, applier, result, total, progress, database_url
             )
-            await _create_indexes(replica, deferred, tables)
+            await _create_indexes([replica, loader], deferred, tables)
             async with live.transaction():
                 positions = await _lock_positions(live, projections)
                 target = await _horizon(live)
@@ -132,13 +133,20 @@ async def _primary_keys(conn: asyncpg.Connection, table: str) -> list[str]:
 
 
 async def _create_indexes(
-    conn: asyncpg.Connection, definitions: list[str], tables: list[str]
+    connections: list[asyncpg.Connection], definitions: list[str], tables: list[str]
 ) -> None:
-    """Build the deferred indexes, and the statistics the planner needs to use them."""
-    for definition in definitions:
-        await conn.execute(definition)
+    """Build the deferred indexes, several at once, and the statistics the planner needs."""
+
+    async def build(conn: asyncpg.Connection, share: list[str]) -> None:
+        await conn.execute(f"SET maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+        for definition in share:
+            await conn.execute(definition)
+        await conn.execute("RESET maintenance_work_mem")
+
+    shares = [definitions[k :: len(connections)] for k in range(len(connections))]
+    await asyncio.gather(*(build(c, s) for c, s in zip(connections, shares, strict=True)))
     for table in tables:
-        await conn.execute(f"ANALYZE {REPLAY_SCHEMA}.{table}")
+        await connections[0].execute(f"ANALYZE {REPLAY_SCHEMA}.{table}")
 
 
 @asynccontextmanager

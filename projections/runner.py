@@ -92,10 +92,7 @@ class BatchApplier:
 
     def fold(self, batch: list[RecordedEvent]) -> list[Aggregate]:
         """Fold the batch (after `load_missing`); the latest state of each aggregate it touched."""
-        touched = {
-            f.aggregate.id: f.aggregate for f in self._folder.fold_loaded(batch, self._topics)
-        }
-        return list(touched.values())
+        return self._folder.apply(batch, self._topics)
 
     def changes_for(self, aggregates: list[Aggregate]) -> Changes:
         return [(projection, projection.changes(aggregates)) for projection in self.projections]

@@ -400,9 +400,10 @@ async def test_q_finds_an_invoice_by_its_document_number(shop: Shop) -> None:
     ("q", "expected"),
     [
         ("Grace Hopper", ("partially_paid",)),
-        ("hop", ("partially_paid",)),
+        ("hopper", ("partially_paid",)),
+        ("hop", ()),
         ("ada", ("draft", "open")),
-        ("LOVEL", ("draft", "open")),
+        ("LOVELACE", ("draft", "open")),
         ("ada lovelace", ("draft", "open")),
         ("ada hopper", ()),
         ("chinua@things.test", ("paid",)),
@@ -413,9 +414,10 @@ async def test_q_finds_an_invoice_by_its_document_number(shop: Shop) -> None:
     ],
     ids=[
         "name",
-        "name-word-prefix",
+        "name-word",
+        "part-of-a-word-is-not-a-word",
         "customer-by-id-first-name",
-        "surname-prefix-any-case",
+        "surname-any-case",
         "two-words",
         "words-of-two-customers",
         "email",
@@ -425,7 +427,7 @@ async def test_q_finds_an_invoice_by_its_document_number(shop: Shop) -> None:
         "nothing-searchable",
     ],
 )
-async def test_q_searches_customer_name_word_prefixes_email_and_reference(
+async def test_q_searches_customer_name_words_email_and_reference(
     shop: Shop, q: str, expected: tuple[str, ...]
 ) -> None:
     assert [i["id"] for i in await _listed(shop.api, q=q)] == shop.ids(*expected)
@@ -548,7 +550,10 @@ async def test_every_common_list_query_is_served_by_an_index_on_invoice_list(
     }, nodes
     assert index_scans, nodes
     assert all("Index Cond" in n for n in index_scans), nodes  # not a whole-index walk
-    assert any("account_id" in n["Index Cond"] for n in index_scans), nodes
+    assert any(  # the account's rows only, or the rows matching the search
+        "account_id" in n["Index Cond"] or n["Index Name"] == "invoice_list_search"
+        for n in index_scans
+    ), nodes
 
 
 _MANY_INVOICES = """
@@ -562,12 +567,7 @@ FROM generate_series(1, $2) g
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the planner walks invoice_list_newest filtering every row of the account on `search`"
-    " instead of using the GIN index invoice_list_search",
-)
-async def test_a_search_in_an_account_of_twenty_thousand_invoices_uses_the_gin_index(
+async def test_a_search_in_an_account_of_a_hundred_thousand_invoices_uses_the_gin_index(
     pool: asyncpg.Pool,
 ) -> None:
     account_id = UUID("00000000-0000-4000-8000-0000000000aa")
@@ -575,8 +575,11 @@ async def test_a_search_in_an_account_of_twenty_thousand_invoices_uses_the_gin_i
         rows = conn.transaction()
         await rows.start()
         try:
-            await conn.execute(_MANY_INVOICES, account_id, 20000)
-            nodes = await _plan(conn, account_id, InvoiceFilters(q="ada"), next_page=False)
+            await conn.execute(_MANY_INVOICES, account_id, 100_000)
+            await conn.execute("ANALYZE invoice_list")  # as autovacuum does after such a load
+            nodes = await _plan(
+                conn, account_id, InvoiceFilters(q="c77@shop.test"), next_page=False
+            )
         finally:
             await rows.rollback()
 

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from risiti.commands.documents import invoice_record, present, present_json
+from risiti.commands.documents import invoice_record, present, present_json, record_json
 from risiti.domain.invoice import Invoice, InvoiceDraft
 
 TODAY = date(2026, 5, 1)
@@ -38,7 +38,7 @@ def test_listed_text_reads_exactly_as_the_presented_invoice(due: date | None) ->
     expected = present(record, base_url="https://risiti.example", today=TODAY)
 
     text = present_json(
-        json.dumps(record),
+        record_json(record),
         view_token=record["view_token"],
         status=record["status"],
         due_date=due,

@@ -6,10 +6,11 @@ it; `present` adds the links and the day-dependent `overdue`.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from risiti.domain.invoice import OPEN, PARTIALLY_PAID, Invoice
 
@@ -69,8 +70,13 @@ def present(record: dict[str, Any], *, base_url: str, today: date) -> dict[str, 
     return document
 
 
+def record_json(record: dict[str, Any]) -> str:
+    """The record as the compact JSON text read models store and lists answer with."""
+    return orjson.dumps(record).decode()
+
+
 def present_json(
-    record_json: str,
+    stored: str,
     *,
     view_token: str,
     status: str,
@@ -78,12 +84,16 @@ def present_json(
     base_url: str,
     today: date,
 ) -> str:
-    """`present` for a record stored as `json.dumps(invoice_record(...))`: the same document,
-    made by editing the text instead of decoding and encoding it, for lists read all day."""
-    body = record_json.replace(f', "view_token": {json.dumps(view_token)}', "", 1)
+    """`present` for a record stored as `record_json(...)`: the same document, made by editing
+    the text instead of decoding and encoding it, for lists read all day."""
+    body = stored.replace(f',"view_token":{record_json_value(view_token)}', "", 1)
     overdue = "true" if is_overdue(status, due_date, today) else "false"
-    link = json.dumps(view_url(base_url, view_token))
-    return f'{body[:-1]}, "view_url": {link}, "pdf_url": null, "overdue": {overdue}}}'
+    link = record_json_value(view_url(base_url, view_token))
+    return f'{body[:-1]},"view_url":{link},"pdf_url":null,"overdue":{overdue}}}'
+
+
+def record_json_value(value: str) -> str:
+    return orjson.dumps(value).decode()
 
 
 def view_url(base_url: str, view_token: str) -> str:

@@ -74,6 +74,20 @@ class AggregateFolder:
             yield Folded(record, event, status_before, after)
         self._forget_oldest()
 
+    def apply(self, batch: list[RecordedEvent], topic_prefixes: tuple[str, ...]) -> list[Aggregate]:
+        """`fold_loaded` for followers that only need where the batch leaves each aggregate:
+        the latest state of every aggregate it touched, in the order first touched."""
+        aggregates = self._aggregates
+        touched: dict[UUID, Aggregate] = {}
+        for record in batch:
+            if record.topic.startswith(topic_prefixes):
+                event: Any = self._mapper.to_domain_event(record.as_stored_event())
+                originator_id = record.originator_id
+                touched[originator_id] = event.mutate(aggregates.pop(originator_id, None))
+                aggregates[originator_id] = touched[originator_id]
+        self._forget_oldest()
+        return list(touched.values())
+
     async def _load_missing(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
         first_versions: dict[UUID, int] = {}
         for record in batch:
@@ -99,5 +113,6 @@ class AggregateFolder:
 
     def _forget_oldest(self) -> None:
         excess = len(self._aggregates) - self._capacity
-        for originator_id in list(self._aggregates)[: max(excess, 0)]:
-            del self._aggregates[originator_id]
+        if excess > 0:
+            for originator_id in list(self._aggregates)[:excess]:
+                del self._aggregates[originator_id]
