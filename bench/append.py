@@ -34,11 +34,10 @@ import asyncpg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
-from common import psycopg_params, server_url
+from common import psycopg_params, scratch_database
 from risiti.config import Settings
 from risiti.domain.invoice import Invoice, InvoiceDraft
-from risiti.embedded import database_url_for
-from risiti.eventstore.database import create_database, drop_database, server_settings
+from risiti.eventstore.database import server_settings
 from risiti.eventstore.mapper import create_mapper
 from risiti.eventstore.migrations import migrate
 from risiti.eventstore.recorder import append_events, notify_appended
@@ -304,17 +303,8 @@ def run_contenders(url: str, args: argparse.Namespace) -> tuple[Result, Result]:
 
 def main() -> None:
     args = parse_args()
-    server, embedded = server_url()
-    name = f"risiti_bench_{secrets.token_hex(6)}"
-    try:
-        asyncio.run(create_database(server, name))
-        try:
-            risiti, reference = run_contenders(database_url_for(server, name), args)
-        finally:
-            asyncio.run(drop_database(server, name))
-    finally:
-        if embedded is not None:
-            embedded.stop()
+    with scratch_database() as url:
+        risiti, reference = run_contenders(url, args)
     print_result(risiti)
     print_result(reference)
     print(f"ratio: {risiti.commands_per_second / reference.commands_per_second:.2f}", flush=True)

@@ -45,13 +45,11 @@ import asyncpg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
-from common import psycopg_params, server_url
+from common import psycopg_params, scratch_database
 from risiti.cli import ProgressLine
 from risiti.commands.accounts import open_account
 from risiti.commands.ledger import Ledger
 from risiti.domain.invoice import Invoice, InvoiceDraft
-from risiti.embedded import database_url_for
-from risiti.eventstore.database import create_database, drop_database
 from risiti.eventstore.mapper import create_mapper
 from risiti.eventstore.migrations import migrate
 from risiti.eventstore.recorder import append_events
@@ -396,28 +394,18 @@ def measure_lists(
 
 def main() -> None:
     args = parse_args()
-    server, embedded = server_url()
-    name = f"risiti_bench_{secrets.token_hex(6)}"
-    try:
-        asyncio.run(create_database(server, name))
-        url = database_url_for(server, name)
-        try:
-            key, account_id, people = asyncio.run(prepare(url, args))
-            stored = asyncio.run(generate_log(url, account_id, args.invoices, people))
-            ours = asyncio.run(run_replay(url))
-            reference = run_reference_follow(url, stored)
-            print(
-                f"\nreplay: {len(stored)} events; risiti {ours:,.0f} events/s"
-                f" (invoice_list + balances written); eventsourcing recorder read and folded"
-                f" {reference:,.0f} events/s; ratio {ours / reference:.2f}",
-                flush=True,
-            )
-            measure_lists(url, key, account_id, people, args)
-        finally:
-            asyncio.run(drop_database(server, name))
-    finally:
-        if embedded is not None:
-            embedded.stop()
+    with scratch_database() as url:
+        key, account_id, people = asyncio.run(prepare(url, args))
+        stored = asyncio.run(generate_log(url, account_id, args.invoices, people))
+        ours = asyncio.run(run_replay(url))
+        reference = run_reference_follow(url, stored)
+        print(
+            f"\nreplay: {len(stored)} events; risiti {ours:,.0f} events/s"
+            f" (invoice_list + balances written); eventsourcing recorder read and folded"
+            f" {reference:,.0f} events/s; ratio {ours / reference:.2f}",
+            flush=True,
+        )
+        measure_lists(url, key, account_id, people, args)
 
 
 if __name__ == "__main__":

@@ -14,17 +14,39 @@ import multiprocessing
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.sharedctypes import Synchronized
 from uuid import UUID
 
 import asyncpg
 
 from risiti.eventstore.recorder import LOG_START, LogPosition, read_log
-from risiti.projections.runner import BatchApplier, all_projections
+from risiti.projections.runner import BatchApplier, Projection, all_projections
 
 BATCH = 5000
 CHUNK = 2000
 POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class Share:
+    """One process's part of a replay: the k-th of n shares of the aggregates, by id."""
+
+    database_url: str
+    names: list[str]
+    schema: str
+    up_to: LogPosition
+    k: int
+    n: int
+
+    def projections(self) -> list[Projection]:
+        return [p for p in all_projections() if p.name in self.names]
+
+    async def connect(self) -> asyncpg.Connection:
+        """A connection whose statements name the replay schema's tables first."""
+        return await asyncpg.connect(
+            self.database_url, server_settings={"search_path": f"{self.schema}, public"}
+        )
 
 
 def replay_in_processes(
@@ -38,63 +60,46 @@ def replay_in_processes(
     """Replay the log up to `up_to` into `schema`'s tables; returns how many events it read."""
     context = multiprocessing.get_context("spawn")  # nothing of the parent's loop or pool
     counts = [context.Value("q", 0) for _ in range(processes)]
+    shares = [Share(database_url, names, schema, up_to, k, processes) for k in range(processes)]
     workers = [
-        context.Process(
-            target=_replay_share,
-            args=(database_url, names, schema, up_to, (k, processes), counts[k]),
-            daemon=True,
-        )
-        for k in range(processes)
+        context.Process(target=_replay_share, args=(share, count), daemon=True)
+        for share, count in zip(shares, counts, strict=True)
     ]
     for worker in workers:
         worker.start()
     while any(worker.is_alive() for worker in workers):
-        progress(sum(count.value for count in counts))
+        progress(sum(int(count.value) for count in counts))
         time.sleep(POLL_SECONDS)
     failed = [worker.exitcode for worker in workers if worker.exitcode != 0]
     if failed:
         raise RuntimeError(f"a replay process failed (exit codes {failed})")
-    asyncio.run(_finish(database_url, names, schema))
+    asyncio.run(_finish(shares[0]))
     read = sum(int(count.value) for count in counts)
     progress(read)
     return read
 
 
-async def _finish(database_url: str, names: list[str], schema: str) -> None:
-    conn = await asyncpg.connect(database_url, server_settings={"search_path": f"{schema}, public"})
+async def _finish(share: Share) -> None:
+    conn = await share.connect()
     try:
-        for projection in (p for p in all_projections() if p.name in names):
+        for projection in share.projections():
             await projection.finish_rebuild(conn)
     finally:
         await conn.close()
 
 
-def _replay_share(
-    database_url: str,
-    names: list[str],
-    schema: str,
-    up_to: LogPosition,
-    share: tuple[int, int],
-    count: Synchronized[int],
-) -> None:
+def _replay_share(share: Share, count: Synchronized[int]) -> None:
     # The share's aggregates all stay in memory until the end: the cyclic garbage collector
     # would otherwise walk that growing heap again and again, for nothing to collect.
     gc.disable()
-    asyncio.run(_replay(database_url, names, schema, up_to, share, count))
+    asyncio.run(_replay(share, count))
 
 
-async def _replay(
-    database_url: str,
-    names: list[str],
-    schema: str,
-    up_to: LogPosition,
-    share: tuple[int, int],
-    count: Synchronized[int],
-) -> None:
-    applier = BatchApplier([p for p in all_projections() if p.name in names], capacity=sys.maxsize)
-    conn = await asyncpg.connect(database_url, server_settings={"search_path": f"{schema}, public"})
+async def _replay(share: Share, count: Synchronized[int]) -> None:
+    applier = BatchApplier(share.projections(), capacity=sys.maxsize)
+    conn = await share.connect()
     try:
-        touched = await _fold_share(conn, applier, up_to, share, count)
+        touched = await _fold_share(conn, applier, share, count)
         for start in range(0, len(touched), CHUNK):
             changes = applier.changes_for(applier.kept(touched[start : start + CHUNK]))
             async with conn.transaction():
@@ -105,19 +110,16 @@ async def _replay(
 
 
 async def _fold_share(
-    conn: asyncpg.Connection,
-    applier: BatchApplier,
-    up_to: LogPosition,
-    share: tuple[int, int],
-    count: Synchronized[int],
+    conn: asyncpg.Connection, applier: BatchApplier, share: Share, count: Synchronized[int]
 ) -> list[UUID]:
     """Fold the share's events, reading the next batch while folding this one."""
     touched: dict[UUID, None] = {}
     after = LOG_START
-    reading = asyncio.create_task(read_log(conn, after, BATCH, up_to, share))
+    part = (share.k, share.n)
+    reading = asyncio.create_task(read_log(conn, after, BATCH, share.up_to, part))
     while batch := await reading:
         after = batch[-1].log_position
-        reading = asyncio.create_task(read_log(conn, after, BATCH, up_to, share))
+        reading = asyncio.create_task(read_log(conn, after, BATCH, share.up_to, part))
         touched.update(dict.fromkeys(aggregate.id for aggregate in applier.fold(batch)))
         count.value += len(batch)
     return list(touched)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from risiti.api.auth import KEY_CACHE
 from risiti.api.envelope import ok, parse_body
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import UpdateAccountRequest
@@ -24,4 +25,5 @@ async def update_account(request: web.Request) -> web.Response:
     account = await accounts.require_signed_requests(
         ledger_for(request), request[CALLER], body.require_signed_requests
     )
+    request.app[KEY_CACHE].forget_account(account.id)
     return ok(accounts.account_record(account))

@@ -18,7 +18,7 @@ from risiti.api import (
     tax_rates,
     webhook_endpoints,
 )
-from risiti.api.auth import auth_middleware
+from risiti.api.auth import KEY_CACHE, KeyCache, auth_middleware
 from risiti.api.errors import error_middleware
 from risiti.api.idempotency import idempotency_middleware
 from risiti.api.keys import LEDGER, SETTINGS
@@ -34,6 +34,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
+    app[KEY_CACHE] = KeyCache()
     app.cleanup_ctx.append(_ledger)
     for module in (
         health,

@@ -5,15 +5,51 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from uuid import UUID
 
 from aiohttp import web
 
 from risiti.api.errors import ApiError, Handler
 from risiti.api.keys import CALLER, LEDGER
-from risiti.commands.accounts import authenticate
+from risiti.commands.accounts import Authenticated, authenticate, hash_api_key
+from risiti.commands.ledger import Ledger
 
 SIGNATURE_TOLERANCE_SECONDS = 300
+# How long this process trusts what it learnt of a key: a revoked key, or a change of the
+# account's signing rule made through another process, takes effect within this time.
+KEY_CACHE_SECONDS = 5.0
+KEY_CACHE_SIZE = 10_000
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/i/", "/v1/openapi.json")
+
+
+class KeyCache:
+    """Keys this process authenticated lately, so that a busy client's every request does not
+    ask the database again. Unknown keys are never remembered."""
+
+    def __init__(self) -> None:
+        self._known: dict[bytes, tuple[float, Authenticated]] = {}
+
+    async def authenticate(self, ledger: Ledger, key: str) -> Authenticated | None:
+        digest = hash_api_key(key)
+        now = time.monotonic()
+        known = self._known.get(digest)
+        if known is not None and known[0] > now:
+            return known[1]
+        authenticated = await authenticate(ledger, key)
+        if authenticated is not None:
+            if len(self._known) >= KEY_CACHE_SIZE:
+                self._known.clear()
+            self._known[digest] = (now + KEY_CACHE_SECONDS, authenticated)
+        return authenticated
+
+    def forget_account(self, account_id: UUID) -> None:
+        """Forget the account's keys at once (its settings changed in this process)."""
+        for digest, (_, known) in list(self._known.items()):
+            if known.caller.account_id == account_id:
+                del self._known[digest]
+
+
+KEY_CACHE = web.AppKey("key_cache", KeyCache)
 
 
 @web.middleware
@@ -28,7 +64,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             "authentication_required",
             "Send your secret key as `Authorization: Bearer sk_test_…`.",
         )
-    authenticated = await authenticate(request.app[LEDGER], key.strip())
+    authenticated = await request.app[KEY_CACHE].authenticate(request.app[LEDGER], key.strip())
     if authenticated is None:
         raise ApiError(401, "invalid_api_key", "This API key is not valid.")
     if authenticated.require_signed_requests:
