@@ -840,7 +840,8 @@ async def test_the_event_feed_filters_by_type(api: Api, projector: None) -> None
     await _act(api, second, "payments", {"amount": 1000})
 
     async def published() -> bool:
-        return len(await _whole_feed(api)) >= 5
+        # The payment is the last command: once its event is in the feed, all the others are.
+        return any(e["event"] == "invoice.partially_paid" for e in await _whole_feed(api))
 
     await wait_until(published)
     created = await _whole_feed(api, type="invoice.created")
