@@ -20,6 +20,7 @@ from arq.connections import ArqRedis
 
 from risiti.config import Settings
 from risiti.eventstore.lookups import current_webhook_secrets
+from risiti.workers.receivers import Receivers, RefusedReceiverError
 from risiti.workers.schedule import next_delay
 from risiti.workers.signing import signature_header
 
@@ -47,6 +48,7 @@ class ClaimedDelivery:
     id: UUID
     endpoint_id: UUID
     url: str
+    livemode: bool
     payload: str
     attempts: int
 
@@ -59,7 +61,7 @@ async def claim_delivery(pool: asyncpg.Pool, delivery_id: UUID) -> ClaimedDelive
         " FROM webhook_endpoints e"
         " WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status = 'pending'"
         " AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())"
-        " RETURNING d.id, d.endpoint_id, e.url, d.payload, d.attempts",
+        " RETURNING d.id, d.endpoint_id, e.url, d.livemode, d.payload, d.attempts",
         delivery_id,
     )
     return ClaimedDelivery(**row) if row else None
@@ -79,9 +81,10 @@ class AttemptResult:
 
 
 async def send_attempt(
-    http: aiohttp.ClientSession, delivery: ClaimedDelivery, secrets: list[str], time_limit: float
+    receivers: Receivers, delivery: ClaimedDelivery, secrets: list[str], time_limit: float
 ) -> AttemptResult:
-    """POST the payload with Standard Webhooks headers; redirects count as failures."""
+    """POST the payload with Standard Webhooks headers; redirects count as failures, and so does
+    a receiver at an address webhooks may not go to."""
     message_id = _message_id(delivery.payload)
     timestamp = int(time.time())
     body = delivery.payload.encode()
@@ -94,6 +97,7 @@ async def send_attempt(
     }
     started = time.monotonic()
     try:
+        http = receivers.session_for(delivery.url, delivery.livemode)
         async with http.post(
             delivery.url,
             data=body,
@@ -109,7 +113,7 @@ async def send_attempt(
                 None,
                 _retry_after(response),
             )
-    except (aiohttp.ClientError, TimeoutError) as error:
+    except (aiohttp.ClientError, TimeoutError, RefusedReceiverError) as error:
         return AttemptResult(None, _ms_since(started), None, repr(error)[:EXCERPT_CHARS], None)
 
 
@@ -182,7 +186,7 @@ async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> None:
     if delivery is None:
         return
     secrets = await current_webhook_secrets(pool, delivery.endpoint_id)
-    result = await send_attempt(ctx["http"], delivery, secrets, settings.webhook_timeout)
+    result = await send_attempt(ctx["receivers"], delivery, secrets, settings.webhook_timeout)
     delay = await record_attempt(pool, settings, delivery, result)
     if delay is not None:
         redis: ArqRedis = ctx["redis"]

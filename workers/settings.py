@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
 from arq import cron
 from arq.connections import RedisSettings
 
@@ -12,16 +11,17 @@ from risiti.config import Settings
 from risiti.eventstore.database import create_pool
 from risiti.workers.housekeeping import forget_expired_idempotency_keys
 from risiti.workers.jobs import deliver_webhook, sweep_deliveries
+from risiti.workers.receivers import Receivers
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.setdefault("settings", Settings())
     ctx["pool"] = await create_pool(settings, "worker")
-    ctx["http"] = aiohttp.ClientSession()
+    ctx["receivers"] = Receivers(settings)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    await ctx["http"].close()
+    await ctx["receivers"].close()
     await ctx["pool"].close()
 
 
