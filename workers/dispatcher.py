@@ -90,6 +90,15 @@ class Dispatcher:
         return []
 
     async def _track_endpoint(self, conn: asyncpg.Connection, endpoint: WebhookEndpoint) -> None:
+        """Keep the copy in step with the log: url, events and enabled as changed, and a deleted
+        endpoint disabled for good, so that neither gets new deliveries."""
+        if endpoint.deleted:
+            # Nothing more goes to a deleted endpoint, not even the retries still pending.
+            await conn.execute(
+                "UPDATE webhook_deliveries SET status = 'failed', updated_at = now()"
+                " WHERE endpoint_id = $1 AND status = 'pending'",
+                endpoint.id,
+            )
         await conn.execute(
             "INSERT INTO webhook_endpoints (id, account_id, livemode, url, events, enabled)"
             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET url = $4,"

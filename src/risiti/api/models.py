@@ -285,6 +285,31 @@ class CreateWebhookEndpointRequest(Model):
     description: str | None = Field(None, max_length=500)
 
 
+class UpdateWebhookEndpointRequest(Model):
+    """PATCH: the fields sent replace the endpoint's; a new url is checked like a new endpoint's."""
+
+    url: str | None = Field(None, min_length=1, max_length=2000)
+    events: list[str] | None = Field(None, min_length=1, max_length=50)
+    description: str | None = Field(None, max_length=500)
+    enabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _only_description_may_be_null(self) -> UpdateWebhookEndpointRequest:
+        for name in ("url", "events", "enabled"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class RotateWebhookSecretRequest(Model):
+    """How long the current secret keeps signing beside the new one (at most 7 days)."""
+
+    expire_current_after_seconds: int = Field(86400, ge=0, le=7 * 24 * 3600)
+
+
 class MarkPaidRequest(Model):
     method: str = Field("other", max_length=100)
     reference: str | None = Field(None, max_length=200)

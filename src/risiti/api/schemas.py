@@ -211,6 +211,67 @@ class WebhookEndpoint(Schema):
     created_at: datetime
 
 
+class WebhookEndpointView(Schema):
+    """An endpoint as read, updated or listed: its secret is never shown again."""
+
+    id: UUID
+    object: Literal["webhook_endpoint"]
+    url: str
+    events: list[str]
+    description: str | None
+    enabled: bool
+    livemode: bool
+    created_at: datetime
+
+
+class DeletedWebhookEndpoint(Schema):
+    id: UUID
+    object: Literal["webhook_endpoint"]
+    deleted: Literal[True]
+
+
+class WebhookSecret(Schema):
+    """The new signing secret, shown only this once."""
+
+    id: UUID = Field(description="The endpoint's id.")
+    object: Literal["webhook_endpoint_secret"]
+    secret: str
+    current_secret_expires_at: datetime = Field(
+        description="Until then (at the latest) the previous secret signs too: each webhook "
+        "carries both signatures."
+    )
+
+
+class WebhookAttempt(Schema):
+    attempt: int
+    attempted_at: datetime
+    status_code: int | None = Field(description="Null when no response came (see `error`).")
+    latency_ms: int
+    response_excerpt: str | None
+    error: str | None
+
+
+class WebhookDelivery(Schema):
+    """One event for one endpoint, with every attempt to deliver it, oldest first."""
+
+    id: UUID
+    object: Literal["webhook_delivery"]
+    endpoint_id: UUID
+    event_id: str = Field(description="The payload's `id`, sent as `webhook-id`.")
+    event_type: str
+    status: Literal["pending", "succeeded", "failed"]
+    next_attempt_at: datetime | None = Field(description="When pending: the next attempt.")
+    created_at: datetime
+    attempts: list[WebhookAttempt]
+
+
+class RetriedWebhookDelivery(Schema):
+    id: UUID
+    object: Literal["webhook_delivery"]
+    status: Literal["pending"]
+    previous_status: Literal["pending", "failed"]
+
+
 class Health(Schema):
     status: Literal["ok"]
 
@@ -312,6 +373,30 @@ class AccountResponse(Envelope[Account]):
 
 
 class WebhookEndpointResponse(Envelope[WebhookEndpoint]):
+    pass
+
+
+class WebhookEndpointViewResponse(Envelope[WebhookEndpointView]):
+    pass
+
+
+class WebhookEndpointList(ListEnvelope[WebhookEndpointView]):
+    pass
+
+
+class DeletedWebhookEndpointResponse(Envelope[DeletedWebhookEndpoint]):
+    pass
+
+
+class WebhookSecretResponse(Envelope[WebhookSecret]):
+    pass
+
+
+class WebhookDeliveryList(ListEnvelope[WebhookDelivery]):
+    pass
+
+
+class RetriedWebhookDeliveryResponse(Envelope[RetriedWebhookDelivery]):
     pass
 
 

@@ -8,14 +8,18 @@ import secrets
 import socket
 from dataclasses import dataclass
 from ipaddress import ip_address
+from typing import Any
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from risiti.commands.caller import Caller
-from risiti.commands.ledger import Ledger
-from risiti.domain.errors import InvalidFieldError
+from risiti.commands.errors import NotFoundError, StaleVersionError
+from risiti.commands.ledger import Ledger, LedgerTransaction, retry_on_conflict
+from risiti.domain.errors import InvalidFieldError, InvalidStateError
 from risiti.domain.webhook_addresses import Address, literal_address, refused_address
 from risiti.domain.webhook_endpoint import WebhookEndpoint
 from risiti.eventstore import lookups
+from risiti.eventstore.paging import Place
 
 RESOLVE_SECONDS = 5.0
 
@@ -86,5 +90,209 @@ async def register_webhook_endpoint(
     secret = new_webhook_secret()
     async with ledger.transaction() as tx:
         await lookups.save_webhook_secret(tx.conn, endpoint.id, secret)
-        await tx.save(endpoint, account_id=endpoint.account_id, livemode=endpoint.livemode)
+        await _save(tx, endpoint)
     return endpoint, secret
+
+
+def webhook_endpoint_record(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    """How an endpoint reads after its creation: never with its secret."""
+    return {
+        "id": str(endpoint.id),
+        "object": "webhook_endpoint",
+        "url": endpoint.url,
+        "events": endpoint.events,
+        "description": endpoint.description,
+        "enabled": endpoint.enabled,
+        "livemode": endpoint.livemode,
+        "created_at": endpoint.created_on.isoformat(),
+    }
+
+
+async def _save(tx: LedgerTransaction, endpoint: WebhookEndpoint) -> None:
+    """Save the endpoint's new events and, in the same transaction, its listed record."""
+    if endpoint.deleted:
+        await lookups.delete_webhook_endpoint_record(tx.conn, endpoint.id)
+    else:
+        await lookups.save_webhook_endpoint_record(
+            tx.conn,
+            endpoint.id,
+            endpoint.account_id,
+            endpoint.livemode,
+            endpoint.created_on,
+            webhook_endpoint_record(endpoint),
+        )
+    await tx.save(endpoint, account_id=endpoint.account_id, livemode=endpoint.livemode)
+
+
+def _check_owner(endpoint: WebhookEndpoint, caller: Caller, named: object) -> None:
+    """Another account's endpoint, or a deleted one, is not found."""
+    if (
+        endpoint.account_id != caller.account_id
+        or endpoint.livemode != caller.livemode
+        or endpoint.deleted
+    ):
+        raise NotFoundError("webhook endpoint", named)
+
+
+async def _owned(tx: LedgerTransaction, caller: Caller, endpoint_id: UUID) -> WebhookEndpoint:
+    try:
+        endpoint = await tx.get(WebhookEndpoint, endpoint_id)
+    except NotFoundError:
+        raise NotFoundError("webhook endpoint", endpoint_id) from None
+    _check_owner(endpoint, caller, endpoint_id)
+    return endpoint
+
+
+async def get_webhook_endpoint(
+    ledger: Ledger, caller: Caller, endpoint_id: UUID
+) -> WebhookEndpoint:
+    try:
+        endpoint = await ledger.get(WebhookEndpoint, endpoint_id)
+    except NotFoundError:
+        raise NotFoundError("webhook endpoint", endpoint_id) from None
+    _check_owner(endpoint, caller, endpoint_id)
+    return endpoint
+
+
+async def list_webhook_endpoints(
+    ledger: Ledger, caller: Caller, *, limit: int, after: Place | UUID | None
+) -> lookups.RecordPage:
+    async with ledger.connection() as conn:
+        page = await lookups.list_webhook_endpoint_records(
+            conn, caller.account_id, caller.livemode, limit=limit, after=after
+        )
+    if page is None:
+        raise NotFoundError("webhook endpoint", after)
+    return page
+
+
+@dataclass(frozen=True)
+class UpdateWebhookEndpoint:
+    caller: Caller
+    endpoint_id: UUID
+    changes: dict[str, Any]
+    expected_version: int | None = None
+    allow_loopback_in_test: bool = False
+
+
+async def update_webhook_endpoint(
+    ledger: Ledger, command: UpdateWebhookEndpoint
+) -> WebhookEndpoint:
+    """Change an endpoint; a new url passes the same SSRF check as at registration."""
+    if "url" in command.changes:
+        await check_receiver(
+            command.changes["url"],
+            livemode=command.caller.livemode,
+            allow_loopback_in_test=command.allow_loopback_in_test,
+        )
+
+    async def attempt() -> WebhookEndpoint:
+        async with ledger.transaction() as tx:
+            endpoint = await _owned(tx, command.caller, command.endpoint_id)
+            _check_version(endpoint, command.expected_version)
+            endpoint.update(command.changes)
+            await _save(tx, endpoint)
+            return endpoint
+
+    return await _run(attempt, command.expected_version)
+
+
+@dataclass(frozen=True)
+class DeleteWebhookEndpoint:
+    caller: Caller
+    endpoint_id: UUID
+    expected_version: int | None = None
+
+
+async def delete_webhook_endpoint(
+    ledger: Ledger, command: DeleteWebhookEndpoint
+) -> WebhookEndpoint:
+    """Stop delivering to an endpoint; its history stays in the log."""
+
+    async def attempt() -> WebhookEndpoint:
+        async with ledger.transaction() as tx:
+            endpoint = await _owned(tx, command.caller, command.endpoint_id)
+            _check_version(endpoint, command.expected_version)
+            endpoint.delete()
+            await _save(tx, endpoint)
+            return endpoint
+
+    return await _run(attempt, command.expected_version)
+
+
+@dataclass(frozen=True)
+class RotateWebhookSecret:
+    caller: Caller
+    endpoint_id: UUID
+    expire_current_after_seconds: int = 86400
+
+
+async def rotate_webhook_secret(
+    ledger: Ledger, command: RotateWebhookSecret
+) -> tuple[WebhookEndpoint, str]:
+    """A new secret, shown only this once; the current ones keep signing until they expire."""
+    secret = new_webhook_secret()
+
+    async def attempt() -> WebhookEndpoint:
+        async with ledger.transaction() as tx:
+            endpoint = await _owned(tx, command.caller, command.endpoint_id)
+            endpoint.rotate_secret(command.expire_current_after_seconds)
+            await lookups.rotate_webhook_secret(
+                tx.conn, endpoint.id, secret, command.expire_current_after_seconds
+            )
+            await _save(tx, endpoint)
+            return endpoint
+
+    return await retry_on_conflict(attempt), secret
+
+
+async def list_webhook_deliveries(
+    ledger: Ledger, caller: Caller, endpoint_id: UUID, *, limit: int, after: Place | UUID | None
+) -> lookups.RecordPage:
+    await get_webhook_endpoint(ledger, caller, endpoint_id)
+    async with ledger.connection() as conn:
+        page = await lookups.list_webhook_deliveries(conn, endpoint_id, limit=limit, after=after)
+    if page is None:
+        raise NotFoundError("webhook delivery", after)
+    return page
+
+
+async def retry_webhook_delivery(ledger: Ledger, caller: Caller, delivery_id: UUID) -> str:
+    """Make a failed or pending delivery due now; the worker's sweeper sends it within seconds.
+    Returns the delivery's status before."""
+    async with ledger.transaction() as tx:
+        endpoint_id = await lookups.find_webhook_delivery_endpoint(
+            tx.conn, delivery_id, caller.account_id, caller.livemode
+        )
+        if endpoint_id is None:
+            raise NotFoundError("webhook delivery", delivery_id)
+        endpoint = await tx.get(WebhookEndpoint, endpoint_id)
+        if endpoint.deleted:
+            raise InvalidStateError(
+                "The delivery's endpoint is deleted.", current="deleted", allowed=()
+            )
+        before = await lookups.make_delivery_due(
+            tx.conn, delivery_id, caller.account_id, caller.livemode
+        )
+        if before is None:
+            raise NotFoundError("webhook delivery", delivery_id)
+        if before == "succeeded":
+            raise InvalidStateError(
+                "The delivery succeeded; only a failed or pending delivery is retried.",
+                current="succeeded",
+                allowed=(),
+            )
+    return before
+
+
+def _check_version(endpoint: WebhookEndpoint, expected: int | None) -> None:
+    if expected is not None and endpoint.version != expected:
+        raise StaleVersionError(expected, endpoint.version)
+
+
+async def _run(attempt: Any, expected_version: int | None) -> WebhookEndpoint:
+    if expected_version is not None:
+        # The caller decided on that version; another writer's change must reach it as 412.
+        endpoint: WebhookEndpoint = await attempt()
+        return endpoint
+    return await retry_on_conflict(attempt)

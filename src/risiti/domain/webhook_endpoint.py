@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from risiti.domain.errors import InvalidFieldError
+from risiti.domain.errors import InvalidFieldError, InvalidStateError
 
 EVENT_TYPES = (
     "invoice.created",
@@ -42,16 +43,8 @@ class WebhookEndpoint(Aggregate):
         description: str | None = None,
     ) -> WebhookEndpoint:
         """Register an endpoint; `["*"]` subscribes to every event type."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidFieldError("url must be an http or https URL.", field="url")
-        if livemode and parts.scheme != "https":
-            raise InvalidFieldError("Live endpoints must use https.", field="url")
-        unknown = [e for e in events if e != "*" and e not in EVENT_TYPES]
-        if unknown or not events:
-            raise InvalidFieldError(
-                f"Unknown event types: {', '.join(unknown) or 'none given'}.", field="events"
-            )
+        check_url(url, livemode=livemode)
+        check_events(events)
         return cls(
             account_id=account_id,
             livemode=livemode,
@@ -76,7 +69,90 @@ class WebhookEndpoint(Aggregate):
         self.events = events
         self.description = description
         self.enabled = True
+        self.deleted = False
 
     def wants(self, event_type: str) -> bool:
         """Whether this endpoint subscribed to an event type."""
-        return self.enabled and ("*" in self.events or event_type in self.events)
+        return (
+            self.enabled and not self.deleted and ("*" in self.events or event_type in self.events)
+        )
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Change url, events, description or enabled; a change to nothing appends nothing."""
+        self._require_not_deleted("update")
+        refused = sorted(set(changes) - UPDATABLE_FIELDS)
+        if refused:
+            raise InvalidFieldError(f"Cannot change {', '.join(refused)}.", field=refused[0])
+        if "url" in changes:
+            check_url(changes["url"], livemode=self.livemode)
+        if "events" in changes:
+            check_events(changes["events"])
+        changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
+        if changed:
+            self._updated(changes=changed)
+
+    class Updated(Aggregate.Event):
+        changes: dict[str, Any]
+
+    @event(Updated)
+    def _updated(self, changes: dict[str, Any]) -> None:
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def rotate_secret(self, expire_current_after_seconds: int) -> None:
+        """Note that a new secret replaced the current ones, which sign on for the given time.
+        The secrets themselves live beside the log, never in it."""
+        self._require_not_deleted("rotate the secret of")
+        if not 0 <= expire_current_after_seconds <= MAX_SECRET_OVERLAP_SECONDS:
+            raise InvalidFieldError(
+                f"expire_current_after_seconds must be 0 to {MAX_SECRET_OVERLAP_SECONDS}.",
+                field="expire_current_after_seconds",
+            )
+        self._secret_rotated(expire_current_after_seconds=expire_current_after_seconds)
+
+    class SecretRotated(Aggregate.Event):
+        expire_current_after_seconds: int
+
+    @event(SecretRotated)
+    def _secret_rotated(self, expire_current_after_seconds: int) -> None:
+        pass
+
+    def delete(self) -> None:
+        """Stop delivering to this endpoint for good; its history stays in the log."""
+        self._require_not_deleted("delete")
+        self._deleted()
+
+    class Deleted(Aggregate.Event):
+        pass
+
+    @event(Deleted)
+    def _deleted(self) -> None:
+        self.deleted = True
+        self.enabled = False
+
+    def _require_not_deleted(self, action: str) -> None:
+        if self.deleted:
+            raise InvalidStateError(
+                f"Cannot {action} a deleted webhook endpoint.", current="deleted", allowed=()
+            )
+
+
+UPDATABLE_FIELDS = frozenset({"url", "events", "description", "enabled"})
+MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600
+
+
+def check_url(url: str, *, livemode: bool) -> None:
+    """An http(s) URL with a host; https in live mode. Where it resolves is checked apart."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidFieldError("url must be an http or https URL.", field="url")
+    if livemode and parts.scheme != "https":
+        raise InvalidFieldError("Live endpoints must use https.", field="url")
+
+
+def check_events(events: list[str]) -> None:
+    unknown = [e for e in events if e != "*" and e not in EVENT_TYPES]
+    if unknown or not events:
+        raise InvalidFieldError(
+            f"Unknown event types: {', '.join(unknown) or 'none given'}.", field="events"
+        )

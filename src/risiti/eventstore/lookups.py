@@ -258,3 +258,184 @@ async def set_signed_requests(conn: asyncpg.Connection, account_id: UUID, requir
         account_id,
         required,
     )
+
+
+async def rotate_webhook_secret(
+    conn: asyncpg.Connection, endpoint_id: UUID, secret: str, expire_current_after_seconds: int
+) -> None:
+    """Add a new secret; the unexpired ones keep signing for the given time, never longer than
+    they already would."""
+    await conn.execute(
+        "UPDATE webhook_secrets SET expires_at = least(coalesce(expires_at, 'infinity'),"
+        " now() + make_interval(secs => $2)) WHERE endpoint_id = $1"
+        " AND (expires_at IS NULL OR expires_at > now())",
+        endpoint_id,
+        float(expire_current_after_seconds),
+    )
+    await save_webhook_secret(conn, endpoint_id, secret)
+
+
+async def save_webhook_endpoint_record(
+    conn: asyncpg.Connection,
+    endpoint_id: UUID,
+    account_id: UUID,
+    livemode: bool,
+    created_at: datetime,
+    record: dict[str, Any],
+) -> None:
+    await conn.execute(
+        "INSERT INTO webhook_endpoint_records (id, account_id, livemode, created_at, record)"
+        " VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (id) DO UPDATE SET record = $5::jsonb",
+        endpoint_id,
+        account_id,
+        livemode,
+        created_at,
+        json.dumps(record),
+    )
+
+
+async def delete_webhook_endpoint_record(conn: asyncpg.Connection, endpoint_id: UUID) -> None:
+    await conn.execute("DELETE FROM webhook_endpoint_records WHERE id = $1", endpoint_id)
+
+
+async def list_webhook_endpoint_records(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    livemode: bool,
+    *,
+    limit: int,
+    after: Place | UUID | None,
+) -> RecordPage | None:
+    """A newest-first page of an account's endpoints after a cursor's place or after the
+    endpoint with an id; None if that endpoint is unknown."""
+    if isinstance(after, UUID):
+        row = await conn.fetchrow(
+            "SELECT created_at, id FROM webhook_endpoint_records"
+            " WHERE id = $1 AND account_id = $2 AND livemode = $3",
+            after,
+            account_id,
+            livemode,
+        )
+        if row is None:
+            return None
+        after = (row["created_at"], row["id"])
+    rows = await conn.fetch(
+        "SELECT record::text, created_at, id FROM webhook_endpoint_records"
+        " WHERE account_id = $1 AND livemode = $2"
+        " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))"
+        " ORDER BY created_at DESC, id DESC LIMIT $5",
+        account_id,
+        livemode,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit + 1,
+    )
+    return _record_page([json.loads(row["record"]) for row in rows], rows, limit)
+
+
+def _record_page(records: list[dict[str, Any]], rows: list[Any], limit: int) -> RecordPage:
+    has_more = len(rows) > limit
+    last = rows[limit - 1] if has_more else None
+    return RecordPage(
+        records=records[:limit],
+        has_more=has_more,
+        next_cursor=encode_cursor(last["created_at"], last["id"]) if last else None,
+    )
+
+
+async def list_webhook_deliveries(
+    conn: asyncpg.Connection, endpoint_id: UUID, *, limit: int, after: Place | UUID | None
+) -> RecordPage | None:
+    """A newest-first page of an endpoint's deliveries, each with its attempts in order; None
+    if the delivery `after` names is not the endpoint's."""
+    if isinstance(after, UUID):
+        row = await conn.fetchrow(
+            "SELECT created_at, id FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2",
+            after,
+            endpoint_id,
+        )
+        if row is None:
+            return None
+        after = (row["created_at"], row["id"])
+    rows = await conn.fetch(
+        "SELECT id, endpoint_id, event_type, payload::json ->> 'id' AS event_id, status,"
+        " attempts, next_attempt_at, created_at FROM webhook_deliveries WHERE endpoint_id = $1"
+        " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))"
+        " ORDER BY created_at DESC, id DESC LIMIT $4",
+        endpoint_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit + 1,
+    )
+    attempts = await conn.fetch(
+        "SELECT delivery_id, attempt, attempted_at, status_code, latency_ms, response_excerpt,"
+        " error FROM webhook_attempts WHERE delivery_id = ANY($1::uuid[])"
+        " ORDER BY delivery_id, attempt",
+        [row["id"] for row in rows[:limit]],
+    )
+    by_delivery: dict[UUID, list[dict[str, Any]]] = {}
+    for attempt in attempts:
+        by_delivery.setdefault(attempt["delivery_id"], []).append(
+            {
+                "attempt": attempt["attempt"],
+                "attempted_at": attempt["attempted_at"].isoformat(),
+                "status_code": attempt["status_code"],
+                "latency_ms": attempt["latency_ms"],
+                "response_excerpt": attempt["response_excerpt"],
+                "error": attempt["error"],
+            }
+        )
+    return _record_page([_delivery_record(row, by_delivery) for row in rows], rows, limit)
+
+
+def _delivery_record(row: Any, attempts: dict[UUID, list[dict[str, Any]]]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "object": "webhook_delivery",
+        "endpoint_id": str(row["endpoint_id"]),
+        "event_id": row["event_id"],
+        "event_type": row["event_type"],
+        "status": row["status"],
+        "next_attempt_at": row["next_attempt_at"].isoformat()
+        if row["status"] == "pending"
+        else None,
+        "created_at": row["created_at"].isoformat(),
+        "attempts": attempts.get(row["id"], []),
+    }
+
+
+async def make_delivery_due(
+    conn: asyncpg.Connection, delivery_id: UUID, account_id: UUID, livemode: bool
+) -> str | None:
+    """Make a failed or pending delivery of the account due now; returns its status before,
+    None if the account has no such delivery. A succeeded delivery is left as it is."""
+    row = await conn.fetchrow(
+        "SELECT status FROM webhook_deliveries"
+        " WHERE id = $1 AND account_id = $2 AND livemode = $3 FOR UPDATE",
+        delivery_id,
+        account_id,
+        livemode,
+    )
+    if row is None:
+        return None
+    if row["status"] in ("failed", "pending"):
+        await conn.execute(
+            "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(),"
+            " updated_at = now() WHERE id = $1",
+            delivery_id,
+        )
+    status: str = row["status"]
+    return status
+
+
+async def find_webhook_delivery_endpoint(
+    conn: asyncpg.Connection, delivery_id: UUID, account_id: UUID, livemode: bool
+) -> UUID | None:
+    endpoint_id: UUID | None = await conn.fetchval(
+        "SELECT endpoint_id FROM webhook_deliveries"
+        " WHERE id = $1 AND account_id = $2 AND livemode = $3",
+        delivery_id,
+        account_id,
+        livemode,
+    )
+    return endpoint_id

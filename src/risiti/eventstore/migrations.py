@@ -29,8 +29,9 @@ def available_migrations() -> list[Migration]:
     return sorted(found, key=lambda m: m.version)
 
 
-async def migrate(conn: asyncpg.Connection) -> list[Migration]:
-    """Apply the migrations not applied yet; returns those it applied.
+async def migrate(conn: asyncpg.Connection, *, up_to: int | None = None) -> list[Migration]:
+    """Apply the migrations not applied yet (those numbered `up_to` at most, if given; tests of
+    a migration's handling of older data stop before it); returns those it applied.
 
     An advisory lock makes concurrent starts (api, projector and worker together) safe.
     """
@@ -44,7 +45,7 @@ async def migrate(conn: asyncpg.Connection) -> list[Migration]:
         )
         done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
         for migration in available_migrations():
-            if migration.version not in done:
+            if migration.version not in done and (up_to is None or migration.version <= up_to):
                 await conn.execute(migration.sql)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
