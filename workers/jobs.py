@@ -18,6 +18,8 @@ import aiohttp
 import asyncpg
 from arq.connections import ArqRedis
 
+from risiti.commands.ledger import Ledger
+from risiti.commands.webhook_endpoints import disable_gone_endpoint
 from risiti.config import Settings
 from risiti.eventstore.lookups import current_webhook_secrets
 from risiti.workers.receivers import Receivers, RefusedReceiverError
@@ -164,10 +166,13 @@ async def record_attempt(
             delay or 0.0,
         )
         if result.status_code == 410:
-            # 410 Gone: the receiver says this endpoint no longer exists.
+            # 410 Gone: the receiver says this endpoint no longer exists. The dispatcher's copy
+            # stops new deliveries at once; the endpoint itself is disabled just after.
             await conn.execute(
                 "UPDATE webhook_endpoints SET enabled = false WHERE id = $1", delivery.endpoint_id
             )
+    if result.status_code == 410:
+        await disable_gone_endpoint(Ledger(pool), delivery.endpoint_id)
     return delay
 
 

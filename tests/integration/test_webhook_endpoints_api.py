@@ -282,6 +282,12 @@ async def test_deliveries_list_every_attempt_and_a_retried_failure_is_sent_again
     assert delivery["attempts"][0]["latency_ms"] >= 0
     assert delivery["event_type"] == "invoice.created"
 
+    async def disabled_by_the_410() -> bool:
+        answer = await call(api, "GET", f"{ENDPOINTS}/{created['id']}")
+        return answer.data["enabled"] is False
+
+    await wait_until(disabled_by_the_410)
+
     retried = await call(api, "POST", f"/v1/webhook-deliveries/{delivery['id']}/retry")
     assert retried.status == 202, retried.body
     assert retried.data["previous_status"] == "failed"

@@ -197,6 +197,21 @@ async def update_webhook_endpoint(
     return await _run(attempt, command.expected_version)
 
 
+async def disable_gone_endpoint(ledger: Ledger, endpoint_id: UUID) -> None:
+    """A receiver answered 410 Gone: disable its endpoint, as its owner would, so that reads and
+    the log say so too (a deleted endpoint stays as it is)."""
+
+    async def attempt() -> WebhookEndpoint:
+        async with ledger.transaction() as tx:
+            endpoint = await tx.get(WebhookEndpoint, endpoint_id)
+            if not endpoint.deleted:
+                endpoint.update({"enabled": False})
+                await _save(tx, endpoint)
+            return endpoint
+
+    await retry_on_conflict(attempt)
+
+
 @dataclass(frozen=True)
 class DeleteWebhookEndpoint:
     caller: Caller
