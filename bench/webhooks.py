@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 from multiprocessing.sharedctypes import Synchronized
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import aiohttp
 import asyncpg
@@ -158,7 +158,7 @@ async def enqueue_all(redis_url: str, queue: str, ids: list[str]) -> None:
     redis = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=queue)
     try:
         for delivery_id in ids:
-            await enqueue_delivery(redis, delivery_id, attempt=0)  # type: ignore[arg-type]
+            await enqueue_delivery(redis, UUID(delivery_id), attempt=0)
     finally:
         await redis.aclose()
 
