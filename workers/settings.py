@@ -11,6 +11,7 @@ from risiti.config import Settings
 from risiti.eventstore.database import create_pool
 from risiti.workers.housekeeping import forget_expired_idempotency_keys
 from risiti.workers.jobs import deliver_webhook, sweep_deliveries
+from risiti.workers.overdue import mark_overdue
 from risiti.workers.receivers import Receivers
 
 
@@ -34,6 +35,14 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "cron_jobs": [
             cron(sweep_deliveries, second=set(range(0, 60, 5)), run_at_startup=True),
             cron(forget_expired_idempotency_keys, minute=17, second=0),
+            cron(
+                mark_overdue,
+                minute=set(range(0, 60, 10)),
+                second=0,
+                run_at_startup=True,
+                # A backlog may take longer than a delivery; what is left waits for the next run.
+                timeout=540,
+            ),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

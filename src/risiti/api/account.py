@@ -1,4 +1,5 @@
-"""The caller's own account: its name and whether it requires signed requests."""
+"""The caller's own account: its name, whether it requires signed requests, and whether its
+Paystack secret key is set (the key itself is write-only)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,20 @@ routes = web.RouteTableDef()
 @routes.get("/v1/account")
 async def get_account(request: web.Request) -> web.Response:
     account = await accounts.get_account(ledger_for(request), request[CALLER])
-    return ok(accounts.account_record(account))
+    return ok(accounts.account_record(account, request[CALLER].livemode))
 
 
 @routes.patch("/v1/account")
 async def update_account(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateAccountRequest)
-    account = await accounts.require_signed_requests(
-        ledger_for(request), request[CALLER], body.require_signed_requests
+    caller = request[CALLER]
+    account = await accounts.update_account(
+        ledger_for(request),
+        accounts.UpdateAccount(
+            caller,
+            require_signed_requests=body.require_signed_requests,
+            paystack_secret_key=body.paystack_secret_key,
+        ),
     )
     request.app[KEY_CACHE].forget_account(account.id)
-    return ok(accounts.account_record(account))
+    return ok(accounts.account_record(account, caller.livemode))

@@ -14,6 +14,7 @@ from risiti.api import (
     hosted,
     invoices,
     openapi,
+    paystack,
     reports,
     tax_rates,
     webhook_endpoints,
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> web.Application:
         reports,
         events,
         webhook_endpoints,
+        paystack,
         hosted,
         openapi,
     ):

@@ -349,7 +349,15 @@ class CreateTaxRateRequest(Model):
 
 
 class UpdateAccountRequest(Model):
-    require_signed_requests: bool
+    """Each setting sent is changed; one not sent stays as it is."""
+
+    require_signed_requests: bool | None = None
+    paystack_secret_key: str | None = Field(
+        None,
+        max_length=200,
+        description="The Paystack secret key of this key's mode (`sk_test_…` or `sk_live_…`), "
+        "which signs Paystack's webhooks; write-only. An empty string removes it.",
+    )
 
 
 class ListQuery(Model):
@@ -380,3 +388,39 @@ class ListEventsQuery(Model):
 
 class AgingQuery(Model):
     as_of: Day | None = None
+
+
+class PaystackWebhookRequest(Model):
+    """A Paystack webhook event as Paystack sends it; only `charge.success` is acted on."""
+
+    event: str = Field(max_length=100, examples=["charge.success"])
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+def _object_or_none(value: Any) -> Any:
+    """Paystack sends `metadata` as an object, or as "" or 0 when the charge has none."""
+    return value if isinstance(value, dict) else None
+
+
+class PaystackMetadata(Model):
+    """What the checkout put in the charge's metadata to name the invoice it pays."""
+
+    invoice_id: UUID | None = None
+    invoice_number: str | None = Field(None, min_length=1, max_length=100)
+    account_id: UUID | None = None
+
+
+class PaystackChargeData(Model):
+    reference: str = Field(min_length=1, max_length=200)
+    amount: MinorUnits = Field(gt=0, le=MAX_MINOR_UNITS)
+    currency: str = Field(min_length=3, max_length=3)
+    paid_at: AwareDatetime | None = None
+    domain: Literal["test", "live"] | None = None
+    metadata: Annotated[PaystackMetadata | None, BeforeValidator(_object_or_none)] = None
+
+
+class PaystackChargeEvent(Model):
+    """A `charge.success` event."""
+
+    event: Literal["charge.success"]
+    data: PaystackChargeData

@@ -256,11 +256,24 @@ OPERATIONS: tuple[Operation, ...] = (
         "PATCH",
         "/v1/account",
         "updateAccount",
-        "Require (or stop requiring) signed requests",
+        "Require (or stop requiring) signed requests; set this mode's Paystack secret key",
         "Account",
         {200: schemas.AccountResponse},
         errors=(412,),
         body=models.UpdateAccountRequest,
+    ),
+    # Integrations
+    Operation(
+        "POST",
+        "/v1/integrations/paystack/webhook",
+        "paystackWebhook",
+        "Paystack's webhook: a signed `charge.success` records a payment on the invoice its "
+        "metadata names, once per Paystack reference",
+        "Integrations",
+        {200: schemas.PaystackWebhookResponse},
+        errors=(401, 404, 412, 503),
+        body=models.PaystackWebhookRequest,
+        public=True,
     ),
     # Balances, reports and the event feed
     Operation(
@@ -440,8 +453,8 @@ ERRORS: dict[int, tuple[str, str]] = {
     400: ("InvalidJson", "`invalid_json`: the body is not a JSON object."),
     401: (
         "Unauthorized",
-        "`authentication_required`, `invalid_api_key`, `signature_required` or "
-        "`invalid_signature`.",
+        "`authentication_required`, `invalid_api_key`, `signature_required`, "
+        "`invalid_signature` or (Paystack's webhook) `paystack_not_configured`.",
     ),
     404: ("NotFound", "`not_found`: no such object for this key's account and mode."),
     409: (

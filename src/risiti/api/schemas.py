@@ -195,6 +195,9 @@ class Account(Schema):
     object: Literal["account"]
     name: str
     require_signed_requests: bool
+    paystack_configured: bool = Field(
+        description="Whether this mode's Paystack secret key is set; the key is never shown."
+    )
 
 
 class WebhookEndpoint(Schema):
@@ -421,4 +424,34 @@ class AgingReportResponse(Envelope[AgingReport]):
 
 
 class EventList(ListEnvelope[Event]):
+    pass
+
+
+class PaystackWebhookResult(Schema):
+    """What became of a Paystack webhook; any 2xx tells Paystack to stop resending it."""
+
+    object: Literal["paystack_webhook"]
+    event: str
+    recorded: bool = Field(description="Whether this delivery recorded a payment.")
+    reason: (
+        Literal[
+            "event_ignored",
+            "no_invoice_named",
+            "already_recorded",
+            "currency_mismatch",
+            "payment_exceeds_balance",
+            "partial_payment_not_allowed",
+            "installment_limit",
+            "invalid_state",
+            "invalid_payment",
+        ]
+        | None
+    ) = Field(description="Why nothing was recorded; null when a payment was.")
+    invoice_id: UUID | None = Field(description="The invoice the charge names, once found.")
+    invoice_status: InvoiceStatus | None = Field(
+        description="That invoice's status after this delivery."
+    )
+
+
+class PaystackWebhookResponse(Envelope[PaystackWebhookResult]):
     pass

@@ -12,6 +12,7 @@ from uuid import UUID
 from risiti.commands.caller import Caller
 from risiti.commands.ledger import Ledger
 from risiti.domain.account import Account
+from risiti.domain.errors import InvalidFieldError
 from risiti.eventstore import lookups
 
 
@@ -69,12 +70,14 @@ async def authenticate(ledger: Ledger, key: str) -> Authenticated | None:
     return Authenticated(caller, owner.require_signed_requests)
 
 
-def account_record(account: Account) -> dict[str, Any]:
+def account_record(account: Account, livemode: bool) -> dict[str, Any]:
+    """The account as a key of one mode sees it; its Paystack secret key is never shown."""
     return {
         "id": str(account.id),
         "object": "account",
         "name": account.name,
         "require_signed_requests": account.require_signed_requests,
+        "paystack_configured": account.has_paystack_secret_key(livemode),
     }
 
 
@@ -82,11 +85,37 @@ async def get_account(ledger: Ledger, caller: Caller) -> Account:
     return await ledger.get(Account, caller.account_id)
 
 
-async def require_signed_requests(ledger: Ledger, caller: Caller, required: bool) -> Account:
-    """Turn on (or off) the rule that every request of the account carries a signature."""
+@dataclass(frozen=True)
+class UpdateAccount:
+    """What `PATCH /v1/account` changes; None leaves a setting as it is."""
+
+    caller: Caller
+    require_signed_requests: bool | None = None
+    paystack_secret_key: str | None = None
+    """The caller's mode's Paystack secret key; "" removes it."""
+
+
+async def update_account(ledger: Ledger, command: UpdateAccount) -> Account:
+    """Change the account's settings: whether every request carries a signature (DESIGN.md §6),
+    and the Paystack secret key of the caller's mode, kept beside the log, never in an event."""
+    caller = command.caller
     async with ledger.transaction() as tx:
         account = await tx.get(Account, caller.account_id)
-        account.set_signed_requests(required)
-        await lookups.set_signed_requests(tx.conn, account.id, required)
+        if command.require_signed_requests is not None:
+            account.set_signed_requests(command.require_signed_requests)
+            await lookups.set_signed_requests(tx.conn, account.id, command.require_signed_requests)
+        if command.paystack_secret_key is not None:
+            secret_key = command.paystack_secret_key or None
+            prefix = "sk_live_" if caller.livemode else "sk_test_"
+            if secret_key is not None and not secret_key.startswith(prefix):
+                raise InvalidFieldError(
+                    f"A {'live' if caller.livemode else 'test'} key takes the Paystack secret key "
+                    f"of the same mode, starting {prefix}.",
+                    field="paystack_secret_key",
+                )
+            account.set_paystack_secret_key(
+                caller.livemode, configured=secret_key is not None, set_at=datetime.now(UTC)
+            )
+            await lookups.set_paystack_secret_key(tx.conn, account.id, caller.livemode, secret_key)
         await tx.save(account, account_id=account.id, livemode=None)
     return account

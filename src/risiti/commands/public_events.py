@@ -21,6 +21,7 @@ _LIFECYCLE_TYPES: tuple[tuple[type[object], str], ...] = (
     (Invoice.Updated, "invoice.updated"),
     (Invoice.PaymentsReversed, "invoice.updated"),
     (Invoice.Voided, "invoice.voided"),
+    (Invoice.Overdue, "invoice.overdue"),
     (Invoice.Deleted, "invoice.deleted"),
 )
 

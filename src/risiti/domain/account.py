@@ -24,6 +24,7 @@ class Account(Aggregate):
         self.name = name
         self.api_keys: dict[str, bool] = {}
         self.require_signed_requests = False
+        self.paystack_configured: dict[bool, bool] = {}
 
     def issue_api_key(self, key_id: str, livemode: bool, issued_at: datetime) -> None:
         """Record that a secret key was issued; the key itself is never part of an event."""
@@ -41,3 +42,15 @@ class Account(Aggregate):
     @event("SignedRequestsRequired")
     def _signed_requests_required(self, required: bool) -> None:
         self.require_signed_requests = required
+
+    def set_paystack_secret_key(self, livemode: bool, configured: bool, set_at: datetime) -> None:
+        """Record that the Paystack secret key of one mode was set (or removed); the key itself
+        is kept beside the log, never in an event."""
+        self._paystack_secret_key_set(livemode=livemode, configured=configured, set_at=set_at)
+
+    @event("PaystackSecretKeySet")
+    def _paystack_secret_key_set(self, livemode: bool, configured: bool, set_at: datetime) -> None:
+        self.paystack_configured[livemode] = configured
+
+    def has_paystack_secret_key(self, livemode: bool) -> bool:
+        return self.paystack_configured.get(livemode, False)

@@ -44,6 +44,11 @@ class InvalidStateError(DomainError):
         self.allowed = allowed
 
 
+class NotOverdueError(DomainError):
+    """Raised when an invoice cannot be marked overdue: it is not open or partly paid, has no due
+    date or one not yet passed, or was already marked overdue for this due date (or a later one)."""
+
+
 class PaymentExceedsBalanceError(DomainError):
     """Raised when a payment is larger than the amount due."""
 

@@ -18,6 +18,7 @@ from risiti.domain.errors import (
     InstallmentLimitError,
     InvalidInvoiceError,
     InvalidStateError,
+    NotOverdueError,
     PartialPaymentNotAllowedError,
     PaymentExceedsBalanceError,
 )
@@ -175,6 +176,8 @@ class Invoice(Aggregate):
         self.amount_paid = 0
         self.send_requests: list[dict[str, Any]] = []
         self.voided_at: datetime | None = None
+        self.overdue_for: date | None = None
+        """The due date the invoice was last marked overdue for (the `Overdue` event)."""
         self._totals: InvoiceTotals | None = None
 
     @property
@@ -393,6 +396,33 @@ class Invoice(Aggregate):
         self.status = VOID
         self.voided_at = voided_at
         self.void_reason = reason
+
+    def mark_overdue(self, as_of: date) -> None:
+        """Record that an open or partly paid invoice has passed its due date (as of a day).
+
+        Once per due date: a PATCH that moves the due date later re-arms it, so the invoice is
+        marked overdue again when the new date has passed too; a due date moved earlier does not
+        (the invoice was already reported overdue for a later date). Refused with NotOverdueError
+        otherwise, which is what makes the scheduled job safe to run again and concurrently.
+        """
+        due = self.due_date
+        if self.status not in (OPEN, PARTIALLY_PAID):
+            raise NotOverdueError(
+                f"{self._a_document.capitalize()} that is {self.status} is never overdue."
+            )
+        if due is None or due >= as_of:
+            raise NotOverdueError(f"Not past its due date ({due}) on {as_of}.")
+        if self.overdue_for is not None and due <= self.overdue_for:
+            raise NotOverdueError(f"Already marked overdue for the due date {self.overdue_for}.")
+        self._overdue(as_of=as_of, due_date=due)
+
+    class Overdue(Aggregate.Event):
+        as_of: date
+        due_date: date
+
+    @event(Overdue)
+    def _overdue(self, as_of: date, due_date: date) -> None:
+        self.overdue_for = due_date
 
     @property
     def _a_document(self) -> str:

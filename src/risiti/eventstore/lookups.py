@@ -439,3 +439,41 @@ async def find_webhook_delivery_endpoint(
         livemode,
     )
     return endpoint_id
+
+
+async def set_paystack_secret_key(
+    conn: asyncpg.Connection, account_id: UUID, livemode: bool, secret_key: str | None
+) -> None:
+    """Keep (or, with None, forget) the account's Paystack secret key of one mode."""
+    column = "paystack_secret_key_live" if livemode else "paystack_secret_key_test"
+    await conn.execute(
+        f"INSERT INTO account_settings (account_id, {column}) VALUES ($1, $2)"
+        f" ON CONFLICT (account_id) DO UPDATE SET {column} = $2",
+        account_id,
+        secret_key,
+    )
+
+
+async def find_paystack_secret_key(
+    conn: asyncpg.Connection | asyncpg.Pool, account_id: UUID, livemode: bool
+) -> str | None:
+    column = "paystack_secret_key_live" if livemode else "paystack_secret_key_test"
+    secret_key: str | None = await conn.fetchval(
+        f"SELECT {column} FROM account_settings WHERE account_id = $1",
+        account_id,
+    )
+    return secret_key
+
+
+async def claim_paystack_reference(
+    conn: asyncpg.Connection, reference: str, invoice_id: UUID
+) -> bool:
+    """Note a Paystack charge as recorded; False if it already was (in a committed transaction,
+    or in one still open, which this waits for)."""
+    inserted: UUID | None = await conn.fetchval(
+        "INSERT INTO paystack_payments (reference, invoice_id) VALUES ($1, $2)"
+        " ON CONFLICT (reference) DO NOTHING RETURNING invoice_id",
+        reference,
+        invoice_id,
+    )
+    return inserted is not None

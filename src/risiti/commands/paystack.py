@@ -1,0 +1,155 @@
+"""Paystack inbound (docs/api.md, "Paystack"): a signed `charge.success` records a payment on the
+invoice its metadata names, once per Paystack reference.
+
+Paystack sends no API key: the invoice names its account and mode, whose Paystack secret key
+must have signed the raw body (`x-paystack-signature`, hex HMAC-SHA512). The reference is noted in
+`paystack_payments` in the transaction that records the payment, so Paystack's retries of a
+delivery record nothing more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from risiti.commands.caller import Caller
+from risiti.commands.errors import CommandError, NotFoundError
+from risiti.commands.invoices import RecordPayment, record_payment
+from risiti.commands.ledger import Ledger
+from risiti.domain.errors import (
+    DomainError,
+    InstallmentLimitError,
+    InvalidStateError,
+    PartialPaymentNotAllowedError,
+    PaymentExceedsBalanceError,
+)
+from risiti.domain.invoice import DELETED, Invoice
+from risiti.eventstore import lookups
+from risiti.eventstore.recorder import notify_appended
+
+PAYSTACK_METHOD = "paystack"
+PAYSTACK_KEY_ID = "paystack"
+"""Who the payment is recorded for: no key of the account, but Paystack's signed webhook."""
+
+
+class PaystackSignatureError(CommandError):
+    """Raised when a webhook is not signed with the Paystack secret key of the invoice's account
+    and mode (or that account has none for that mode); `code` is the error code to answer."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class PaystackCharge:
+    """The parts of a `charge.success` event's `data` a payment needs."""
+
+    reference: str
+    amount: int
+    """In the currency's subunit (kobo for NGN), as Paystack sends it."""
+    currency: str
+    paid_at: datetime
+    invoice_id: UUID | None = None
+    invoice_number: str | None = None
+    account_id: UUID | None = None
+    """With `invoice_number`: whose series the number belongs to."""
+    livemode: bool = False
+    """With `invoice_number`: which mode's series (Paystack's `data.domain`)."""
+
+
+@dataclass(frozen=True)
+class ChargeOutcome:
+    invoice: Invoice
+    recorded: bool
+    reason: str | None = None
+    """Why nothing was recorded: `already_recorded`, `currency_mismatch`, or the invoice's
+    refusal (`payment_exceeds_balance`, `partial_payment_not_allowed`, `installment_limit`,
+    `invalid_state`, `invalid_payment`)."""
+
+
+async def record_paystack_charge(
+    ledger: Ledger, charge: PaystackCharge, raw_body: bytes, signature: str
+) -> ChargeOutcome:
+    """Record a signed Paystack charge on the invoice it names, at most once per reference.
+
+    Raises NotFoundError for an invoice that does not exist (or is a deleted draft) and
+    PaystackSignatureError for a signature that is not the invoice's account's.
+    """
+    invoice = await _named_invoice(ledger, charge)
+    await _verify_signature(ledger, invoice, raw_body, signature)
+    if charge.currency.upper() != invoice.currency:
+        return ChargeOutcome(invoice, recorded=False, reason="currency_mismatch")
+    command = RecordPayment(
+        caller=Caller(invoice.account_id, invoice.livemode, PAYSTACK_KEY_ID),
+        invoice_id=invoice.id,
+        amount=charge.amount,
+        method=PAYSTACK_METHOD,
+        reference=charge.reference,
+        paid_at=charge.paid_at,
+    )
+    async with ledger.pool.acquire() as conn:
+        try:
+            async with conn.transaction():
+                # A delivery of the same charge in flight holds this row until it ends.
+                if not await lookups.claim_paystack_reference(conn, charge.reference, invoice.id):
+                    return ChargeOutcome(invoice, recorded=False, reason="already_recorded")
+                paid = await record_payment(ledger.joining(conn), command)
+        except DomainError as refused:  # the claim is rolled back with the payment
+            return ChargeOutcome(invoice, recorded=False, reason=_refusal(refused))
+        await notify_appended(conn)
+    return ChargeOutcome(paid, recorded=True)
+
+
+async def _named_invoice(ledger: Ledger, charge: PaystackCharge) -> Invoice:
+    named: object = charge.invoice_id
+    invoice_id = charge.invoice_id
+    if invoice_id is None:
+        if charge.invoice_number is None or charge.account_id is None:
+            raise ValueError("a charge names an invoice by id, or by number with its account")
+        named = charge.invoice_number
+        async with ledger.connection() as conn:
+            invoice_id = await lookups.find_invoice_by_number(
+                conn, charge.account_id, charge.livemode, charge.invoice_number
+            )
+        if invoice_id is None:
+            raise NotFoundError("invoice", named)
+    invoice = await ledger.get(Invoice, invoice_id)
+    if invoice.status == DELETED:
+        raise NotFoundError("invoice", named)
+    return invoice
+
+
+async def _verify_signature(
+    ledger: Ledger, invoice: Invoice, raw_body: bytes, signature: str
+) -> None:
+    async with ledger.connection() as conn:
+        secret_key = await lookups.find_paystack_secret_key(
+            conn, invoice.account_id, invoice.livemode
+        )
+    if secret_key is None:
+        raise PaystackSignatureError(
+            "paystack_not_configured",
+            "The invoice's account has no Paystack secret key for this mode "
+            "(PATCH /v1/account {paystack_secret_key}).",
+        )
+    expected = hmac.new(secret_key.encode(), raw_body, hashlib.sha512).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
+        raise PaystackSignatureError(
+            "invalid_signature", "x-paystack-signature does not match the request body."
+        )
+
+
+def _refusal(error: DomainError) -> str:
+    if isinstance(error, PaymentExceedsBalanceError):
+        return "payment_exceeds_balance"
+    if isinstance(error, PartialPaymentNotAllowedError):
+        return "partial_payment_not_allowed"
+    if isinstance(error, InstallmentLimitError):
+        return "installment_limit"
+    if isinstance(error, InvalidStateError):
+        return "invalid_state"
+    return "invalid_payment"
