@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -160,7 +161,9 @@ def _api(args: argparse.Namespace) -> None:
 def _projector(_: argparse.Namespace) -> None:
     settings, _servers = _settings()
     asyncio.run(_migrate_async(settings))
-    asyncio.run(_run_projector(settings))
+    # Ctrl-C (or `risiti dev` passing it on) is the way to stop it: no traceback for that.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run_projector(settings))
 
 
 async def _run_projector(settings: Settings) -> None:
