@@ -113,9 +113,6 @@ class BalancesProjection:
         """What each invoice the batch touched now contributes."""
         return [Contribution.of(invoice) for invoice in invoices_among(aggregates)]
 
-    def merge(self, parts: list[list[Contribution]]) -> list[Contribution]:
-        return [contribution for part in parts for contribution in part]
-
     async def write_once(self, conn: asyncpg.Connection, new: list[Contribution]) -> None:
         """Only the contributions: writers of other invoices in other processes would wait on
         each other for the sums, which `finish_rebuild` adds up at the end instead."""

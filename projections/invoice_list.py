@@ -59,12 +59,6 @@ class InvoiceListProjection:
             rows=[_row(i) for i in invoices if i.status != DELETED],
         )
 
-    def merge(self, parts: list[ListChanges]) -> ListChanges:
-        return ListChanges(
-            deleted=[i for part in parts for i in part.deleted],
-            rows=[row for part in parts for row in part.rows],
-        )
-
     async def write_once(self, conn: asyncpg.Connection, changes: ListChanges) -> None:
         await self.write(conn, changes)
 

@@ -20,7 +20,7 @@ from uuid import UUID
 
 import asyncpg
 
-from risiti.eventstore.recorder import LOG_START, LogPosition, read_log
+from risiti.eventstore.recorder import LOG_START, LogPosition, read_log_ahead
 from risiti.projections.runner import BatchApplier, Projection, all_projections
 
 BATCH = 5000
@@ -114,12 +114,8 @@ async def _fold_share(
 ) -> list[UUID]:
     """Fold the share's events, reading the next batch while folding this one."""
     touched: dict[UUID, None] = {}
-    after = LOG_START
     part = (share.k, share.n)
-    reading = asyncio.create_task(read_log(conn, after, BATCH, share.up_to, part))
-    while batch := await reading:
-        after = batch[-1].log_position
-        reading = asyncio.create_task(read_log(conn, after, BATCH, share.up_to, part))
+    async for batch in read_log_ahead(conn, LOG_START, BATCH, share.up_to, part):
         touched.update(dict.fromkeys(aggregate.id for aggregate in applier.fold(batch)))
         count.value += len(batch)
     return list(touched)

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from risiti.eventstore.recorder import LOG_START, LogPosition, RecordedEvent, read_log
+from risiti.eventstore.recorder import (
+    LOG_START,
+    LogPosition,
+    RecordedEvent,
+    read_log,
+    read_log_ahead,
+)
 from risiti.projections.parallel_replay import replay_in_processes
 from risiti.projections.runner import BatchApplier, Changes, Projection, follower_name
 
@@ -51,10 +57,12 @@ async def replay(
     check: bool = False,
     progress: Progress | None = None,
     database_url: str | None = None,
+    parallel_from: int = PROCESSES_FROM_EVENTS,
 ) -> ReplayResult:
     """Rebuild `projections` from the whole log; swap them in, or compare when `check`.
 
-    With `database_url`, a long log is replayed by a process per core."""
+    With `database_url`, a log of `parallel_from` events or more is replayed by a process per
+    core."""
     started = time.perf_counter()
     result = ReplayResult()
     tables = [table for p in projections for table in p.tables]
@@ -63,8 +71,9 @@ async def replay(
         applier = BatchApplier(projections)
         async with _replica(pool) as replica:
             deferred = await _fresh_tables(replica, tables)
+            parallel = database_url if total >= parallel_from else None
             position = await _bulk(
-                reader, loader, replica, applier, result, total, progress, database_url
+                reader, loader, replica, applier, result, total, progress, parallel
             )
             await _create_indexes([replica, loader], deferred, tables)
             async with live.transaction():
@@ -172,10 +181,10 @@ async def _bulk(
     progress: Progress | None,
     database_url: str | None,
 ) -> LogPosition:
-    """Replay up to the horizon: a short log here, batch by batch while the database writes
-    the one before; a long one in a process per core (when the database's URL is known)."""
+    """Replay up to the horizon: in a process per core when given the database's URL,
+    otherwise here, batch by batch while the database writes the one before."""
     processes = os.cpu_count() or 1
-    if database_url is None or total < PROCESSES_FROM_EVENTS or processes < 2:
+    if database_url is None or processes < 2:
         return await _pipeline(
             reader,
             replica,
@@ -207,11 +216,9 @@ async def _pipeline(
     progress: Progress | None,
 ) -> LogPosition:
     after = LOG_START
-    reading = asyncio.create_task(read_log(reader, after, REPLAY_BATCH))
     writing: asyncio.Task[None] | None = None
-    while batch := await reading:
+    async for batch in read_log_ahead(reader, LOG_START, REPLAY_BATCH):
         after = batch[-1].log_position
-        reading = asyncio.create_task(read_log(reader, after, REPLAY_BATCH))
         changes = await changes_of(batch)
         if writing is not None:
             await writing

@@ -38,10 +38,6 @@ class Projection(Protocol):
         """What the batch changes, from the latest state of each aggregate it touched."""
         ...
 
-    def merge(self, parts: list[Any]) -> Any:
-        """One change of several, each of other aggregates (worked out in other processes)."""
-        ...
-
     async def write(self, conn: asyncpg.Connection, changes: Any) -> None: ...
 
     async def write_once(self, conn: asyncpg.Connection, changes: Any) -> None:

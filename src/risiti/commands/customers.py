@@ -9,6 +9,7 @@ from uuid import UUID
 from risiti.commands.caller import Caller
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger, LedgerTransaction
+from risiti.commands.listing import list_listed
 from risiti.domain.customer import Customer, normalized_email
 from risiti.domain.errors import InvalidFieldError
 from risiti.eventstore import lookups
@@ -85,13 +86,7 @@ async def get_customer(ledger: Ledger, caller: Caller, customer_id: UUID) -> Cus
 async def list_customers(
     ledger: Ledger, caller: Caller, *, limit: int, after: Place | UUID | None
 ) -> lookups.RecordPage:
-    async with ledger.connection() as conn:
-        page = await lookups.list_page(
-            conn, "customers", caller.account_id, caller.livemode, limit=limit, after=after
-        )
-    if page is None:
-        raise NotFoundError("customer", after)
-    return page
+    return await list_listed(ledger, caller, "customers", "customer", limit=limit, after=after)
 
 
 async def linked_customer(

@@ -62,31 +62,29 @@ class AggregateFolder:
     ) -> Iterator[Folded]:
         """Apply the batch's events (after `load_missing`), yielding after each one."""
         for record in batch:
-            if not record.topic.startswith(topic_prefixes):
-                continue
-            before = self._aggregates.get(record.originator_id)
-            status_before = getattr(before, "status", None)
-            event: Any = self._mapper.to_domain_event(record.as_stored_event())
-            after = event.mutate(before)
-            # Moved to the end, so the first keys are the ones longest unseen.
-            self._aggregates.pop(record.originator_id, None)
-            self._aggregates[record.originator_id] = after
-            yield Folded(record, event, status_before, after)
+            if record.topic.startswith(topic_prefixes):
+                event, before, after = self._mutate(record)
+                yield Folded(record, event, getattr(before, "status", None), after)
         self._forget_oldest()
 
     def apply(self, batch: list[RecordedEvent], topic_prefixes: tuple[str, ...]) -> list[Aggregate]:
         """`fold_loaded` for followers that only need where the batch leaves each aggregate:
         the latest state of every aggregate it touched, in the order first touched."""
-        aggregates = self._aggregates
         touched: dict[UUID, Aggregate] = {}
         for record in batch:
             if record.topic.startswith(topic_prefixes):
-                event: Any = self._mapper.to_domain_event(record.as_stored_event())
-                originator_id = record.originator_id
-                touched[originator_id] = event.mutate(aggregates.pop(originator_id, None))
-                aggregates[originator_id] = touched[originator_id]
+                touched[record.originator_id] = self._mutate(record)[2]
         self._forget_oldest()
         return list(touched.values())
+
+    def _mutate(self, record: RecordedEvent) -> tuple[Any, Aggregate | None, Aggregate]:
+        """Apply one event to its kept aggregate: the event, the aggregate before and after."""
+        before = self._aggregates.pop(record.originator_id, None)
+        event: Any = self._mapper.to_domain_event(record.as_stored_event())
+        after = event.mutate(before)
+        # Put back at the end, so the first keys are the ones longest unseen.
+        self._aggregates[record.originator_id] = after
+        return event, before, after
 
     async def _load_missing(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
         first_versions: dict[UUID, int] = {}

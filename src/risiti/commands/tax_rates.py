@@ -10,6 +10,7 @@ from uuid import UUID
 from risiti.commands.caller import Caller
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger, LedgerTransaction
+from risiti.commands.listing import list_listed
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.tax_rate import TaxRate
 from risiti.eventstore import lookups
@@ -49,8 +50,9 @@ async def create_tax_rate(ledger: Ledger, command: CreateTaxRate) -> TaxRate:
         description=command.description,
     )
     async with ledger.transaction() as tx:
-        await lookups.save_tax_rate(
+        await lookups.save_listed_record(
             tx.conn,
+            "tax_rates",
             tax_rate.id,
             tax_rate.account_id,
             tax_rate.livemode,
@@ -64,13 +66,7 @@ async def create_tax_rate(ledger: Ledger, command: CreateTaxRate) -> TaxRate:
 async def list_tax_rates(
     ledger: Ledger, caller: Caller, *, limit: int, after: Place | UUID | None
 ) -> lookups.RecordPage:
-    async with ledger.connection() as conn:
-        page = await lookups.list_page(
-            conn, "tax_rates", caller.account_id, caller.livemode, limit=limit, after=after
-        )
-    if page is None:
-        raise NotFoundError("tax rate", after)
-    return page
+    return await list_listed(ledger, caller, "tax_rates", "tax rate", limit=limit, after=after)
 
 
 async def invoice_taxes(

@@ -15,6 +15,7 @@ from uuid import UUID
 from risiti.commands.caller import Caller
 from risiti.commands.errors import NotFoundError, StaleVersionError
 from risiti.commands.ledger import Ledger, LedgerTransaction, retry_on_conflict
+from risiti.commands.listing import list_listed
 from risiti.domain.errors import InvalidFieldError, InvalidStateError
 from risiti.domain.webhook_addresses import Address, literal_address, refused_address
 from risiti.domain.webhook_endpoint import WebhookEndpoint
@@ -113,8 +114,9 @@ async def _save(tx: LedgerTransaction, endpoint: WebhookEndpoint) -> None:
     if endpoint.deleted:
         await lookups.delete_webhook_endpoint_record(tx.conn, endpoint.id)
     else:
-        await lookups.save_webhook_endpoint_record(
+        await lookups.save_listed_record(
             tx.conn,
+            "webhook_endpoint_records",
             endpoint.id,
             endpoint.account_id,
             endpoint.livemode,
@@ -157,13 +159,9 @@ async def get_webhook_endpoint(
 async def list_webhook_endpoints(
     ledger: Ledger, caller: Caller, *, limit: int, after: Place | UUID | None
 ) -> lookups.RecordPage:
-    async with ledger.connection() as conn:
-        page = await lookups.list_webhook_endpoint_records(
-            conn, caller.account_id, caller.livemode, limit=limit, after=after
-        )
-    if page is None:
-        raise NotFoundError("webhook endpoint", after)
-    return page
+    return await list_listed(
+        ledger, caller, "webhook_endpoint_records", "webhook endpoint", limit=limit, after=after
+    )
 
 
 @dataclass(frozen=True)

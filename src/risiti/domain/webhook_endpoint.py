@@ -115,7 +115,8 @@ class WebhookEndpoint(Aggregate):
 
     @event(SecretRotated)
     def _secret_rotated(self, expire_current_after_seconds: int) -> None:
-        pass
+        """Nothing of the aggregate changes: the secrets live beside the log, and the event
+        records only that a rotation happened and how long the old secret stays valid."""
 
     def delete(self) -> None:
         """Stop delivering to this endpoint for good; its history stays in the log."""

@@ -156,25 +156,6 @@ async def find_customer_by_email(
     return customer_id
 
 
-async def save_tax_rate(
-    conn: asyncpg.Connection,
-    tax_rate_id: UUID,
-    account_id: UUID,
-    livemode: bool,
-    created_at: datetime,
-    record: dict[str, Any],
-) -> None:
-    await conn.execute(
-        "INSERT INTO tax_rates (id, account_id, livemode, created_at, record)"
-        " VALUES ($1, $2, $3, $4, $5::jsonb)",
-        tax_rate_id,
-        account_id,
-        livemode,
-        created_at,
-        json.dumps(record),
-    )
-
-
 @dataclass(frozen=True)
 class RecordPage:
     records: list[dict[str, Any]]
@@ -182,7 +163,32 @@ class RecordPage:
     next_cursor: str | None
 
 
-LISTED_TABLES = frozenset({"customers", "tax_rates"})
+# Tables of (id, account_id, livemode, created_at, record) that list an account's objects.
+LISTED_TABLES = frozenset({"customers", "tax_rates", "webhook_endpoint_records"})
+
+
+async def save_listed_record(
+    conn: asyncpg.Connection,
+    table: str,
+    row_id: UUID,
+    account_id: UUID,
+    livemode: bool,
+    created_at: datetime,
+    record: dict[str, Any],
+) -> None:
+    """Keep a tax rate's or an endpoint's record as it now reads (customers keep theirs with
+    `save_customer`, which also guards their emails)."""
+    if table not in LISTED_TABLES:
+        raise ValueError(f"{table} is not a listed table")
+    await conn.execute(
+        f"INSERT INTO {table} (id, account_id, livemode, created_at, record)"
+        " VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (id) DO UPDATE SET record = $5::jsonb",
+        row_id,
+        account_id,
+        livemode,
+        created_at,
+        json.dumps(record),
+    )
 
 
 async def list_records(
@@ -194,7 +200,8 @@ async def list_records(
     limit: int,
     after: Place | None,
 ) -> RecordPage:
-    """A newest-first page of an account's customers or tax rates, after a cursor's place."""
+    """A newest-first page of an account's customers, tax rates or endpoints, after a cursor's
+    place."""
     if table not in LISTED_TABLES:
         raise ValueError(f"{table} is not a listed table")
     rows = await conn.fetch(
@@ -208,20 +215,13 @@ async def list_records(
         after[1] if after else None,
         limit + 1,
     )
-    page = rows[:limit]
-    last = page[-1] if page else None
-    has_more = len(rows) > limit
-    return RecordPage(
-        records=[json.loads(row["record"]) for row in page],
-        has_more=has_more,
-        next_cursor=encode_cursor(last["created_at"], last["id"]) if has_more and last else None,
-    )
+    return _record_page([json.loads(row["record"]) for row in rows], rows, limit)
 
 
 async def find_record_place(
     conn: asyncpg.Connection, table: str, account_id: UUID, livemode: bool, row_id: UUID
 ) -> Place | None:
-    """The place of a customer or tax rate in its list, for `starting_after=<id>`."""
+    """The place of a listed row in its list, for `starting_after=<id>`."""
     if table not in LISTED_TABLES:
         raise ValueError(f"{table} is not a listed table")
     row = await conn.fetchrow(
@@ -275,62 +275,8 @@ async def rotate_webhook_secret(
     await save_webhook_secret(conn, endpoint_id, secret)
 
 
-async def save_webhook_endpoint_record(
-    conn: asyncpg.Connection,
-    endpoint_id: UUID,
-    account_id: UUID,
-    livemode: bool,
-    created_at: datetime,
-    record: dict[str, Any],
-) -> None:
-    await conn.execute(
-        "INSERT INTO webhook_endpoint_records (id, account_id, livemode, created_at, record)"
-        " VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (id) DO UPDATE SET record = $5::jsonb",
-        endpoint_id,
-        account_id,
-        livemode,
-        created_at,
-        json.dumps(record),
-    )
-
-
 async def delete_webhook_endpoint_record(conn: asyncpg.Connection, endpoint_id: UUID) -> None:
     await conn.execute("DELETE FROM webhook_endpoint_records WHERE id = $1", endpoint_id)
-
-
-async def list_webhook_endpoint_records(
-    conn: asyncpg.Connection,
-    account_id: UUID,
-    livemode: bool,
-    *,
-    limit: int,
-    after: Place | UUID | None,
-) -> RecordPage | None:
-    """A newest-first page of an account's endpoints after a cursor's place or after the
-    endpoint with an id; None if that endpoint is unknown."""
-    if isinstance(after, UUID):
-        row = await conn.fetchrow(
-            "SELECT created_at, id FROM webhook_endpoint_records"
-            " WHERE id = $1 AND account_id = $2 AND livemode = $3",
-            after,
-            account_id,
-            livemode,
-        )
-        if row is None:
-            return None
-        after = (row["created_at"], row["id"])
-    rows = await conn.fetch(
-        "SELECT record::text, created_at, id FROM webhook_endpoint_records"
-        " WHERE account_id = $1 AND livemode = $2"
-        " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))"
-        " ORDER BY created_at DESC, id DESC LIMIT $5",
-        account_id,
-        livemode,
-        after[0] if after else None,
-        after[1] if after else None,
-        limit + 1,
-    )
-    return _record_page([json.loads(row["record"]) for row in rows], rows, limit)
 
 
 def _record_page(records: list[dict[str, Any]], rows: list[Any], limit: int) -> RecordPage:

@@ -7,7 +7,9 @@ other unless they write the same aggregate.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -202,3 +204,26 @@ async def read_log(
         share[1] if share else None,
     )
     return [RecordedEvent(**row) for row in rows]
+
+
+async def read_log_ahead(
+    conn: asyncpg.Connection,
+    after: LogPosition,
+    limit: int,
+    up_to: LogPosition | None = None,
+    share: tuple[int, int] | None = None,
+) -> AsyncIterator[list[RecordedEvent]]:
+    """`read_log` batch after batch, the next one already being read while the caller works on
+    the one it was given (rebuilds: the database reads while Python folds)."""
+    reading = asyncio.create_task(read_log(conn, after, limit, up_to, share))
+    try:
+        while batch := await reading:
+            reading = asyncio.create_task(
+                read_log(conn, batch[-1].log_position, limit, up_to, share)
+            )
+            yield batch
+    finally:
+        if not reading.done():
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reading

@@ -1,0 +1,31 @@
+"""Listing an account's customers, tax rates or webhook endpoints, newest first."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from risiti.commands.caller import Caller
+from risiti.commands.errors import NotFoundError
+from risiti.commands.ledger import Ledger
+from risiti.eventstore import lookups
+from risiti.eventstore.paging import Place
+
+
+async def list_listed(
+    ledger: Ledger,
+    caller: Caller,
+    table: str,
+    kind: str,
+    *,
+    limit: int,
+    after: Place | UUID | None,
+) -> lookups.RecordPage:
+    """A page of `table` (one of `lookups.LISTED_TABLES`) after a cursor's place or after the
+    row `after` names; an unknown `after` id is a `kind` not found."""
+    async with ledger.connection() as conn:
+        page = await lookups.list_page(
+            conn, table, caller.account_id, caller.livemode, limit=limit, after=after
+        )
+    if page is None:
+        raise NotFoundError(kind, after)
+    return page
