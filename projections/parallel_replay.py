@@ -21,6 +21,7 @@ from uuid import UUID
 import asyncpg
 
 from risiti.eventstore.recorder import LOG_START, LogPosition, read_log_ahead
+from risiti.process import use_fast_event_loop
 from risiti.projections.runner import BatchApplier, Projection, all_projections
 
 BATCH = 5000
@@ -92,6 +93,7 @@ def _replay_share(share: Share, count: Synchronized[int]) -> None:
     # The share's aggregates all stay in memory until the end: the cyclic garbage collector
     # would otherwise walk that growing heap again and again, for nothing to collect.
     gc.disable()
+    use_fast_event_loop()
     asyncio.run(_replay(share, count))
 
 

@@ -13,7 +13,7 @@ import json
 import logging
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 import asyncpg
 from arq.connections import ArqRedis
@@ -21,13 +21,16 @@ from arq.connections import ArqRedis
 from risiti.commands.folding import AggregateFolder, Folded
 from risiti.commands.public_events import (
     customer_event_payload,
+    delivery_id,
     invoice_event_payload,
     invoice_event_types,
 )
+from risiti.commands.webhook_endpoints import TEST_EVENT, webhook_endpoint_event_payload
 from risiti.config import Settings
 from risiti.domain.customer import Customer
 from risiti.domain.invoice import Invoice
 from risiti.domain.webhook_endpoint import WebhookEndpoint
+from risiti.eventstore.lookups import insert_webhook_delivery
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, process_next_batch
 from risiti.workers.jobs import enqueue_delivery
@@ -35,11 +38,6 @@ from risiti.workers.jobs import enqueue_delivery
 log = logging.getLogger(__name__)
 
 FOLLOWER = "dispatcher"
-_DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "risiti:webhook-deliveries")
-
-
-def delivery_id(event_id: str, endpoint_id: UUID) -> UUID:
-    return uuid5(_DELIVERY_NAMESPACE, f"{event_id}:{endpoint_id}")
 
 
 class Dispatcher:
@@ -70,10 +68,11 @@ class Dispatcher:
         async for folded in self._folder.fold(conn, batch, _TOPICS):
             aggregate = folded.aggregate
             if isinstance(aggregate, WebhookEndpoint):
-                await self._track_endpoint(conn, aggregate)
-            elif isinstance(aggregate, Invoice | Customer):
-                for payload in self._payloads(folded):
-                    await self._publish(conn, aggregate.account_id, aggregate.livemode, payload)
+                await self._track_endpoint(conn, aggregate, folded.event)
+                if isinstance(folded.event, WebhookEndpoint.TestRequested):
+                    await self._send_test_event(conn, aggregate, folded)
+            for payload in self._payloads(folded):
+                await self._publish(conn, aggregate.account_id, aggregate.livemode, payload)
 
     def _payloads(self, folded: Folded) -> list[dict[str, Any]]:
         """The public events one event fires, with the aggregate as it is just after it."""
@@ -87,13 +86,23 @@ class Dispatcher:
             ]
         if isinstance(aggregate, Customer) and isinstance(folded.event, Customer.Created):
             return [customer_event_payload("customer.created", aggregate, recorded_at=recorded_at)]
+        if isinstance(aggregate, WebhookEndpoint) and isinstance(
+            folded.event, WebhookEndpoint.Disabled
+        ):
+            return [
+                webhook_endpoint_event_payload(
+                    "webhook_endpoint.disabled", aggregate, recorded_at=recorded_at
+                )
+            ]
         return []
 
-    async def _track_endpoint(self, conn: asyncpg.Connection, endpoint: WebhookEndpoint) -> None:
-        """Keep the copy in step with the log: url, events and enabled as changed, and a deleted
-        endpoint disabled for good, so that neither gets new deliveries."""
-        if endpoint.deleted:
-            # Nothing more goes to a deleted endpoint, not even the retries still pending.
+    async def _track_endpoint(
+        self, conn: asyncpg.Connection, endpoint: WebhookEndpoint, event: object
+    ) -> None:
+        """Keep the copy in step with the log: url, events and enabled as changed, so that a
+        disabled or deleted endpoint gets no new deliveries."""
+        if not endpoint.enabled and _disables(event):
+            # Nor the retries still pending: an explicit retry or recover sends them again.
             await conn.execute(
                 "UPDATE webhook_deliveries SET status = 'failed', updated_at = now()"
                 " WHERE endpoint_id = $1 AND status = 'pending'",
@@ -109,6 +118,17 @@ class Dispatcher:
             endpoint.url,
             endpoint.events,
             endpoint.enabled,
+        )
+
+    async def _send_test_event(
+        self, conn: asyncpg.Connection, endpoint: WebhookEndpoint, folded: Folded
+    ) -> None:
+        """A test event goes to its endpoint alone, and not into the account's feed."""
+        payload = webhook_endpoint_event_payload(
+            TEST_EVENT, endpoint, recorded_at=folded.record.recorded_at
+        )
+        await self._insert_delivery(
+            conn, endpoint.id, endpoint.account_id, endpoint.livemode, payload
         )
 
     async def _publish(
@@ -137,22 +157,27 @@ class Dispatcher:
             livemode,
             payload["event"],
         )
-        body = json.dumps(payload)
         for endpoint in endpoints:
-            new_id = delivery_id(payload["id"], endpoint["id"])
-            inserted = await conn.fetchval(
-                "INSERT INTO webhook_deliveries (id, endpoint_id, account_id, livemode,"
-                " event_type, payload) VALUES ($1, $2, $3, $4, $5, $6)"
-                " ON CONFLICT (id) DO NOTHING RETURNING id",
-                new_id,
-                endpoint["id"],
-                account_id,
-                livemode,
-                payload["event"],
-                body,
-            )
-            if inserted:
-                self._new_deliveries.append(new_id)
+            await self._insert_delivery(conn, endpoint["id"], account_id, livemode, payload)
+
+    async def _insert_delivery(
+        self,
+        conn: asyncpg.Connection,
+        endpoint_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        payload: dict[str, Any],
+    ) -> None:
+        new_id = delivery_id(payload["id"], endpoint_id)
+        if await insert_webhook_delivery(conn, new_id, endpoint_id, account_id, livemode, payload):
+            self._new_deliveries.append(new_id)
+
+
+def _disables(event: object) -> bool:
+    """Whether an endpoint's event is the one that turned its deliveries off."""
+    if isinstance(event, WebhookEndpoint.Updated):
+        return event.changes.get("enabled") is False
+    return isinstance(event, WebhookEndpoint.Disabled | WebhookEndpoint.Deleted)
 
 
 def _topic_prefix(cls: type[Any]) -> str:

@@ -17,19 +17,20 @@ from uuid import UUID
 import aiohttp
 import asyncpg
 from arq.connections import ArqRedis
+from redis.exceptions import RedisError
 
 from risiti.commands.ledger import Ledger
-from risiti.commands.webhook_endpoints import disable_gone_endpoint
+from risiti.commands.webhook_endpoints import disable_webhook_endpoint
 from risiti.config import Settings
-from risiti.eventstore.lookups import current_webhook_secrets
+from risiti.domain.webhook_endpoint import FAILING, GONE
 from risiti.workers.receivers import Receivers, RefusedReceiverError
 from risiti.workers.schedule import next_delay
 from risiti.workers.signing import signature_header
 
 log = logging.getLogger(__name__)
 
-# A claim outlives ARQ's job timeout, so a crashed worker's delivery is retried after it lapses.
-CLAIM_SECONDS = 60
+# What a lost connection to Redis raises: redis-py's own errors are not OSErrors.
+REDIS_DOWN = (OSError, RedisError, TimeoutError)
 EXCERPT_CHARS = 500
 
 
@@ -41,7 +42,7 @@ async def enqueue_delivery(
         await redis.enqueue_job(
             "deliver_webhook", str(delivery_id), _job_id=f"delivery:{delivery_id}:{attempt}{suffix}"
         )
-    except (OSError, ConnectionError, TimeoutError) as error:
+    except REDIS_DOWN as error:
         log.warning("could not enqueue delivery %s: %s", delivery_id, error)
 
 
@@ -53,18 +54,28 @@ class ClaimedDelivery:
     livemode: bool
     payload: str
     attempts: int
+    secrets: list[str]
+    """The endpoint's signing secrets now: more than one while a rotation overlaps."""
 
 
-async def claim_delivery(pool: asyncpg.Pool, delivery_id: UUID) -> ClaimedDelivery | None:
-    """Take a due, unclaimed, pending delivery for one attempt; None if there is nothing to do."""
+async def claim_delivery(
+    pool: asyncpg.Pool, delivery_id: UUID, claim_seconds: float
+) -> ClaimedDelivery | None:
+    """Take a due, unclaimed, pending delivery for one attempt, with what signs it; None if
+    there is nothing to do. One statement, as deliveries are many and each is short. The claim
+    outlives the job's timeout, so a crashed worker's delivery is tried again once it lapses."""
     row = await pool.fetchrow(
         "UPDATE webhook_deliveries d SET attempts = d.attempts + 1,"
-        f" claimed_until = now() + interval '{CLAIM_SECONDS} seconds', updated_at = now()"
+        " claimed_until = now() + make_interval(secs => $2), updated_at = now()"
         " FROM webhook_endpoints e"
         " WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status = 'pending'"
         " AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())"
-        " RETURNING d.id, d.endpoint_id, e.url, d.livemode, d.payload, d.attempts",
+        " RETURNING d.id, d.endpoint_id, e.url, d.livemode, d.payload, d.attempts,"
+        " ARRAY(SELECT s.secret FROM webhook_secrets s WHERE s.endpoint_id = d.endpoint_id"
+        " AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.created_at DESC)"
+        " AS secrets",
         delivery_id,
+        claim_seconds,
     )
     return ClaimedDelivery(**row) if row else None
 
@@ -83,7 +94,7 @@ class AttemptResult:
 
 
 async def send_attempt(
-    receivers: Receivers, delivery: ClaimedDelivery, secrets: list[str], time_limit: float
+    receivers: Receivers, delivery: ClaimedDelivery, time_limit: float
 ) -> AttemptResult:
     """POST the payload with Standard Webhooks headers; redirects count as failures, and so does
     a receiver at an address webhooks may not go to."""
@@ -94,7 +105,7 @@ async def send_attempt(
         "content-type": "application/json",
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature_header(secrets, message_id, timestamp, body),
+        "webhook-signature": signature_header(delivery.secrets, message_id, timestamp, body),
         "user-agent": "Risiti-Webhooks/1",
     }
     started = time.monotonic()
@@ -139,40 +150,42 @@ def _retry_after(response: aiohttp.ClientResponse) -> float | None:
 async def record_attempt(
     pool: asyncpg.Pool, settings: Settings, delivery: ClaimedDelivery, result: AttemptResult
 ) -> float | None:
-    """Log the attempt and settle the delivery; returns the delay before the next attempt."""
+    """Log the attempt, settle the delivery and note whether its endpoint is failing, in one
+    statement; returns the delay before the next attempt. An endpoint that answered 410, or
+    whose every attempt failed for `webhook_disable_after_seconds`, is disabled."""
     delay = (
         None
         if result.succeeded or result.status_code == 410
         else _delay(settings, delivery, result)
     )
     status = "succeeded" if result.succeeded else ("pending" if delay is not None else "failed")
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            "INSERT INTO webhook_attempts (delivery_id, attempt, status_code, latency_ms,"
-            " response_excerpt, error) VALUES ($1, $2, $3, $4, $5, $6)"
-            " ON CONFLICT DO NOTHING",
-            delivery.id,
-            delivery.attempts,
-            result.status_code,
-            result.latency_ms,
-            result.excerpt,
-            result.error,
-        )
-        await conn.execute(
-            "UPDATE webhook_deliveries SET status = $2, claimed_until = NULL, updated_at = now(),"
-            " next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-            delivery.id,
-            status,
-            delay or 0.0,
-        )
-        if result.status_code == 410:
-            # 410 Gone: the receiver says this endpoint no longer exists. The dispatcher's copy
-            # stops new deliveries at once; the endpoint itself is disabled just after.
-            await conn.execute(
-                "UPDATE webhook_endpoints SET enabled = false WHERE id = $1", delivery.endpoint_id
-            )
+    failing_seconds = await pool.fetchval(
+        "WITH attempt AS (INSERT INTO webhook_attempts (delivery_id, attempt, status_code,"
+        " latency_ms, response_excerpt, error) VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT DO NOTHING),"
+        " delivery AS (UPDATE webhook_deliveries SET status = $7, claimed_until = NULL,"
+        " updated_at = now(), next_attempt_at = now() + make_interval(secs => $8) WHERE id = $1)"
+        " UPDATE webhook_endpoints SET failing_since = CASE WHEN $9 THEN NULL"
+        " ELSE coalesce(failing_since, now()) END,"
+        " enabled = enabled AND $3 IS DISTINCT FROM 410"
+        " WHERE id = $10 RETURNING extract(epoch FROM now() - failing_since)::float8",
+        delivery.id,
+        delivery.attempts,
+        result.status_code,
+        result.latency_ms,
+        result.excerpt,
+        result.error,
+        status,
+        delay or 0.0,
+        result.succeeded,
+        delivery.endpoint_id,
+    )
     if result.status_code == 410:
-        await disable_gone_endpoint(Ledger(pool), delivery.endpoint_id)
+        # 410 Gone: the receiver says this endpoint no longer exists. The dispatcher's copy
+        # stopped new deliveries above; the endpoint itself is disabled now.
+        await disable_webhook_endpoint(Ledger(pool), delivery.endpoint_id, GONE)
+    elif failing_seconds is not None and failing_seconds >= settings.webhook_disable_after_seconds:
+        await disable_webhook_endpoint(Ledger(pool), delivery.endpoint_id, FAILING)
     return delay
 
 
@@ -187,15 +200,14 @@ async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> None:
     """One delivery attempt of one webhook; schedules the next attempt if it failed."""
     pool: asyncpg.Pool = ctx["pool"]
     settings: Settings = ctx["settings"]
-    delivery = await claim_delivery(pool, UUID(delivery_id))
+    delivery = await claim_delivery(pool, UUID(delivery_id), settings.job_claim_seconds)
     if delivery is None:
         return
-    secrets = await current_webhook_secrets(pool, delivery.endpoint_id)
-    result = await send_attempt(ctx["receivers"], delivery, secrets, settings.webhook_timeout)
+    result = await send_attempt(ctx["receivers"], delivery, settings.webhook_timeout)
     delay = await record_attempt(pool, settings, delivery, result)
     if delay is not None:
         redis: ArqRedis = ctx["redis"]
-        with contextlib.suppress(OSError, ConnectionError, TimeoutError):
+        with contextlib.suppress(*REDIS_DOWN):
             await redis.enqueue_job(
                 "deliver_webhook",
                 delivery_id,

@@ -22,8 +22,11 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    await ctx["receivers"].close()
-    await ctx["pool"].close()
+    """Close what `startup` opened; safe to call again (a worker that lost Redis may not have)."""
+    if receivers := ctx.pop("receivers", None):
+        await receivers.close()
+    if pool := ctx.pop("pool", None):
+        await pool.close()
 
 
 def worker_settings(settings: Settings) -> dict[str, Any]:
@@ -50,7 +53,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "queue_name": settings.queue_name,
         "ctx": {"settings": settings},
         # Short, so that a crashed worker's job is run again within a minute (DESIGN §8).
-        "job_timeout": 45,
+        "job_timeout": settings.job_claim_seconds * 0.75,
         "keep_result": 60,
         "max_tries": 3,
     }

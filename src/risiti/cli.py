@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from risiti.config import Settings
+from risiti.process import freeze_startup_heap, use_fast_event_loop
 
 if TYPE_CHECKING:
     from risiti.projections.runner import Projection
@@ -23,6 +24,7 @@ DESCRIPTION = "Risiti: an event-sourced invoicing ledger with async workers."
 
 
 def main(argv: list[str] | None = None) -> None:
+    use_fast_event_loop()
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -155,7 +157,13 @@ def _api(args: argparse.Namespace) -> None:
         update={k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     )
     asyncio.run(_migrate_async(settings))
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    app = create_app(settings)
+    app.on_startup.append(_freeze_startup_heap)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+
+
+async def _freeze_startup_heap(_: object) -> None:
+    freeze_startup_heap()
 
 
 def _projector(_: argparse.Namespace) -> None:
@@ -257,14 +265,12 @@ class ProgressLine:
 
 
 def _worker(_: argparse.Namespace) -> None:
-    from arq import Worker
-
-    from risiti.workers.settings import worker_settings
+    from risiti.workers.running import run_worker
 
     settings, _servers = _settings()
     asyncio.run(_migrate_async(settings))
-    worker = Worker(**worker_settings(settings))
-    worker.run()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(settings))
 
 
 def _accounts_create(args: argparse.Namespace) -> None:

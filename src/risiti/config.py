@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     webhook_timeout: float = 15.0
     webhook_retry_scale: float = 1.0
     """Multiplies the retry schedule of DESIGN.md §7; tests shrink it."""
+    job_claim_seconds: float = 60.0
+    """How long a worker holds a claimed job row; ARQ's job timeout is three quarters of it,
+    so a crashed worker's job is run again within this time (DESIGN.md §8). Tests shorten it."""
+    webhook_disable_after_seconds: float = 5 * 86400
+    """An endpoint whose every attempt failed for this long is disabled (DESIGN.md §7)."""
     webhook_allow_loopback_in_test_mode: bool = True
     max_body_bytes: int = 1_048_576
 

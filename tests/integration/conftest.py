@@ -207,11 +207,14 @@ class Receiver:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.statuses: list[int] = []
         self.url = ""
+        self.answer_after = 0.0
+        """Seconds the receiver takes before answering: a slow receiver."""
 
     async def handle(self, request: Any) -> Any:
         from aiohttp import web
 
         self.received.append((dict(request.headers), await request.read()))
+        await asyncio.sleep(self.answer_after)
         status = self.statuses.pop(0) if self.statuses else 200
         return web.Response(status=status, text="ok")
 

@@ -386,6 +386,12 @@ class ListEventsQuery(Model):
     type: str | None = Field(None, max_length=100)
 
 
+class RecoverQuery(Model):
+    since: AwareDatetime = Field(
+        description="Failed deliveries created at or after this instant are sent again."
+    )
+
+
 class AgingQuery(Model):
     as_of: Day | None = None
 

@@ -389,6 +389,23 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST",
+        "/v1/webhook-endpoints/{id}/test",
+        "sendTestWebhook",
+        "Send the endpoint a signed `webhook_endpoint.test` event, whatever it subscribed to",
+        "Webhooks",
+        {202: schemas.TestWebhookDeliveryResponse},
+    ),
+    Operation(
+        "POST",
+        "/v1/webhook-endpoints/{id}/recover",
+        "recoverWebhookDeliveries",
+        "Send again every failed delivery of the endpoint created since a time",
+        "Webhooks",
+        {202: schemas.WebhookRecoveryResponse},
+        query=models.RecoverQuery,
+    ),
+    Operation(
+        "POST",
         "/v1/webhook-deliveries/{id}/retry",
         "retryWebhookDelivery",
         "Make a failed or pending delivery due now; the delivery sweeper (every 5 s) sends it",

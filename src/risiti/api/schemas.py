@@ -200,20 +200,6 @@ class Account(Schema):
     )
 
 
-class WebhookEndpoint(Schema):
-    """The endpoint just registered; the only time its signing `secret` is shown."""
-
-    id: UUID
-    object: Literal["webhook_endpoint"]
-    url: str
-    events: list[str]
-    description: str | None
-    enabled: bool
-    livemode: bool
-    secret: str
-    created_at: datetime
-
-
 class WebhookEndpointView(Schema):
     """An endpoint as read, updated or listed: its secret is never shown again."""
 
@@ -223,8 +209,19 @@ class WebhookEndpointView(Schema):
     events: list[str]
     description: str | None
     enabled: bool
+    disabled_reason: Literal["gone", "failing"] | None = Field(
+        None,
+        description="Why Risiti disabled the endpoint: `gone` (the receiver answered 410) or"
+        " `failing` (every attempt failed for 5 days). Null once it is enabled again.",
+    )
     livemode: bool
     created_at: datetime
+
+
+class WebhookEndpoint(WebhookEndpointView):
+    """The endpoint just registered; the only time its signing `secret` is shown."""
+
+    secret: str
 
 
 class DeletedWebhookEndpoint(Schema):
@@ -273,6 +270,20 @@ class RetriedWebhookDelivery(Schema):
     object: Literal["webhook_delivery"]
     status: Literal["pending"]
     previous_status: Literal["pending", "failed"]
+
+
+class TestWebhookDelivery(Schema):
+    id: UUID = Field(description="The delivery's id; its attempts show in the deliveries list.")
+    object: Literal["webhook_delivery"]
+    event_type: Literal["webhook_endpoint.test"]
+    status: Literal["pending"]
+
+
+class WebhookRecovery(Schema):
+    object: Literal["webhook_recovery"]
+    endpoint_id: UUID
+    since: datetime
+    recovered: int = Field(description="How many failed deliveries are due again.")
 
 
 class Health(Schema):
@@ -400,6 +411,14 @@ class WebhookDeliveryList(ListEnvelope[WebhookDelivery]):
 
 
 class RetriedWebhookDeliveryResponse(Envelope[RetriedWebhookDelivery]):
+    pass
+
+
+class TestWebhookDeliveryResponse(Envelope[TestWebhookDelivery]):
+    pass
+
+
+class WebhookRecoveryResponse(Envelope[WebhookRecovery]):
     pass
 
 

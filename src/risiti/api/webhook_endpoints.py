@@ -13,6 +13,7 @@ from risiti.api.keys import CALLER, SETTINGS, ledger_for
 from risiti.api.models import (
     CreateWebhookEndpointRequest,
     ListQuery,
+    RecoverQuery,
     RotateWebhookSecretRequest,
     UpdateWebhookEndpointRequest,
 )
@@ -111,6 +112,40 @@ async def list_webhook_deliveries(request: web.Request) -> web.Response:
         after=list_place(query),
     )
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
+
+
+@routes.post("/v1/webhook-endpoints/{id}/test")
+async def send_test_webhook(request: web.Request) -> web.Response:
+    delivery_id = await endpoints.send_test_webhook(
+        ledger_for(request), request[CALLER], _endpoint_id(request)
+    )
+    return ok(
+        {
+            "id": str(delivery_id),
+            "object": "webhook_delivery",
+            "event_type": "webhook_endpoint.test",
+            "status": "pending",
+        },
+        status=202,
+    )
+
+
+@routes.post("/v1/webhook-endpoints/{id}/recover")
+async def recover_webhook_deliveries(request: web.Request) -> web.Response:
+    query = parse_query(request, RecoverQuery)
+    endpoint_id = _endpoint_id(request)
+    recovered = await endpoints.recover_webhook_deliveries(
+        ledger_for(request), request[CALLER], endpoint_id, query.since
+    )
+    return ok(
+        {
+            "object": "webhook_recovery",
+            "endpoint_id": str(endpoint_id),
+            "since": query.since.isoformat(),
+            "recovered": recovered,
+        },
+        status=202,
+    )
 
 
 @routes.post("/v1/webhook-deliveries/{id}/retry")

@@ -13,6 +13,7 @@ from risiti.domain.customer import Customer
 from risiti.domain.invoice import PAID, PARTIALLY_PAID, Invoice
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "risiti:events")
+_DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "risiti:webhook-deliveries")
 
 
 # Events whose public meaning does not depend on the invoice's figures.
@@ -51,6 +52,12 @@ def _issues_receipt(event: object, after: Invoice) -> bool:
 def public_event_id(originator_id: UUID, originator_version: int, event_type: str) -> str:
     """The same id for the same event every time it is derived: webhook retries reuse it."""
     return "evt_" + uuid5(_NAMESPACE, f"{originator_id}:{originator_version}:{event_type}").hex
+
+
+def delivery_id(event_id: str, endpoint_id: UUID) -> UUID:
+    """The same delivery id for the same event and endpoint, so a batch dispatched again, or a
+    dispatcher restarted mid-batch, inserts no second delivery."""
+    return uuid5(_DELIVERY_NAMESPACE, f"{event_id}:{endpoint_id}")
 
 
 def event_payload(

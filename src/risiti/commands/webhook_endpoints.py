@@ -7,6 +7,7 @@ import base64
 import secrets
 import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from risiti.commands.caller import Caller
 from risiti.commands.errors import NotFoundError, StaleVersionError
 from risiti.commands.ledger import Ledger, LedgerTransaction, retry_on_conflict
 from risiti.commands.listing import list_listed
+from risiti.commands.public_events import delivery_id, event_payload, public_event_id
 from risiti.domain.errors import InvalidFieldError, InvalidStateError
 from risiti.domain.webhook_addresses import Address, literal_address, refused_address
 from risiti.domain.webhook_endpoint import WebhookEndpoint
@@ -23,6 +25,7 @@ from risiti.eventstore import lookups
 from risiti.eventstore.paging import Place
 
 RESOLVE_SECONDS = 5.0
+TEST_EVENT = "webhook_endpoint.test"
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,24 @@ def webhook_endpoint_record(endpoint: WebhookEndpoint) -> dict[str, Any]:
         "events": endpoint.events,
         "description": endpoint.description,
         "enabled": endpoint.enabled,
+        "disabled_reason": endpoint.disabled_reason,
         "livemode": endpoint.livemode,
         "created_at": endpoint.created_on.isoformat(),
     }
+
+
+def webhook_endpoint_event_payload(
+    event_type: str, endpoint: WebhookEndpoint, *, recorded_at: datetime
+) -> dict[str, Any]:
+    """The payload of a public event about an endpoint: the endpoint, never its secret."""
+    return event_payload(
+        event_type,
+        originator_id=endpoint.id,
+        originator_version=endpoint.version,
+        livemode=endpoint.livemode,
+        recorded_at=recorded_at,
+        data=webhook_endpoint_record(endpoint),
+    )
 
 
 async def _save(tx: LedgerTransaction, endpoint: WebhookEndpoint) -> None:
@@ -195,15 +213,15 @@ async def update_webhook_endpoint(
     return await _run(attempt, command.expected_version)
 
 
-async def disable_gone_endpoint(ledger: Ledger, endpoint_id: UUID) -> None:
-    """A receiver answered 410 Gone: disable its endpoint, as its owner would, so that reads and
-    the log say so too (a deleted endpoint stays as it is)."""
+async def disable_webhook_endpoint(ledger: Ledger, endpoint_id: UUID, reason: str) -> None:
+    """The receiver is gone or kept failing: disable its endpoint, so that reads and the log
+    say so and `webhook_endpoint.disabled` is published (a deleted endpoint stays as it is)."""
 
     async def attempt() -> WebhookEndpoint:
         async with ledger.transaction() as tx:
             endpoint = await tx.get(WebhookEndpoint, endpoint_id)
-            if not endpoint.deleted:
-                endpoint.update({"enabled": False})
+            endpoint.disable(reason)
+            if endpoint.pending_events:
                 await _save(tx, endpoint)
             return endpoint
 
@@ -296,6 +314,32 @@ async def retry_webhook_delivery(ledger: Ledger, caller: Caller, delivery_id: UU
                 allowed=(),
             )
     return before
+
+
+async def send_test_webhook(ledger: Ledger, caller: Caller, endpoint_id: UUID) -> UUID:
+    """Have a `webhook_endpoint.test` event sent to one endpoint; returns its delivery's id."""
+
+    async def attempt() -> WebhookEndpoint:
+        async with ledger.transaction() as tx:
+            endpoint = await _owned(tx, caller, endpoint_id)
+            endpoint.request_test_event()
+            await _save(tx, endpoint)
+            return endpoint
+
+    endpoint = await retry_on_conflict(attempt)
+    event_id = public_event_id(endpoint.id, endpoint.version, TEST_EVENT)
+    return delivery_id(event_id, endpoint.id)
+
+
+async def recover_webhook_deliveries(
+    ledger: Ledger, caller: Caller, endpoint_id: UUID, since: datetime
+) -> int:
+    """Send again every failed delivery of an endpoint created since a time; how many."""
+    if since > datetime.now(UTC):
+        raise InvalidFieldError("since must not be in the future.", field="since")
+    async with ledger.transaction() as tx:
+        endpoint = await _owned(tx, caller, endpoint_id)
+        return await lookups.make_failed_deliveries_due(tx.conn, endpoint.id, since)
 
 
 def _check_version(endpoint: WebhookEndpoint, expected: int | None) -> None:

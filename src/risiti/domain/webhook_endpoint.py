@@ -26,7 +26,13 @@ EVENT_TYPES = (
     "product.stock_low",
     "product.out_of_stock",
     "inventory.adjusted",
+    "webhook_endpoint.disabled",
 )
+
+# Why Risiti disabled an endpoint on its own: the receiver answered 410 Gone, or every attempt
+# failed for days on end (five, by default).
+GONE = "gone"
+FAILING = "failing"
 
 
 class WebhookEndpoint(Aggregate):
@@ -70,6 +76,7 @@ class WebhookEndpoint(Aggregate):
         self.description = description
         self.enabled = True
         self.deleted = False
+        self.disabled_reason: str | None = None
 
     def wants(self, event_type: str) -> bool:
         """Whether this endpoint subscribed to an event type."""
@@ -98,6 +105,22 @@ class WebhookEndpoint(Aggregate):
     def _updated(self, changes: dict[str, Any]) -> None:
         for name, value in changes.items():
             setattr(self, name, value)
+        if self.enabled:
+            self.disabled_reason = None
+
+    def disable(self, reason: str) -> None:
+        """Stop deliveries because the receiver is gone or kept failing; the owner may enable
+        the endpoint again. A disabled or deleted endpoint stays as it is."""
+        if self.enabled and not self.deleted:
+            self._disabled(reason=reason)
+
+    class Disabled(Aggregate.Event):
+        reason: str
+
+    @event(Disabled)
+    def _disabled(self, reason: str) -> None:
+        self.enabled = False
+        self.disabled_reason = reason
 
     def rotate_secret(self, expire_current_after_seconds: int) -> None:
         """Note that a new secret replaced the current ones, which sign on for the given time.
@@ -117,6 +140,19 @@ class WebhookEndpoint(Aggregate):
     def _secret_rotated(self, expire_current_after_seconds: int) -> None:
         """Nothing of the aggregate changes: the secrets live beside the log, and the event
         records only that a rotation happened and how long the old secret stays valid."""
+
+    def request_test_event(self) -> None:
+        """Ask for a `webhook_endpoint.test` event to be sent to this endpoint alone, whatever
+        it subscribed to and even while it is disabled: its owner wants to see one arrive."""
+        self._require_not_deleted("test")
+        self._test_requested()
+
+    class TestRequested(Aggregate.Event):
+        pass
+
+    @event(TestRequested)
+    def _test_requested(self) -> None:
+        """Nothing of the endpoint changes: the dispatcher sends the test event."""
 
     def delete(self) -> None:
         """Stop delivering to this endpoint for good; its history stays in the log."""

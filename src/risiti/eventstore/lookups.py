@@ -350,6 +350,42 @@ def _delivery_record(row: Any, attempts: dict[UUID, list[dict[str, Any]]]) -> di
     }
 
 
+async def insert_webhook_delivery(
+    conn: asyncpg.Connection,
+    delivery_id: UUID,
+    endpoint_id: UUID,
+    account_id: UUID,
+    livemode: bool,
+    payload: dict[str, Any],
+) -> bool:
+    """Keep one delivery of an event to an endpoint, due now; False if it is kept already.
+    Its id is derived from the event and the endpoint (`public_events.delivery_id`)."""
+    inserted = await conn.fetchval(
+        "INSERT INTO webhook_deliveries (id, endpoint_id, account_id, livemode, event_type,"
+        " payload) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING id",
+        delivery_id,
+        endpoint_id,
+        account_id,
+        livemode,
+        payload["event"],
+        json.dumps(payload),
+    )
+    return inserted is not None
+
+
+async def make_failed_deliveries_due(
+    conn: asyncpg.Connection, endpoint_id: UUID, since: datetime
+) -> int:
+    """Make every failed delivery of an endpoint created since a time due now; how many."""
+    status: str = await conn.execute(
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(),"
+        " updated_at = now() WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2",
+        endpoint_id,
+        since,
+    )
+    return int(status.split()[-1])
+
+
 async def make_delivery_due(
     conn: asyncpg.Connection, delivery_id: UUID, account_id: UUID, livemode: bool
 ) -> str | None:
