@@ -2,16 +2,16 @@
 receiver.
 
 What it measures: N pending deliveries (each an `invoice.paid` payload with a whole invoice, as
-the dispatcher writes them) are queued, then W `risiti worker` processes (2 by default, ARQ's
-10 jobs each) deliver them to a receiver in another process. Every delivery claims its row,
-signs the payload (Standard Webhooks), POSTs it, logs the attempt and settles the row. The rate
-is counted between the first and the last attempt the workers logged, so process start-up is
-not in it.
+the dispatcher writes them) are queued as the dispatcher queues them (a job per 20), then W
+`risiti worker` processes (2 by default, ARQ's 10 jobs each) deliver them to a receiver in
+another process. Every delivery is claimed, its payload signed (Standard Webhooks), POSTed, its
+attempt logged and its row settled. The rate is counted between the first and the last attempt
+the workers logged, so process start-up is not in it.
 
 The reference, measured in the same run against the same receiver: one plain aiohttp client
-POSTing the same signed payloads with the same concurrency (W x 10), and nothing else. The
-ratio says what the delivery machinery costs on top of HTTP itself; absolute rates depend on
-the machine and whatever else runs on it.
+POSTing the same signed payloads with the workers' greatest concurrency (W x 10 jobs x 20),
+and nothing else. The ratio says what the delivery machinery costs on top of HTTP itself;
+absolute rates depend on the machine and whatever else runs on it.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from risiti.commands.ledger import Ledger
 from risiti.commands.webhook_endpoints import RegisterWebhookEndpoint, register_webhook_endpoint
 from risiti.eventstore.lookups import current_webhook_secrets
 from risiti.eventstore.migrations import migrate
-from risiti.workers.jobs import enqueue_delivery
+from risiti.workers.jobs import DELIVERIES_PER_JOB, enqueue_deliveries
 from risiti.workers.signing import signature_header
 
 JOBS_PER_WORKER = 10  # ARQ's default max_jobs
@@ -157,8 +157,8 @@ async def prepare(url: str, receiver_url: str, deliveries: int) -> tuple[list[st
 async def enqueue_all(redis_url: str, queue: str, ids: list[str]) -> None:
     redis = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=queue)
     try:
-        for delivery_id in ids:
-            await enqueue_delivery(redis, UUID(delivery_id), attempt=0)
+        # As the dispatcher does: a job per DELIVERIES_PER_JOB new deliveries.
+        await enqueue_deliveries(redis, [UUID(delivery_id) for delivery_id in ids])
     finally:
         await redis.aclose()
 
@@ -263,13 +263,14 @@ def main() -> None:
                 for worker in workers:
                     worker.terminate()
                     worker.wait()
-        concurrency = args.workers * JOBS_PER_WORKER
+        concurrency = args.workers * JOBS_PER_WORKER * DELIVERIES_PER_JOB
         theirs = asyncio.run(reference(receiver_url, secrets, args.deliveries, concurrency))
     finally:
         receiver.terminate()
         receiver.join()
     print(
-        f"risiti   {ours:>9,.0f} deliveries/s ({args.workers} workers x {JOBS_PER_WORKER} jobs)\n"
+        f"risiti   {ours:>9,.0f} deliveries/s ({args.workers} workers x {JOBS_PER_WORKER} jobs"
+        f" x {DELIVERIES_PER_JOB} deliveries)\n"
         f"aiohttp  {theirs:>9,.0f} posts/s (one client, concurrency {concurrency})\n"
         f"ratio: {ours / theirs:.2f}",
         flush=True,

@@ -33,7 +33,7 @@ from risiti.domain.webhook_endpoint import WebhookEndpoint
 from risiti.eventstore.lookups import insert_webhook_delivery
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, process_next_batch
-from risiti.workers.jobs import enqueue_delivery
+from risiti.workers.jobs import enqueue_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,7 @@ class Dispatcher:
     async def dispatch_next_batch(self) -> int:
         self._new_deliveries = []
         applied = await process_next_batch(self.pool, FOLLOWER, self._handle_batch)
-        for new_delivery in self._new_deliveries:
-            await enqueue_delivery(self.redis, new_delivery, attempt=0)
+        await enqueue_deliveries(self.redis, self._new_deliveries)
         return applied
 
     async def _handle_batch(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:

@@ -1,15 +1,17 @@
-"""ARQ jobs: deliver one webhook attempt, and sweep up deliveries whose wake-up was lost.
+"""ARQ jobs: deliver webhooks, an attempt each, and sweep up deliveries whose wake-up was lost.
 
-A delivery row in PostgreSQL is the truth; a job first claims its row, so a job that runs twice
+A delivery row in PostgreSQL is the truth; a job first claims its rows, so a job that runs twice
 (ARQ may run one more than once) or a sweep that races a worker sends at most one attempt.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -31,19 +33,33 @@ log = logging.getLogger(__name__)
 
 # What a lost connection to Redis raises: redis-py's own errors are not OSErrors.
 REDIS_DOWN = (OSError, RedisError, TimeoutError)
+# Sent at once by one job: within ARQ's job timeout even if every receiver takes its 15 s.
+DELIVERIES_PER_JOB = 20
 EXCERPT_CHARS = 500
 
 
-async def enqueue_delivery(
-    redis: ArqRedis, delivery_id: UUID, attempt: int, suffix: str = ""
+async def enqueue_deliveries(
+    redis: ArqRedis,
+    delivery_ids: Sequence[UUID],
+    attempt: int = 0,
+    *,
+    suffix: str = "",
+    defer_by: float | None = None,
 ) -> None:
-    """Wake a worker for a delivery; if Redis is unreachable the sweeper will do it later."""
-    try:
-        await redis.enqueue_job(
-            "deliver_webhook", str(delivery_id), _job_id=f"delivery:{delivery_id}:{attempt}{suffix}"
-        )
-    except REDIS_DOWN as error:
-        log.warning("could not enqueue delivery %s: %s", delivery_id, error)
+    """Wake workers for deliveries, one job per DELIVERIES_PER_JOB of them; if Redis is
+    unreachable the sweeper will do it later."""
+    for start in range(0, len(delivery_ids), DELIVERIES_PER_JOB):
+        chunk = delivery_ids[start : start + DELIVERIES_PER_JOB]
+        try:
+            await redis.enqueue_job(
+                "deliver_webhooks",
+                [str(delivery_id) for delivery_id in chunk],
+                _job_id=f"deliveries:{chunk[0]}:{attempt}{suffix}",
+                _defer_by=defer_by,
+            )
+        except REDIS_DOWN as error:
+            log.warning("could not enqueue %d deliveries: %s", len(delivery_ids) - start, error)
+            return
 
 
 @dataclass(frozen=True)
@@ -58,26 +74,26 @@ class ClaimedDelivery:
     """The endpoint's signing secrets now: more than one while a rotation overlaps."""
 
 
-async def claim_delivery(
-    pool: asyncpg.Pool, delivery_id: UUID, claim_seconds: float
-) -> ClaimedDelivery | None:
-    """Take a due, unclaimed, pending delivery for one attempt, with what signs it; None if
-    there is nothing to do. One statement, as deliveries are many and each is short. The claim
-    outlives the job's timeout, so a crashed worker's delivery is tried again once it lapses."""
-    row = await pool.fetchrow(
+async def claim_deliveries(
+    pool: asyncpg.Pool, delivery_ids: list[UUID], claim_seconds: float
+) -> list[ClaimedDelivery]:
+    """Take those of the deliveries that are due, unclaimed and pending for one attempt each,
+    with what signs them. The claim outlives the job's timeout, so a crashed worker's
+    deliveries are tried again once it lapses."""
+    rows = await pool.fetch(
         "UPDATE webhook_deliveries d SET attempts = d.attempts + 1,"
         " claimed_until = now() + make_interval(secs => $2), updated_at = now()"
         " FROM webhook_endpoints e"
-        " WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status = 'pending'"
+        " WHERE d.id = ANY($1::uuid[]) AND e.id = d.endpoint_id AND d.status = 'pending'"
         " AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())"
         " RETURNING d.id, d.endpoint_id, e.url, d.livemode, d.payload, d.attempts,"
         " ARRAY(SELECT s.secret FROM webhook_secrets s WHERE s.endpoint_id = d.endpoint_id"
         " AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.created_at DESC)"
         " AS secrets",
-        delivery_id,
+        delivery_ids,
         claim_seconds,
     )
-    return ClaimedDelivery(**row) if row else None
+    return [ClaimedDelivery(**row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -196,36 +212,36 @@ def _delay(settings: Settings, delivery: ClaimedDelivery, result: AttemptResult)
     return delay
 
 
-async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> None:
-    """One delivery attempt of one webhook; schedules the next attempt if it failed."""
+async def deliver_webhooks(ctx: dict[str, Any], delivery_ids: list[str]) -> int:
+    """One attempt of each of these deliveries that is due, all at once (a job per delivery
+    would cost more in ARQ's bookkeeping than the delivery itself); each failure gets its next
+    attempt scheduled. Returns how many were attempted."""
     pool: asyncpg.Pool = ctx["pool"]
     settings: Settings = ctx["settings"]
-    delivery = await claim_delivery(pool, UUID(delivery_id), settings.job_claim_seconds)
-    if delivery is None:
-        return
+    claimed = await claim_deliveries(
+        pool, [UUID(delivery_id) for delivery_id in delivery_ids], settings.job_claim_seconds
+    )
+    await asyncio.gather(*(_attempt(ctx, delivery) for delivery in claimed))
+    return len(claimed)
+
+
+async def _attempt(ctx: dict[str, Any], delivery: ClaimedDelivery) -> None:
+    settings: Settings = ctx["settings"]
     result = await send_attempt(ctx["receivers"], delivery, settings.webhook_timeout)
-    delay = await record_attempt(pool, settings, delivery, result)
+    delay = await record_attempt(ctx["pool"], settings, delivery, result)
     if delay is not None:
-        redis: ArqRedis = ctx["redis"]
-        with contextlib.suppress(*REDIS_DOWN):
-            await redis.enqueue_job(
-                "deliver_webhook",
-                delivery_id,
-                _defer_by=delay,
-                _job_id=f"delivery:{delivery_id}:{delivery.attempts}",
-            )
+        await enqueue_deliveries(ctx["redis"], [delivery.id], delivery.attempts, defer_by=delay)
 
 
 async def sweep_deliveries(ctx: dict[str, Any]) -> int:
     """Re-enqueue deliveries that are due but whose wake-up never reached a worker."""
     pool: asyncpg.Pool = ctx["pool"]
     rows = await pool.fetch(
-        "SELECT id, attempts FROM webhook_deliveries WHERE status = 'pending'"
+        "SELECT id FROM webhook_deliveries WHERE status = 'pending'"
         " AND next_attempt_at <= now() - interval '2 seconds'"
         " AND (claimed_until IS NULL OR claimed_until < now()) LIMIT 1000"
     )
-    for row in rows:
-        await enqueue_delivery(
-            ctx["redis"], row["id"], row["attempts"], f":sweep{int(time.time())}"
-        )
+    await enqueue_deliveries(
+        ctx["redis"], [row["id"] for row in rows], suffix=f":sweep{int(time.time())}"
+    )
     return len(rows)

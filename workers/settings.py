@@ -10,7 +10,7 @@ from arq.connections import RedisSettings
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
 from risiti.workers.housekeeping import forget_expired_idempotency_keys
-from risiti.workers.jobs import deliver_webhook, sweep_deliveries
+from risiti.workers.jobs import deliver_webhooks, sweep_deliveries
 from risiti.workers.overdue import mark_overdue
 from risiti.workers.receivers import Receivers
 
@@ -34,7 +34,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     if settings.redis_url is None:
         raise RuntimeError("RISITI_REDIS_URL is not set")
     return {
-        "functions": [deliver_webhook],
+        "functions": [deliver_webhooks],
         "cron_jobs": [
             cron(sweep_deliveries, second=set(range(0, 60, 5)), run_at_startup=True),
             cron(forget_expired_idempotency_keys, minute=17, second=0),

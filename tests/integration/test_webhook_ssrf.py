@@ -68,7 +68,7 @@ async def test_a_test_endpoint_may_point_at_this_machine(api: Api, receiver: Rec
 
 def _delivery(url: str, *, livemode: bool) -> ClaimedDelivery:
     payload = '{"id": "evt_1", "event": "invoice.paid", "data": {}}'
-    return ClaimedDelivery(uuid4(), uuid4(), url, livemode, payload, 1)
+    return ClaimedDelivery(uuid4(), uuid4(), url, livemode, payload, 1, [SECRET])
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
@@ -78,7 +78,7 @@ async def test_a_live_delivery_to_this_machine_is_refused_before_connecting(
     receivers = Receivers(settings)
     url = receiver.url.replace("127.0.0.1", host)
     try:
-        result = await send_attempt(receivers, _delivery(url, livemode=True), [SECRET], 5)
+        result = await send_attempt(receivers, _delivery(url, livemode=True), 5)
     finally:
         await receivers.close()
 
@@ -94,7 +94,7 @@ async def test_a_test_delivery_to_this_machine_is_refused_when_the_setting_forbi
     receivers = Receivers(strict)
     url = receiver.url.replace("127.0.0.1", "localhost")
     try:
-        result = await send_attempt(receivers, _delivery(url, livemode=False), [SECRET], 5)
+        result = await send_attempt(receivers, _delivery(url, livemode=False), 5)
     finally:
         await receivers.close()
 
@@ -107,7 +107,7 @@ async def test_a_test_delivery_to_this_machine_arrives_when_allowed(
 ) -> None:
     receivers = Receivers(settings)
     try:
-        result = await send_attempt(receivers, _delivery(receiver.url, livemode=False), [SECRET], 5)
+        result = await send_attempt(receivers, _delivery(receiver.url, livemode=False), 5)
     finally:
         await receivers.close()
 
