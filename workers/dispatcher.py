@@ -1,5 +1,8 @@
 """The dispatcher: reads the log like a projection and turns events into delivery rows.
 
+It also inserts a `document_sends` row per channel of each send request (workers/sending.py),
+enqueued the same way.
+
 In one transaction it keeps its copy of the endpoints, adds each public event to the account's
 feed (`account_events`, read by `GET /v1/events`), inserts a `webhook_deliveries` row per
 (event, endpoint) — its id derived from both, so a batch applied again inserts nothing — and
@@ -31,6 +34,7 @@ from risiti.domain.webhook_endpoint import WebhookEndpoint
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, process_next_batch
 from risiti.workers.jobs import enqueue_delivery
+from risiti.workers.sending import SEND_REQUESTS, enqueue_send, insert_document_sends
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,7 @@ class Dispatcher:
         self.redis = redis
         self._folder = AggregateFolder()
         self._new_deliveries: list[UUID] = []
+        self._new_sends: list[UUID] = []
 
     async def run(self) -> None:
         """Dispatch until cancelled."""
@@ -61,9 +66,12 @@ class Dispatcher:
 
     async def dispatch_next_batch(self) -> int:
         self._new_deliveries = []
+        self._new_sends = []
         applied = await process_next_batch(self.pool, FOLLOWER, self._handle_batch)
         for new_delivery in self._new_deliveries:
             await enqueue_delivery(self.redis, new_delivery, attempt=0)
+        for new_send in self._new_sends:
+            await enqueue_send(self.redis, new_send, attempt=0)
         return applied
 
     async def _handle_batch(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
@@ -72,6 +80,8 @@ class Dispatcher:
             if isinstance(aggregate, WebhookEndpoint):
                 await self._track_endpoint(conn, aggregate)
             elif isinstance(aggregate, Invoice | Customer):
+                if isinstance(aggregate, Invoice) and isinstance(folded.event, SEND_REQUESTS):
+                    self._new_sends += await insert_document_sends(conn, aggregate)
                 for payload in self._payloads(folded):
                     await self._publish(conn, aggregate.account_id, aggregate.livemode, payload)
 
