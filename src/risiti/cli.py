@@ -83,8 +83,9 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser(
         "worker",
-        help="run the ARQ worker (webhook delivery)",
-        description="Run the ARQ worker that delivers webhooks, and its sweeper.",
+        help="run the ARQ worker (webhook delivery, sending invoices and reminders)",
+        description="Run the ARQ worker that delivers webhooks and sends invoices by email and "
+        "text message, with their sweepers and the overdue and reminder jobs.",
     ).set_defaults(run=_worker)
 
     commands.add_parser(

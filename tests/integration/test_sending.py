@@ -84,7 +84,7 @@ async def test_sent_invoice_arrives_by_email_with_its_link_and_fires_invoice_sen
     await _send(api, invoice, email=address)
 
     [message] = await wait_until(lambda: _arrived(mailbox, address))
-    assert message["Subject"] == f"Invoice {invoice['document_number']} from {account.name}"
+    assert message["Subject"].strip() == f"Invoice {invoice['document_number']} from {account.name}"
     text = message.get_body(("plain",)).get_content()
     assert invoice["view_url"] in text
     assert invoice["view_url"].startswith("http://risiti.test/i/")

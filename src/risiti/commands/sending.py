@@ -67,14 +67,14 @@ async def record_send_outcome(ledger: Ledger, send: DocumentSend, outcome: SendO
 
 
 def _record(invoice: Invoice, send: DocumentSend, outcome: SendOutcome) -> None:
-    where = {"request": send.request, "channel": send.channel}
+    request, channel, at = send.request, send.channel, outcome.at
     if outcome.status == SENT:
-        invoice.mark_sent(**where, sent_at=outcome.at)
+        invoice.mark_sent(request=request, channel=channel, sent_at=at)
     elif outcome.status == FAILED:
-        invoice.mark_send_failed(**where, error=outcome.detail or "failed", failed_at=outcome.at)
+        error = outcome.detail or "failed"
+        invoice.mark_send_failed(request=request, channel=channel, error=error, failed_at=at)
     elif outcome.status == CANCELLED:
-        invoice.cancel_sending(
-            **where, reason=outcome.detail or "cancelled", cancelled_at=outcome.at
-        )
+        reason = outcome.detail or "cancelled"
+        invoice.cancel_sending(request=request, channel=channel, reason=reason, cancelled_at=at)
     else:
         raise ValueError(f"Unknown send outcome {outcome.status!r}.")
