@@ -235,3 +235,34 @@ async def _arrived(mailbox: Mailbox, address: str) -> list[Any]:
 
 async def _received(receiver: Receiver, count: int) -> bool:
     return len(receiver.received) >= count
+
+
+async def test_a_send_whose_wake_up_was_lost_is_swept_up_and_sent(
+    api: Api, settings: Settings, pool: asyncpg.Pool, mailbox: Mailbox, projector: None
+) -> None:
+    from arq import create_pool as create_redis_pool
+    from arq.connections import RedisSettings
+
+    invoice = await _create(api)
+    address = _address()
+    await _send(api, invoice, email=address)
+    await wait_until(lambda: _send_rows(pool, invoice["id"]))
+    await asyncio.sleep(0.3)  # the dispatcher enqueues just after it commits the row
+    # Redis loses the queue (a restart without persistence): only the row is left.
+    assert settings.redis_url is not None
+    redis = await create_redis_pool(RedisSettings.from_dsn(settings.redis_url))
+    await redis.delete(settings.queue_name)
+    await redis.aclose()
+
+    async with running_worker(settings):
+        [entry] = await wait_until(lambda: _settled_log(api, invoice["id"]), timeout=20)
+
+    assert entry["status"] == "sent"
+    assert len(mailbox.to(address)) == 1
+
+
+async def _send_rows(pool: asyncpg.Pool, invoice_id: str) -> int:
+    count: int = await pool.fetchval(
+        "SELECT count(*) FROM document_sends WHERE invoice_id = $1", invoice_id
+    )
+    return count
