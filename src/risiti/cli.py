@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -264,6 +265,10 @@ def _worker(_: argparse.Namespace) -> None:
 
     settings, _servers = _settings()
     asyncio.run(_migrate_async(settings))
+    # Risiti's own INFO lines: what the jobs did and, with the log providers (no SMTP server or
+    # SMS gateway configured, as in `risiti dev`), the messages themselves.
+    logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("risiti").setLevel(logging.INFO)
     worker = Worker(**worker_settings(settings))
     worker.run()
 
