@@ -1,5 +1,8 @@
 """The dispatcher: reads the log like a projection and turns events into delivery rows.
 
+It also inserts a `document_sends` row per channel of each send request (workers/sending.py),
+enqueued the same way.
+
 In one transaction it keeps its copy of the endpoints, adds each public event to the account's
 feed (`account_events`, read by `GET /v1/events`), inserts a `webhook_deliveries` row per
 (event, endpoint) — its id derived from both, so a batch applied again inserts nothing — and
@@ -34,6 +37,7 @@ from risiti.eventstore.lookups import insert_webhook_delivery
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, process_next_batch
 from risiti.workers.jobs import enqueue_deliveries
+from risiti.workers.sending import SEND_REQUESTS, enqueue_send, insert_document_sends
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,7 @@ class Dispatcher:
         self.redis = redis
         self._folder = AggregateFolder()
         self._new_deliveries: list[UUID] = []
+        self._new_sends: list[UUID] = []
 
     async def run(self) -> None:
         """Dispatch until cancelled."""
@@ -59,8 +64,11 @@ class Dispatcher:
 
     async def dispatch_next_batch(self) -> int:
         self._new_deliveries = []
+        self._new_sends = []
         applied = await process_next_batch(self.pool, FOLLOWER, self._handle_batch)
         await enqueue_deliveries(self.redis, self._new_deliveries)
+        for new_send in self._new_sends:
+            await enqueue_send(self.redis, new_send, attempt=0)
         return applied
 
     async def _handle_batch(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
@@ -70,8 +78,10 @@ class Dispatcher:
                 await self._track_endpoint(conn, aggregate, folded.event)
                 if isinstance(folded.event, WebhookEndpoint.TestRequested):
                     await self._send_test_event(conn, aggregate, folded)
+            if isinstance(aggregate, Invoice) and isinstance(folded.event, SEND_REQUESTS):
+                self._new_sends += await insert_document_sends(conn, aggregate)
             for payload in self._payloads(folded):
-                await self._publish(conn, aggregate.account_id, aggregate.livemode, payload)
+                await self._publish(conn, *_owner(aggregate), payload)
 
     def _payloads(self, folded: Folded) -> list[dict[str, Any]]:
         """The public events one event fires, with the aggregate as it is just after it."""
@@ -170,6 +180,11 @@ class Dispatcher:
         new_id = delivery_id(payload["id"], endpoint_id)
         if await insert_webhook_delivery(conn, new_id, endpoint_id, account_id, livemode, payload):
             self._new_deliveries.append(new_id)
+
+
+def _owner(aggregate: object) -> tuple[UUID, bool]:
+    """The account, and its mode, that every aggregate of Risiti's belongs to."""
+    return getattr(aggregate, "account_id"), getattr(aggregate, "livemode")  # noqa: B009
 
 
 def _disables(event: object) -> bool:

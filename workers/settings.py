@@ -9,24 +9,27 @@ from arq.connections import RedisSettings
 
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
+from risiti.workers.channels import open_channels
 from risiti.workers.housekeeping import forget_expired_idempotency_keys
 from risiti.workers.jobs import deliver_webhooks, sweep_deliveries
 from risiti.workers.overdue import mark_overdue
 from risiti.workers.receivers import Receivers
+from risiti.workers.reminders import send_reminders
+from risiti.workers.sending import send_document, sweep_document_sends
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.setdefault("settings", Settings())
     ctx["pool"] = await create_pool(settings, "worker")
     ctx["receivers"] = Receivers(settings)
+    ctx["channels"] = open_channels(settings)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Close what `startup` opened; safe to call again (a worker that lost Redis may not have)."""
-    if receivers := ctx.pop("receivers", None):
-        await receivers.close()
-    if pool := ctx.pop("pool", None):
-        await pool.close()
+    for name in ("receivers", "channels", "pool"):
+        if opened := ctx.pop(name, None):
+            await opened.close()
 
 
 def worker_settings(settings: Settings) -> dict[str, Any]:
@@ -34,7 +37,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     if settings.redis_url is None:
         raise RuntimeError("RISITI_REDIS_URL is not set")
     return {
-        "functions": [deliver_webhooks],
+        "functions": [deliver_webhooks, send_document],
         "cron_jobs": [
             cron(sweep_deliveries, second=set(range(0, 60, 5)), run_at_startup=True),
             cron(forget_expired_idempotency_keys, minute=17, second=0),
@@ -44,6 +47,14 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 second=0,
                 run_at_startup=True,
                 # A backlog may take longer than a delivery; what is left waits for the next run.
+                timeout=540,
+            ),
+            cron(sweep_document_sends, second=set(range(2, 60, 5)), run_at_startup=True),
+            cron(
+                send_reminders,
+                minute=set(range(5, 60, 10)),
+                second=0,
+                run_at_startup=True,
                 timeout=540,
             ),
         ],

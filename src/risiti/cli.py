@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -85,8 +86,9 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser(
         "worker",
-        help="run the ARQ worker (webhook delivery)",
-        description="Run the ARQ worker that delivers webhooks, and its sweeper.",
+        help="run the ARQ worker (webhook delivery, sending invoices and reminders)",
+        description="Run the ARQ worker that delivers webhooks and sends invoices by email and "
+        "text message, with their sweepers and the overdue and reminder jobs.",
     ).set_defaults(run=_worker)
 
     commands.add_parser(
@@ -269,6 +271,10 @@ def _worker(_: argparse.Namespace) -> None:
 
     settings, _servers = _settings()
     asyncio.run(_migrate_async(settings))
+    # Risiti's own INFO lines: what the jobs did and, with the log providers (no SMTP server or
+    # SMS gateway configured, as in `risiti dev`), the messages themselves.
+    logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("risiti").setLevel(logging.INFO)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_worker(settings))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +43,25 @@ class Settings(BaseSettings):
     """An endpoint whose every attempt failed for this long is disabled (DESIGN.md §7)."""
     webhook_allow_loopback_in_test_mode: bool = True
     max_body_bytes: int = 1_048_576
+
+    # Sending invoices and reminders (docs/operations.md, "Sending email and text messages").
+    smtp_host: str | None = None
+    """SMTP server for invoice email. Unset: email is written to the worker's log instead."""
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    """`starttls` upgrades a plain connection (port 587), `tls` is TLS from the start (465)."""
+    smtp_timeout: float = 30.0
+    email_from: str = "invoices@risiti.invalid"
+    """The sender address; the business' name is shown as the sender's name."""
+    sms_provider: Literal["log", "http"] = "log"
+    """`log` writes text messages to the worker's log; `http` posts them to `sms_http_url`."""
+    sms_http_url: str | None = None
+    sms_http_token: str | None = None
+    sms_sender_id: str | None = None
+    send_retry_scale: float = 1.0
+    """Multiplies the schedule of retries of a failed send; tests shrink it."""
 
     @property
     def base_url(self) -> str:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
 import os
 import secrets
+import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from email import message_from_bytes
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +44,50 @@ def server_urls() -> Iterator[tuple[str, str]]:
             servers.stop()
 
 
+class Mailbox:
+    """A real SMTP server (aiosmtpd, in a thread) that keeps the email it receives; `refuse`
+    maps an address to the replies its next RCPTs get instead of 250."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse: dict[str, list[str]] = {}
+        self.port = 0
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        replies = self.refuse.get(address)
+        if replies:
+            return replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        received = message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(received)  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
+
+
 @pytest.fixture(scope="session")
-async def settings(server_urls: tuple[str, str]) -> AsyncIterator[Settings]:
-    """Settings of this run: a fresh database and a queue of its own."""
+def mailbox() -> Iterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        box.port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+async def settings(server_urls: tuple[str, str], mailbox: Mailbox) -> AsyncIterator[Settings]:
+    """Settings of this run: a fresh database, a queue of its own, and the test SMTP server."""
     server_url, redis_url = server_urls
     name = f"risiti_test_{secrets.token_hex(6)}"
     await create_database(server_url, name)
@@ -53,6 +98,11 @@ async def settings(server_urls: tuple[str, str]) -> AsyncIterator[Settings]:
         poll_interval=0.2,
         webhook_retry_scale=0.01,
         public_url="http://risiti.test",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
+        smtp_tls="none",
+        email_from="invoices@risiti.test",
+        send_retry_scale=0.01,
     )
     conn = await connect(run_settings, "test-migrate")
     await migrate(conn)
@@ -190,6 +240,13 @@ async def _followers_caught_up(pool: asyncpg.Pool) -> bool:
 @pytest.fixture
 async def worker(settings: Settings) -> AsyncIterator[None]:
     """An ARQ worker running in this process during a test."""
+    async with running_worker(settings):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def running_worker(settings: Settings) -> AsyncIterator[None]:
+    """An ARQ worker with these settings, running in this process for a block."""
     from arq import Worker
 
     from risiti.workers.settings import worker_settings

@@ -136,6 +136,8 @@ async def test_a_due_date_moved_later_is_reported_again_once_it_passes(
     await mark_overdue_invoices(ledger, today)
     moved = await call(api, "PATCH", f"/v1/invoices/{late}", {"due_date": _days(5)})
     assert moved.status == 200, moved.body
+    # The job finds candidates in the read model: let it catch up with the new due date.
+    await wait_until(lambda: _listed_due(pool, late, _days(5)))
 
     await mark_overdue_invoices(ledger, today)
     assert await _overdue_versions(pool, late) == 1
@@ -143,6 +145,11 @@ async def test_a_due_date_moved_later_is_reported_again_once_it_passes(
     await mark_overdue_invoices(ledger, today + timedelta(days=6))
 
     assert await _overdue_versions(pool, late) == 2
+
+
+async def _listed_due(pool: asyncpg.Pool, invoice_id: str, due_date: str) -> bool:
+    listed = await pool.fetchval("SELECT due_date FROM invoice_list WHERE id = $1", invoice_id)
+    return str(listed) == due_date
 
 
 async def _overdue_versions(pool: asyncpg.Pool, invoice_id: str) -> int:

@@ -19,6 +19,8 @@ from risiti.eventstore.recorder import (
     read_log,
 )
 
+from .conftest import wait_until
+
 pytestmark = pytest.mark.asyncio
 
 
@@ -107,7 +109,12 @@ async def test_an_earlier_transaction_that_commits_last_is_not_skipped(pool: asy
 
         await slow.commit()
 
-    assert await _log_after(pool, start) == [early, late]
+    # Visible once every older transaction of the cluster has ended (other databases' too).
+    async def both_seen() -> list[UUID]:
+        seen = await _log_after(pool, start)
+        return seen if len(seen) == 2 else []
+
+    assert await wait_until(both_seen) == [early, late]
 
 
 async def test_catch_up_with_concurrent_writers_sees_each_event_once_in_one_order(

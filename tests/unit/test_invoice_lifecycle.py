@@ -445,7 +445,19 @@ def test_send_records_each_request(email: str | None, phone: str | None) -> None
     _send(invoice, email=email, phone=phone)
     _send(invoice, email=email, phone=phone)
 
-    assert invoice.send_requests == [{"email": email, "phone": phone, "requested_at": NOW}] * 2
+    asked = [
+        {key: request[key] for key in ("email", "phone", "requested_at", "reminder_days")}
+        for request in invoice.send_requests
+    ]
+    assert (
+        asked == [{"email": email, "phone": phone, "requested_at": NOW, "reminder_days": None}] * 2
+    )
+    channels = {"email": email, "sms": phone}
+    assert invoice.send_requests[0]["deliveries"] == {
+        channel: {"to": to, "status": "requested", "sent_at": None, "error": None}
+        for channel, to in channels.items()
+        if to
+    }
     assert invoice.status == "open"
 
 

@@ -358,6 +358,13 @@ class UpdateAccountRequest(Model):
         description="The Paystack secret key of this key's mode (`sk_test_…` or `sk_live_…`), "
         "which signs Paystack's webhooks; write-only. An empty string removes it.",
     )
+    reminder_days: list[int] | None = Field(
+        None,
+        max_length=10,
+        description="Days relative to an invoice's due date on which its customer is reminded "
+        "by email (and text, if the phone is known) while it is open: `[-3, 0, 7]` is three "
+        "days before, on the day and a week after. `[]` sends no reminders.",
+    )
 
 
 class ListQuery(Model):

@@ -113,10 +113,26 @@ class Payment(Schema):
     reversed_at: datetime | None = Field(description="Set when the payment was marked unpaid.")
 
 
+class SendDelivery(Schema):
+    channel: Literal["email", "sms"]
+    to: str
+    status: Literal["requested", "sent", "failed", "cancelled"]
+    sent_at: datetime | None
+    error: str | None = Field(description="Why it failed, or why it was cancelled.")
+
+
 class SendRequest(Schema):
     email: str | None
     phone: str | None
     requested_at: datetime
+    reminder_days: int | None = Field(
+        description="For a reminder, the day of the account's schedule it is for; else null."
+    )
+    status: Literal["requested", "sent", "failed", "cancelled"] = Field(
+        description="`requested` until every channel is settled; then `sent` if every channel "
+        "was sent, `cancelled` if every one was cancelled, else `failed`."
+    )
+    deliveries: list[SendDelivery]
 
 
 class Invoice(Schema):
@@ -198,6 +214,7 @@ class Account(Schema):
     paystack_configured: bool = Field(
         description="Whether this mode's Paystack secret key is set; the key is never shown."
     )
+    reminder_days: list[int]
 
 
 class WebhookEndpointView(Schema):

@@ -78,6 +78,7 @@ def account_record(account: Account, livemode: bool) -> dict[str, Any]:
         "name": account.name,
         "require_signed_requests": account.require_signed_requests,
         "paystack_configured": account.has_paystack_secret_key(livemode),
+        "reminder_days": account.reminder_days,
     }
 
 
@@ -93,11 +94,14 @@ class UpdateAccount:
     require_signed_requests: bool | None = None
     paystack_secret_key: str | None = None
     """The caller's mode's Paystack secret key; "" removes it."""
+    reminder_days: list[int] | None = None
+    """Days around the due date on which customers are reminded; [] stops reminders."""
 
 
 async def update_account(ledger: Ledger, command: UpdateAccount) -> Account:
     """Change the account's settings: whether every request carries a signature (DESIGN.md §6),
-    and the Paystack secret key of the caller's mode, kept beside the log, never in an event."""
+    the Paystack secret key of the caller's mode, kept beside the log, never in an event, and
+    the reminder schedule, copied beside the log for the reminders job."""
     caller = command.caller
     async with ledger.transaction() as tx:
         account = await tx.get(Account, caller.account_id)
@@ -117,5 +121,8 @@ async def update_account(ledger: Ledger, command: UpdateAccount) -> Account:
                 caller.livemode, configured=secret_key is not None, set_at=datetime.now(UTC)
             )
             await lookups.set_paystack_secret_key(tx.conn, account.id, caller.livemode, secret_key)
+        if command.reminder_days is not None:
+            account.schedule_reminders(command.reminder_days)
+            await lookups.set_reminder_days(tx.conn, account.id, account.reminder_days)
         await tx.save(account, account_id=account.id, livemode=None)
     return account

@@ -12,7 +12,15 @@ from typing import Any
 
 import orjson
 
-from risiti.domain.invoice import OPEN, PARTIALLY_PAID, Invoice
+from risiti.domain.invoice import (
+    CANCELLED,
+    FAILED,
+    OPEN,
+    PARTIALLY_PAID,
+    REQUESTED,
+    SENT,
+    Invoice,
+)
 
 
 def invoice_record(invoice: Invoice) -> dict[str, Any]:
@@ -121,11 +129,35 @@ def _tax(tax: dict[str, Any]) -> dict[str, Any]:
 
 
 def _send_request(request: dict[str, Any]) -> dict[str, Any]:
+    deliveries = [
+        {
+            "channel": channel,
+            "to": delivery["to"],
+            "status": delivery["status"],
+            "sent_at": _iso(delivery["sent_at"]),
+            "error": delivery["error"],
+        }
+        for channel, delivery in request["deliveries"].items()
+    ]
     return {
         "email": request["email"],
         "phone": request["phone"],
         "requested_at": request["requested_at"].isoformat(),
+        "reminder_days": request["reminder_days"],
+        "status": _send_status([delivery["status"] for delivery in deliveries]),
+        "deliveries": deliveries,
     }
+
+
+def _send_status(statuses: list[str]) -> str:
+    """A request is `requested` until every channel is settled; then `sent` if every channel
+    was sent, `cancelled` if every one was cancelled, and `failed` otherwise."""
+    if REQUESTED in statuses:
+        return REQUESTED
+    for settled in (SENT, CANCELLED):
+        if all(status == settled for status in statuses):
+            return settled
+    return FAILED
 
 
 def _item(item: dict[str, Any], amount: int, discount: int, tax: int) -> dict[str, Any]:

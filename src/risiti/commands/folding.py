@@ -63,8 +63,8 @@ class AggregateFolder:
         """Apply the batch's events (after `load_missing`), yielding after each one."""
         for record in batch:
             if record.topic.startswith(topic_prefixes):
-                event, before, after = self._mutate(record)
-                yield Folded(record, event, getattr(before, "status", None), after)
+                event, status_before, after = self._mutate(record)
+                yield Folded(record, event, status_before, after)
         self._forget_oldest()
 
     def apply(self, batch: list[RecordedEvent], topic_prefixes: tuple[str, ...]) -> list[Aggregate]:
@@ -77,9 +77,11 @@ class AggregateFolder:
         self._forget_oldest()
         return list(touched.values())
 
-    def _mutate(self, record: RecordedEvent) -> tuple[Any, Aggregate | None, Aggregate]:
-        """Apply one event to its kept aggregate: the event, the aggregate before and after."""
+    def _mutate(self, record: RecordedEvent) -> tuple[Any, str | None, Aggregate]:
+        """Apply one event to its kept aggregate: the event, the aggregate's status before it
+        (read first: the event changes the aggregate in place) and the aggregate after it."""
         before = self._aggregates.pop(record.originator_id, None)
+        status_before = getattr(before, "status", None)
         event: Any = self._mapper.to_domain_event(record.as_stored_event())
         after = event.mutate(before)
         # Put back at the end, so the first keys are the ones longest unseen.

@@ -23,13 +23,14 @@ _LIFECYCLE_TYPES: tuple[tuple[type[object], str], ...] = (
     (Invoice.PaymentsReversed, "invoice.updated"),
     (Invoice.Voided, "invoice.voided"),
     (Invoice.Overdue, "invoice.overdue"),
+    (Invoice.Sent, "invoice.sent"),
     (Invoice.Deleted, "invoice.deleted"),
 )
 
 
 def invoice_event_types(event: object, status_before: str | None, after: Invoice) -> list[str]:
     """The public events one Invoice event fires, given the status before it and the invoice
-    after it. A send request fires nothing yet: `invoice.sent` is for when it was sent."""
+    after it. A send request fires nothing: `invoice.sent` is for each channel once sent."""
     if _issues_receipt(event, after):
         # A receipt is issued paid: its issuing is one public event, once it is paid.
         return ["receipt.created"] if after.status == PAID and status_before != PAID else []

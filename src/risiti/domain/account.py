@@ -7,6 +7,7 @@ from datetime import datetime
 from eventsourcing.domain import Aggregate, event
 
 from risiti.domain.errors import InvalidFieldError
+from risiti.domain.reminders import check_schedule
 
 
 class Account(Aggregate):
@@ -25,6 +26,7 @@ class Account(Aggregate):
         self.api_keys: dict[str, bool] = {}
         self.require_signed_requests = False
         self.paystack_configured: dict[bool, bool] = {}
+        self.reminder_days: list[int] = []
 
     def issue_api_key(self, key_id: str, livemode: bool, issued_at: datetime) -> None:
         """Record that a secret key was issued; the key itself is never part of an event."""
@@ -54,3 +56,14 @@ class Account(Aggregate):
 
     def has_paystack_secret_key(self, livemode: bool) -> bool:
         return self.paystack_configured.get(livemode, False)
+
+    def schedule_reminders(self, reminder_days: list[int]) -> None:
+        """Set the days around the due date on which open invoices' customers are reminded;
+        an empty list sends no reminders."""
+        days = check_schedule(reminder_days)
+        if days != self.reminder_days:
+            self._reminders_scheduled(reminder_days=days)
+
+    @event("RemindersScheduled")
+    def _reminders_scheduled(self, reminder_days: list[int]) -> None:
+        self.reminder_days = reminder_days

@@ -77,3 +77,13 @@ class InstallmentLimitError(InvalidInvoiceError):
             f"the last: pay the amount due of {amount_due}, not {amount}.",
             field="amount",
         )
+
+
+class NotRemindableError(DomainError):
+    """Raised when a reminder is asked for an invoice that is not open or partly paid, or whose
+    customer has neither an email nor a phone number to remind."""
+
+
+class SendSettledError(DomainError):
+    """Raised when the outcome of a send (sent, failed, cancelled) is recorded for a channel of
+    a send request that has none, or whose outcome is already recorded."""

@@ -19,8 +19,10 @@ from risiti.domain.errors import (
     InvalidInvoiceError,
     InvalidStateError,
     NotOverdueError,
+    NotRemindableError,
     PartialPaymentNotAllowedError,
     PaymentExceedsBalanceError,
+    SendSettledError,
 )
 from risiti.domain.money import currency_exponent
 from risiti.domain.numbering import check_chosen_number
@@ -42,6 +44,9 @@ DRAFT, OPEN, PARTIALLY_PAID, PAID, VOID, DELETED = (
     "deleted",
 )
 DOCUMENT_TYPES = ("invoice", "receipt")
+# The channels a document is sent through, and what each send request's channel becomes.
+EMAIL, SMS = "email", "sms"
+REQUESTED, SENT, FAILED, CANCELLED = "requested", "sent", "failed", "cancelled"
 
 # What each status allows (DESIGN.md §4). A refusal names the current status and this list, so a
 # client learns what it may do instead.
@@ -285,7 +290,119 @@ class Invoice(Aggregate):
 
     @event(SendRequested)
     def _send_requested(self, email: str | None, phone: str | None, requested_at: datetime) -> None:
-        self.send_requests.append({"email": email, "phone": phone, "requested_at": requested_at})
+        self.send_requests.append(_send_request(email, phone, requested_at, reminder_days=None))
+
+    def request_reminder(self, *, reminder_days: int, requested_at: datetime) -> None:
+        """Ask for a payment reminder to go to the customer's email and phone: the account's
+        schedule says so `reminder_days` after the due date (before it when negative)."""
+        if self.status not in (OPEN, PARTIALLY_PAID):
+            raise NotRemindableError(
+                f"{self._a_document.capitalize()} that is {self.status} gets no reminders."
+            )
+        email, phone = self.customer.get("email"), self.customer.get("phone")
+        if not (email or phone):
+            raise NotRemindableError("The customer has neither an email nor a phone number.")
+        self._reminder_requested(
+            email=email, phone=phone, reminder_days=reminder_days, requested_at=requested_at
+        )
+
+    class ReminderRequested(Aggregate.Event):
+        email: str | None
+        phone: str | None
+        reminder_days: int
+        requested_at: datetime
+
+    @event(ReminderRequested)
+    def _reminder_requested(
+        self, email: str | None, phone: str | None, reminder_days: int, requested_at: datetime
+    ) -> None:
+        self.send_requests.append(_send_request(email, phone, requested_at, reminder_days))
+
+    def why_not_send(self, request: int) -> str | None:
+        """Why a send request should no longer go out, or None: nothing goes out for a void or
+        deleted invoice, and no reminder for one that is no longer open or partly paid."""
+        if self.status in (VOID, DELETED):
+            return f"Not sent: the {self.document_type} is {self.status}."
+        reminder = self.send_requests[request]["reminder_days"] is not None
+        if reminder and self.status not in (OPEN, PARTIALLY_PAID):
+            return f"Reminder not sent: the {self.document_type} is {self.status}."
+        return None
+
+    def mark_sent(self, *, request: int, channel: str, sent_at: datetime) -> None:
+        """Record that one channel of a send request reached its provider."""
+        recipient = self._pending_delivery(request, channel)["to"]
+        self._sent(request=request, channel=channel, recipient=recipient, sent_at=sent_at)
+
+    class Sent(Aggregate.Event):
+        request: int
+        channel: str
+        recipient: str
+        sent_at: datetime
+
+    @event(Sent)
+    def _sent(self, request: int, channel: str, recipient: str, sent_at: datetime) -> None:
+        delivery = self.send_requests[request]["deliveries"][channel]
+        delivery.update(status=SENT, sent_at=sent_at)
+
+    def mark_send_failed(
+        self, *, request: int, channel: str, error: str, failed_at: datetime
+    ) -> None:
+        """Record that one channel of a send request failed for good (or ran out of retries)."""
+        recipient = self._pending_delivery(request, channel)["to"]
+        self._send_failed(
+            request=request, channel=channel, recipient=recipient, error=error, failed_at=failed_at
+        )
+
+    class SendFailed(Aggregate.Event):
+        request: int
+        channel: str
+        recipient: str
+        error: str
+        failed_at: datetime
+
+    @event(SendFailed)
+    def _send_failed(
+        self, request: int, channel: str, recipient: str, error: str, failed_at: datetime
+    ) -> None:
+        delivery = self.send_requests[request]["deliveries"][channel]
+        delivery.update(status=FAILED, error=error)
+
+    def cancel_sending(
+        self, *, request: int, channel: str, reason: str, cancelled_at: datetime
+    ) -> None:
+        """Record that one channel of a send request was not sent, and why (`why_not_send`)."""
+        recipient = self._pending_delivery(request, channel)["to"]
+        self._send_cancelled(
+            request=request,
+            channel=channel,
+            recipient=recipient,
+            reason=reason,
+            cancelled_at=cancelled_at,
+        )
+
+    class SendCancelled(Aggregate.Event):
+        request: int
+        channel: str
+        recipient: str
+        reason: str
+        cancelled_at: datetime
+
+    @event(SendCancelled)
+    def _send_cancelled(
+        self, request: int, channel: str, recipient: str, reason: str, cancelled_at: datetime
+    ) -> None:
+        delivery = self.send_requests[request]["deliveries"][channel]
+        delivery.update(status=CANCELLED, error=reason)
+
+    def _pending_delivery(self, request: int, channel: str) -> dict[str, Any]:
+        """The channel of a send request whose outcome is still to be recorded."""
+        known = 0 <= request < len(self.send_requests)
+        delivery = self.send_requests[request]["deliveries"].get(channel) if known else None
+        if delivery is None or delivery["status"] != REQUESTED:
+            state = delivery["status"] if delivery else "not requested"
+            raise SendSettledError(f"Send request {request} by {channel} is {state}.")
+        found: dict[str, Any] = delivery
+        return found
 
     def record_payment(
         self,
@@ -472,3 +589,22 @@ def _taxes(taxes: list[dict[str, Any]]) -> tuple[Tax, ...]:
         Tax(Decimal(t["percentage"]), bool(t.get("inclusive", False)), t.get("name", ""))
         for t in taxes
     )
+
+
+def _send_request(
+    email: str | None, phone: str | None, requested_at: datetime, reminder_days: int | None
+) -> dict[str, Any]:
+    """A send request as the invoice keeps it: where to, when asked, whether it is a reminder,
+    and what became of each channel."""
+    addresses = ((EMAIL, email), (SMS, phone))
+    return {
+        "email": email,
+        "phone": phone,
+        "requested_at": requested_at,
+        "reminder_days": reminder_days,
+        "deliveries": {
+            channel: {"to": to, "status": REQUESTED, "sent_at": None, "error": None}
+            for channel, to in addresses
+            if to
+        },
+    }

@@ -459,3 +459,15 @@ async def claim_paystack_reference(
         invoice_id,
     )
     return inserted is not None
+
+
+async def set_reminder_days(
+    conn: asyncpg.Connection, account_id: UUID, reminder_days: list[int]
+) -> None:
+    """Keep the account's reminder schedule where the reminders job reads it."""
+    await conn.execute(
+        "INSERT INTO account_settings (account_id, reminder_days) VALUES ($1, $2)"
+        " ON CONFLICT (account_id) DO UPDATE SET reminder_days = $2",
+        account_id,
+        reminder_days,
+    )
