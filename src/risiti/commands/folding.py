@@ -86,7 +86,7 @@ class AggregateFolder:
         after = event.mutate(before)
         # Put back at the end, so the first keys are the ones longest unseen.
         self._aggregates[record.originator_id] = after
-        return event, before, after
+        return event, status_before, after
 
     async def _load_missing(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
         first_versions: dict[UUID, int] = {}
