@@ -8,18 +8,20 @@ are folded into their aggregates once, and every projection of the group reads t
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 import asyncpg
 from eventsourcing.domain import Aggregate
 
 from risiti.commands.folding import DEFAULT_CAPACITY, AggregateFolder
-from risiti.config import Settings
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, follow, process_next_batch
 from risiti.projections.balances import BalancesProjection
 from risiti.projections.invoice_list import InvoiceListProjection
+
+if TYPE_CHECKING:  # the replay's processes start faster without pydantic-settings
+    from risiti.config import Settings
 
 BATCH_SIZE = 500
 

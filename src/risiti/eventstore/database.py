@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import asyncpg
 
-from risiti.config import Settings
+if TYPE_CHECKING:  # the replay's processes start faster without pydantic-settings
+    from risiti.config import Settings
 
 
 def server_settings(settings: Settings, application_name: str) -> dict[str, str]:

@@ -11,13 +11,15 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from risiti.config import Settings
 from risiti.eventstore.database import connect
 from risiti.eventstore.recorder import NOTIFY_CHANNEL, LogPosition, RecordedEvent, read_log
+
+if TYPE_CHECKING:  # the replay's processes start faster without pydantic-settings
+    from risiti.config import Settings
 
 
 class LogWakeups:
