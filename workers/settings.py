@@ -20,7 +20,7 @@ from risiti.workers.sending import send_document, sweep_document_sends
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.setdefault("settings", Settings())
-    ctx["pool"] = await create_pool(settings, "worker")
+    ctx["pool"] = await create_pool(settings, "worker", stateless=True)
     ctx["receivers"] = Receivers(settings)
     ctx["channels"] = open_channels(settings)
 

@@ -55,7 +55,7 @@ def create_app(settings: Settings) -> web.Application:
 
 
 async def _ledger(app: web.Application) -> AsyncIterator[None]:
-    pool = await create_pool(app[SETTINGS], "api")
+    pool = await create_pool(app[SETTINGS], "api", stateless=True)
     app[LEDGER] = Ledger(pool)
     yield
     await pool.close()
