@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     """Multiplies the retry schedule of DESIGN.md §7; tests shrink it."""
     webhook_allow_loopback_in_test_mode: bool = True
     max_body_bytes: int = 1_048_576
+    paystack_api_url: str = "https://api.paystack.co"
+    """Where the hosted page starts Paystack checkouts (docs/hosted.md)."""
 
     @property
     def base_url(self) -> str:

@@ -53,6 +53,9 @@ async def settings(server_urls: tuple[str, str]) -> AsyncIterator[Settings]:
         poll_interval=0.2,
         webhook_retry_scale=0.01,
         public_url="http://risiti.test",
+        # Tests reach no network: Paystack's API stands at a closed local port (the discard
+        # port), so a checkout the page starts fails as it would with Paystack unreachable.
+        paystack_api_url="http://127.0.0.1:9",
     )
     conn = await connect(run_settings, "test-migrate")
     await migrate(conn)

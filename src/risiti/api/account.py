@@ -10,6 +10,7 @@ from risiti.api.envelope import ok, parse_body
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import UpdateAccountRequest
 from risiti.commands import accounts
+from risiti.domain.account import DETAIL_FIELDS
 
 routes = web.RouteTableDef()
 
@@ -30,6 +31,7 @@ async def update_account(request: web.Request) -> web.Response:
             caller,
             require_signed_requests=body.require_signed_requests,
             paystack_secret_key=body.paystack_secret_key,
+            details=body.model_dump(include=set(DETAIL_FIELDS), exclude_unset=True),
         ),
     )
     request.app[KEY_CACHE].forget_account(account.id)

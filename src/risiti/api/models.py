@@ -358,6 +358,18 @@ class UpdateAccountRequest(Model):
         description="The Paystack secret key of this key's mode (`sk_test_…` or `sk_live_…`), "
         "which signs Paystack's webhooks; write-only. An empty string removes it.",
     )
+    # Shown to customers on the hosted page and the PDF; null or "" clears one.
+    contact_email: str | None = Field(None, max_length=200)
+    contact_phone: str | None = Field(None, max_length=50)
+    address: str | None = Field(None, max_length=500)
+    bank_name: str | None = Field(None, max_length=100)
+    bank_account_name: str | None = Field(None, max_length=200)
+    bank_account_number: str | None = Field(None, max_length=40)
+    locale: str | None = Field(
+        None,
+        max_length=20,
+        description="How amounts and dates are written for customers (CLDR, e.g. en_NG, fr_SN).",
+    )
 
 
 class ListQuery(Model):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from http import HTTPStatus
@@ -91,6 +92,9 @@ def _invoice_command(
     )
 
 
+_HTML_PAGE = Raw("text/html", {"type": "string"}, "The invoice as a web page.")
+_PDF = Raw("application/pdf", {"type": "string", "contentEncoding": "binary"}, "An A4 PDF.")
+
 _INVOICE_LINKS = {
     "GetInvoice": "getInvoice",
     "UpdateInvoice": "updateInvoice",
@@ -142,6 +146,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "Invoices",
         {200: schemas.InvoiceResponse},
         etag=True,
+    ),
+    Operation(
+        "GET",
+        "/v1/invoices/{id}/pdf",
+        "getInvoicePdf",
+        "The invoice as an A4 PDF, as its customer sees it (docs/hosted.md)",
+        "Invoices",
+        {200: _PDF},
     ),
     Operation(
         "PATCH",
@@ -420,11 +432,54 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/i/{token}",
         "hostedInvoice",
-        "The hosted invoice page a customer opens",
+        "The hosted invoice page a customer opens (docs/hosted.md)",
         "Hosted",
         {
-            200: Raw("text/html", {"type": "string"}, "The invoice as a web page."),
-            404: Raw("text/plain", {"type": "string"}, "The link is not valid."),
+            200: _HTML_PAGE,
+            404: Raw("text/html", {"type": "string"}, "The link is not valid."),
+            410: Raw("text/html", {"type": "string"}, "The invoice was deleted."),
+        },
+        public=True,
+    ),
+    Operation(
+        "GET",
+        "/i/{token}.pdf",
+        "hostedInvoicePdf",
+        "The hosted invoice as an A4 PDF (an invoice's `pdf_url`)",
+        "Hosted",
+        {
+            200: _PDF,
+            404: Raw("text/html", {"type": "string"}, "The link is not valid."),
+            410: Raw("text/html", {"type": "string"}, "The invoice was deleted."),
+        },
+        public=True,
+    ),
+    Operation(
+        "POST",
+        "/i/{token}/pay",
+        "hostedInvoicePayTest",
+        "Pay a test-mode invoice's amount due from its page: an HTML form with the `version` "
+        "the page showed; answers 303 back to the page",
+        "Hosted",
+        {
+            303: Raw("text/plain", {"type": "string"}, "Back to the page, which shows the result."),
+            400: Raw("text/html", {"type": "string"}, "The form was incomplete."),
+            403: Raw("text/html", {"type": "string"}, "A live invoice is not paid this way."),
+            404: Raw("text/html", {"type": "string"}, "The link is not valid."),
+        },
+        public=True,
+    ),
+    Operation(
+        "POST",
+        "/i/{token}/paystack",
+        "hostedInvoicePaystack",
+        "Start Paystack's checkout for a live invoice's amount due; answers 303 to Paystack",
+        "Hosted",
+        {
+            303: Raw("text/plain", {"type": "string"}, "On to Paystack's checkout."),
+            403: Raw("text/html", {"type": "string"}, "No Paystack key, or no customer email."),
+            404: Raw("text/html", {"type": "string"}, "The link is not valid."),
+            502: Raw("text/html", {"type": "string"}, "Paystack could not be reached."),
         },
         public=True,
     ),
@@ -692,7 +747,7 @@ def _parameters(operation: Operation, components: dict[str, Any]) -> list[dict[s
 
 
 def _path_names(path: str) -> list[str]:
-    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+    return re.findall(r"\{(\w+)\}", path)
 
 
 def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
