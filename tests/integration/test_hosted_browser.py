@@ -73,6 +73,8 @@ async def chromium() -> AsyncIterator[Browser]:
         await browser.close()
 
 
+# The first run on a fresh machine installs Chromium in the fixture, within this test's time.
+@pytest.mark.timeout(900)
 async def test_customer_pays_on_a_phone_and_the_business_hears_invoice_paid(
     chromium: Browser,
     http: TestClient[Any, Any],

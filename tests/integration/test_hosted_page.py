@@ -5,6 +5,7 @@ figures are the API's to the minor unit."""
 from __future__ import annotations
 
 import io
+import logging
 import re
 import secrets
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from risiti.commands.accounts import OpenedAccount
 from risiti.domain.money import Money
 
-from .conftest import KREDO_INVOICE, Api
+from .conftest import KREDO_INVOICE, Api, wait_until
 from .http_calls import call, event_count
 
 pytestmark = pytest.mark.asyncio
@@ -135,6 +136,7 @@ async def test_page_is_private_and_names_only_its_own_invoice(api: Api) -> None:
     assert invoice["id"] not in invoice["view_url"]
     assert '<meta name="robots" content="noindex">' in html
     assert "noindex" in response.headers["X-Robots-Tag"]
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert other["document_number"] not in html and other["id"] not in html
     assert "Someone Else" not in html and invoice["id"] not in html
@@ -295,6 +297,21 @@ async def test_pdf_holds_number_customer_and_the_api_figures(api: Api) -> None:
         assert figure in figures, (figure, figures)
 
 
+async def test_pdf_prints_names_in_our_customers_languages(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = "Ọláyínká Adébáyọ̀ · Ɗanjuma Ƙwari"
+    invoice = await new_invoice(api, {**KREDO_INVOICE, "customer_name": name})
+    xof = await new_invoice(api, {**KREDO_INVOICE, "customer_name": name, "currency": "XOF"})
+
+    with caplog.at_level(logging.WARNING, logger="fpdf"):
+        texts = [await pdf_text(api, created["pdf_url"]) for created in (invoice, xof)]
+
+    assert all(name in text for text in texts)
+    # The embedded font has every glyph: fpdf2 names any it had to leave out.
+    assert not [r for r in caplog.records if "missing" in r.getMessage()], caplog.text
+
+
 async def test_pdf_shows_payments_so_far(api: Api) -> None:
     invoice = await new_invoice(api, {**KREDO_INVOICE, "accept_partial_payments": True})
     await call(
@@ -326,11 +343,16 @@ async def test_api_pdf_needs_the_key_and_is_the_same_document(api: Api) -> None:
 async def test_reads_and_lists_carry_the_pdf_url(api: Api, projector: None) -> None:
     invoice = await new_invoice(api, KREDO_INVOICE)
     read = await call(api, "GET", f"/v1/invoices/{invoice['id']}")
-    _, listed = await api.get("/v1/invoices", limit=1)
+    listed = await wait_until(lambda: _listed(api))  # the list follows the log
 
     assert invoice["pdf_url"] == invoice["view_url"] + ".pdf"
     assert read.data["pdf_url"] == invoice["pdf_url"]
-    assert listed["data"][0]["pdf_url"] == invoice["pdf_url"]
+    assert listed["pdf_url"] == invoice["pdf_url"]
+
+
+async def _listed(api: Api) -> dict[str, Any] | None:
+    _, answer = await api.get("/v1/invoices", limit=1)
+    return answer["data"][0] if answer["data"] else None
 
 
 # Currencies --------------------------------------------------------------------------------

@@ -29,6 +29,11 @@ _PRIVATE = {
     "X-Robots-Tag": "noindex, nofollow",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    # No script runs on the page, no other site may frame it, and its forms post only here
+    # (or, for a live checkout, redirect on to Paystack's).
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self' https://checkout.paystack.com; frame-ancestors 'none'; base-uri 'none'",
 }
 
 
