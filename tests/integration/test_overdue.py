@@ -4,7 +4,7 @@ one `invoice.overdue` webhook and one event in the feed, however often the job r
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -53,6 +53,13 @@ async def _listed(pool: asyncpg.Pool, *ids: str) -> bool:
         "SELECT count(*) FROM invoice_list WHERE id = ANY($1::uuid[])", list(ids)
     )
     return count == len(ids)
+
+
+async def _listed_due(pool: asyncpg.Pool, invoice_id: str, due_date: str) -> bool:
+    listed: date | None = await pool.fetchval(
+        "SELECT due_date FROM invoice_list WHERE id = $1", UUID(invoice_id)
+    )
+    return listed is not None and listed.isoformat() == due_date
 
 
 async def _overdue_feed(api: Api) -> list[dict[str, Any]]:
@@ -136,6 +143,8 @@ async def test_a_due_date_moved_later_is_reported_again_once_it_passes(
     await mark_overdue_invoices(ledger, today)
     moved = await call(api, "PATCH", f"/v1/invoices/{late}", {"due_date": _days(5)})
     assert moved.status == 200, moved.body
+    # The job finds candidates in the list, which follows the log: wait until it has the move.
+    await wait_until(lambda: _listed_due(pool, late, _days(5)))
 
     await mark_overdue_invoices(ledger, today)
     assert await _overdue_versions(pool, late) == 1
