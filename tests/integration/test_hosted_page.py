@@ -9,12 +9,15 @@ import logging
 import re
 import secrets
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import pypdf
 import pytest
 
 from risiti.commands.accounts import OpenedAccount
+from risiti.commands.invoice_pdf import invoice_pdf
+from risiti.commands.ledger import Ledger
 from risiti.domain.money import Money
 
 from .conftest import KREDO_INVOICE, Api, wait_until
@@ -338,6 +341,18 @@ async def test_api_pdf_needs_the_key_and_is_the_same_document(api: Api) -> None:
     assert without_key.status == 401
     assert with_key.status == 200 and with_key.content_type == "application/pdf"
     assert reader.pages[0].extract_text() == (await pdf_text(api, invoice["pdf_url"]))
+
+
+async def test_the_send_job_gets_the_same_pdf_from_the_commands_layer(
+    api: Api, ledger: Ledger
+) -> None:
+    invoice = await new_invoice(api, FULL_INVOICE)
+
+    attached = await invoice_pdf(ledger, UUID(invoice["id"]))
+
+    text = pypdf.PdfReader(io.BytesIO(attached)).pages[0].extract_text()
+    assert text == await pdf_text(api, invoice["pdf_url"])
+    assert invoice["document_number"] in text and ngn(invoice["total"]) in text
 
 
 async def test_reads_and_lists_carry_the_pdf_url(api: Api, projector: None) -> None:

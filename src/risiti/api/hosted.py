@@ -17,7 +17,7 @@ from risiti.api.keys import CALLER, LEDGER, SETTINGS, ledger_for
 from risiti.commands import hosted_page
 from risiti.commands.customer_copy import CustomerCopy, customer_copy_of
 from risiti.commands.errors import NotFoundError, StaleVersionError
-from risiti.commands.invoice_pdf import render_invoice_pdf
+from risiti.commands.invoice_pdf import draw_invoice_pdf
 from risiti.commands.invoices import get_invoice
 from risiti.domain.errors import DomainError
 
@@ -103,20 +103,20 @@ async def hosted_invoice_pdf(request: web.Request) -> web.Response:
         return _not_found()
     if copy.state == "deleted":
         return _deleted(copy)
-    return _pdf_response(copy)
+    return await _pdf_response(copy)
 
 
 @routes.get("/v1/invoices/{id}/pdf")
 async def invoice_pdf(request: web.Request) -> web.Response:
     ledger = ledger_for(request)
     invoice = await get_invoice(ledger, request[CALLER], request.match_info["id"])
-    return _pdf_response(await customer_copy_of(ledger, invoice))
+    return await _pdf_response(await customer_copy_of(ledger, invoice))
 
 
-def _pdf_response(copy: CustomerCopy) -> web.Response:
+async def _pdf_response(copy: CustomerCopy) -> web.Response:
     name = (copy.document_number or f"draft-{copy.invoice_id}").replace('"', "")
     return web.Response(
-        body=render_invoice_pdf(copy),
+        body=await draw_invoice_pdf(copy),
         content_type="application/pdf",
         headers=_PRIVATE | {"Content-Disposition": f'inline; filename="{name}.pdf"'},
     )

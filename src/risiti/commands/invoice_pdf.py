@@ -6,6 +6,7 @@ page, drawn with fpdf2 in DejaVu Sans (embedded, so ₦ and the other currency s
 
 from __future__ import annotations
 
+import asyncio
 from importlib.resources import files
 from uuid import UUID
 
@@ -26,7 +27,13 @@ _GREY = (90, 90, 90)
 async def invoice_pdf(ledger: Ledger, invoice_id: UUID) -> bytes:
     """The PDF of an invoice as it stands in the log now, for attaching to an email."""
     invoice = await ledger.get(Invoice, invoice_id)
-    return render_invoice_pdf(await customer_copy_of(ledger, invoice))
+    return await draw_invoice_pdf(await customer_copy_of(ledger, invoice))
+
+
+async def draw_invoice_pdf(copy: CustomerCopy) -> bytes:
+    """`render_invoice_pdf` in a worker thread: drawing takes tens of milliseconds of CPU,
+    which the event loop then shares with the requests around it instead of stalling them."""
+    return await asyncio.to_thread(render_invoice_pdf, copy)
 
 
 def render_invoice_pdf(copy: CustomerCopy) -> bytes:
