@@ -239,9 +239,10 @@ async def test_live_invoice_offers_no_test_payment_and_refuses_one(
     assert await event_count(pool, account.account_id) == before
 
 
-async def test_pay_form_without_a_version_pays_nothing(api: Api) -> None:
+@pytest.mark.parametrize("form", [{}, {"version": "two"}, {"version": "0"}])
+async def test_pay_form_without_a_good_version_pays_nothing(api: Api, form: dict[str, str]) -> None:
     invoice = await new_invoice(api, KREDO_INVOICE)
-    response = await api.http.post(path_of(invoice["view_url"]) + "/pay", data={})
+    response = await api.http.post(path_of(invoice["view_url"]) + "/pay", data=form)
     assert response.status == 400
     after = await call(api, "GET", f"/v1/invoices/{invoice['id']}")
     assert after.data["payments"] == []

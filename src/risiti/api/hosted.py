@@ -11,9 +11,11 @@ from __future__ import annotations
 from functools import cache
 
 import jinja2
+import pydantic
 from aiohttp import web
 
 from risiti.api.keys import CALLER, LEDGER, SETTINGS, ledger_for
+from risiti.api.models import HostedPaymentForm
 from risiti.commands import hosted_page
 from risiti.commands.customer_copy import CustomerCopy, customer_copy_of
 from risiti.commands.errors import NotFoundError, StaleVersionError
@@ -126,12 +128,12 @@ async def _pdf_response(copy: CustomerCopy) -> web.Response:
 async def pay_in_test_mode(request: web.Request) -> web.Response:
     """The "Pay now (test)" form; answers 303 back to the page, which shows the payment."""
     token = request.match_info["token"]
-    form = await request.post()
-    version = str(form.get("version", ""))
-    if not version.isdigit():
+    try:
+        form = HostedPaymentForm.model_validate(dict(await request.post()))
+    except pydantic.ValidationError:
         return _notice(400, "Nothing was paid", "The form was incomplete.", f"/i/{token}")
     try:
-        await hosted_page.pay_in_test_mode(request.app[LEDGER], token, int(version))
+        await hosted_page.pay_in_test_mode(request.app[LEDGER], token, form.version)
     except NotFoundError:
         return _not_found()
     except hosted_page.NotPayableHereError as refused:

@@ -372,6 +372,16 @@ class UpdateAccountRequest(Model):
     )
 
 
+class HostedPaymentForm(Model):
+    """The hosted page's "Pay now (test)" form (docs/hosted.md)."""
+
+    version: int = Field(
+        ge=1,
+        description="The invoice version the page showed: a second submit of the same form "
+        "finds a newer version and pays nothing.",
+    )
+
+
 class ListQuery(Model):
     limit: int = Field(50, ge=1, le=100)
     cursor: str | None = None

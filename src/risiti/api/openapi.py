@@ -66,6 +66,8 @@ class Operation:
     """Link name → operationId of an operation whose `id` is this response's `data.id`."""
     example: dict[str, Any] | None = None
     """A request body that works, shown in the document (and sent first by schemathesis)."""
+    form: type[BaseModel] | None = None
+    """The fields of an HTML form the operation takes (application/x-www-form-urlencoded)."""
 
 
 def _invoice_command(
@@ -458,8 +460,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST",
         "/i/{token}/pay",
         "hostedInvoicePayTest",
-        "Pay a test-mode invoice's amount due from its page: an HTML form with the `version` "
-        "the page showed; answers 303 back to the page",
+        "Pay a test-mode invoice's amount due from its page (an HTML form); answers 303 back to "
+        "the page",
         "Hosted",
         {
             303: Raw("text/plain", {"type": "string"}, "Back to the page, which shows the result."),
@@ -468,6 +470,7 @@ OPERATIONS: tuple[Operation, ...] = (
             404: Raw("text/html", {"type": "string"}, "The link is not valid."),
         },
         public=True,
+        form=models.HostedPaymentForm,
     ),
     Operation(
         "POST",
@@ -615,8 +618,9 @@ def _model_schemas() -> tuple[dict[str, Any], Refs]:
     """The components' schemas, and the reference to each (model, mode) in them."""
     wanted: set[tuple[type[BaseModel], JsonSchemaMode]] = {(schemas.ErrorEnvelope, "serialization")}
     for operation in OPERATIONS:
-        if operation.body is not None:
-            wanted.add((operation.body, "validation"))
+        for request_model in (operation.body, operation.form):
+            if request_model is not None:
+                wanted.add((request_model, "validation"))
         for answer in operation.responses.values():
             if not isinstance(answer, Raw):
                 wanted.add((answer, "serialization"))
@@ -717,6 +721,12 @@ def _operation(
         spec["requestBody"] = {
             "required": operation.body_required,
             "content": {"application/json": media},
+        }
+    if operation.form is not None:
+        form = {"schema": refs[(operation.form, "validation")]}
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": form},
         }
     if not spec["parameters"]:
         del spec["parameters"]
