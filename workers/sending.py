@@ -20,6 +20,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import asyncpg
 from arq.connections import ArqRedis
 
+from risiti.commands.customer_copy import write_customer_copy
+from risiti.commands.invoice_pdf import draw_invoice_pdf, pdf_filename
 from risiti.commands.ledger import Ledger
 from risiti.commands.sending import DocumentSend, SendOutcome, record_send_outcome
 from risiti.config import Settings
@@ -132,7 +134,11 @@ async def _attempt(
         today=datetime.now(UTC).date(),
     )
     if send.channel == EMAIL:
-        message = invoice_email(notice, sender=settings.email_from, to=send.recipient)
+        copy = write_customer_copy(invoice, account, today=datetime.now(UTC).date())
+        pdf = (pdf_filename(copy), "application/pdf", await draw_invoice_pdf(copy))
+        message = invoice_email(
+            notice, sender=settings.email_from, to=send.recipient, attachments=[pdf]
+        )
         await channels.email.send(message)
     else:
         await channels.text.send(send.recipient, invoice_text(notice))

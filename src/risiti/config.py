@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     """An endpoint whose every attempt failed for this long is disabled (DESIGN.md §7)."""
     webhook_allow_loopback_in_test_mode: bool = True
     max_body_bytes: int = 1_048_576
+    paystack_api_url: str = "https://api.paystack.co"
+    """Where the hosted page starts Paystack checkouts (docs/hosted.md)."""
 
     # Sending invoices and reminders (docs/operations.md, "Sending email and text messages").
     smtp_host: str | None = None

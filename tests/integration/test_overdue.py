@@ -4,7 +4,7 @@ one `invoice.overdue` webhook and one event in the feed, however often the job r
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -53,6 +53,13 @@ async def _listed(pool: asyncpg.Pool, *ids: str) -> bool:
         "SELECT count(*) FROM invoice_list WHERE id = ANY($1::uuid[])", list(ids)
     )
     return count == len(ids)
+
+
+async def _listed_due(pool: asyncpg.Pool, invoice_id: str, due_date: str) -> bool:
+    listed: date | None = await pool.fetchval(
+        "SELECT due_date FROM invoice_list WHERE id = $1", UUID(invoice_id)
+    )
+    return listed is not None and listed.isoformat() == due_date
 
 
 async def _overdue_feed(api: Api) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from pypdf import PdfReader
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from risiti.commands.accounts import OpenedAccount
@@ -68,7 +70,7 @@ def _verified(secrets_: list[str], headers: dict[str, str], body: bytes) -> dict
     raise AssertionError("no endpoint secret verifies this webhook")
 
 
-async def test_sent_invoice_arrives_by_email_with_its_link_and_fires_invoice_sent_once_per_endpoint(
+async def test_sent_invoice_arrives_by_email_with_its_link_and_pdf_and_fires_invoice_sent_once_per_endpoint(  # noqa: E501
     api: Api,
     account: OpenedAccount,
     receiver: Receiver,
@@ -91,6 +93,14 @@ async def test_sent_invoice_arrives_by_email_with_its_link_and_fires_invoice_sen
     assert "Amount due: ₦2,500.00" in text
     assert "Due date: 31 December 2026" in text
     assert f'href="{invoice["view_url"]}"' in message.get_body(("html",)).get_content()
+    [pdf] = list(message.iter_attachments())
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_filename() == f"{invoice['document_number']}.pdf"
+    pdf_text = "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(pdf.get_content())).pages
+    )
+    assert invoice["document_number"] in pdf_text
+    assert "₦2,500.00" in pdf_text
 
     await wait_until(lambda: _received(receiver, 2))
     await asyncio.sleep(0.5)

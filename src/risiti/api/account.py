@@ -10,6 +10,7 @@ from risiti.api.envelope import ok, parse_body
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import UpdateAccountRequest
 from risiti.commands import accounts
+from risiti.domain.account import DETAIL_FIELDS
 
 routes = web.RouteTableDef()
 
@@ -31,6 +32,7 @@ async def update_account(request: web.Request) -> web.Response:
             require_signed_requests=body.require_signed_requests,
             paystack_secret_key=body.paystack_secret_key,
             reminder_days=body.reminder_days,
+            details=body.model_dump(include=set(DETAIL_FIELDS), exclude_unset=True),
         ),
     )
     request.app[KEY_CACHE].forget_account(account.id)

@@ -1,69 +1,174 @@
-"""The hosted invoice page, `GET /i/{token}`: the link a business texts to its customer.
+"""The hosted invoice page, `GET /i/{token}`: the link a business texts to its customer, its
+PDF, and the page's two ways to pay (docs/hosted.md).
 
-A minimal, server-rendered page for now: number, customer, items, totals and status.
+Public: the routes under /i/ take no API key (auth.PUBLIC_PREFIXES); the token is the only
+credential. Answers are HTML (or the PDF), never the JSON envelope, since a person reads them.
+Server-rendered with jinja2 (autoescaped), no JavaScript.
 """
 
 from __future__ import annotations
 
-from html import escape
+from functools import cache
 
+import jinja2
+import pydantic
 from aiohttp import web
 
-from risiti.api.keys import LEDGER
-from risiti.commands.errors import NotFoundError
-from risiti.commands.invoices import get_invoice_by_token
-from risiti.domain.invoice import Invoice
-from risiti.domain.money import Money
+from risiti.api.keys import CALLER, LEDGER, SETTINGS, ledger_for
+from risiti.api.models import HostedPaymentForm
+from risiti.commands import hosted_page
+from risiti.commands.customer_copy import CustomerCopy, customer_copy_of
+from risiti.commands.errors import NotFoundError, StaleVersionError
+from risiti.commands.invoice_pdf import draw_invoice_pdf, pdf_filename
+from risiti.commands.invoices import get_invoice
+from risiti.domain.errors import DomainError
 
 routes = web.RouteTableDef()
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{title}</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: auto; padding: 1rem">
-<h1>{title}</h1>
-<p>Billed to <strong>{customer}</strong> · Status: <strong>{status}</strong></p>
-<table style="width: 100%; border-collapse: collapse">
-<thead><tr><th align="left">Item</th><th align="right">Qty</th>
-<th align="right">Amount</th></tr></thead>
-<tbody>{rows}</tbody></table>
-<p>Total: <strong>{total}</strong><br>Amount due: <strong>{due}</strong></p>
-</body></html>
-"""
+# A token is URL-safe base64 (never a dot), so `/i/{token}.pdf` cannot be read as a page.
+_TOKEN = "{token:[A-Za-z0-9_-]+}"
+_PRIVATE = {
+    "X-Robots-Tag": "noindex, nofollow",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    # No script runs on the page, no other site may frame it, and its forms post only here
+    # (or, for a live checkout, redirect on to Paystack's).
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self' https://checkout.paystack.com; frame-ancestors 'none'; base-uri 'none'",
+}
 
 
-@routes.get("/i/{token}")
-async def hosted_invoice(request: web.Request) -> web.Response:
-    try:
-        invoice = await get_invoice_by_token(request.app[LEDGER], request.match_info["token"])
-    except NotFoundError:
-        return web.Response(
-            status=404, text="This invoice link is not valid.", headers={"X-Robots-Tag": "noindex"}
+@cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("risiti.api", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_page(copy: CustomerCopy, token: str) -> str:
+    """The page's HTML (no I/O)."""
+    return (
+        _templates()
+        .get_template("invoice.html")
+        .render(
+            copy=copy,
+            pay_path=f"/i/{token}/pay",
+            paystack_path=f"/i/{token}/paystack",
+            pdf_path=f"/i/{token}.pdf",
         )
+    )
+
+
+def _notice(status: int, heading: str, message: str, back: str | None = None) -> web.Response:
+    html = (
+        _templates().get_template("notice.html").render(heading=heading, message=message, back=back)
+    )
+    return web.Response(status=status, text=html, content_type="text/html", headers=_PRIVATE)
+
+
+def _not_found() -> web.Response:
+    return _notice(404, "Invoice not found", "This invoice link is not valid.")
+
+
+def _deleted(copy: CustomerCopy) -> web.Response:
+    # A deleted draft shows nothing of what it held: only that it is gone.
+    return _notice(410, "Invoice deleted", f"{copy.business.name} deleted this invoice.")
+
+
+async def _copy(request: web.Request) -> CustomerCopy | None:
+    try:
+        return await hosted_page.customer_copy_by_token(
+            request.app[LEDGER], request.match_info["token"]
+        )
+    except NotFoundError:
+        return None
+
+
+@routes.get(f"/i/{_TOKEN}")
+async def hosted_invoice(request: web.Request) -> web.Response:
+    copy = await _copy(request)
+    if copy is None:
+        return _not_found()
+    if copy.state == "deleted":
+        return _deleted(copy)
+    html = render_page(copy, request.match_info["token"])
+    return web.Response(text=html, content_type="text/html", headers=_PRIVATE)
+
+
+@routes.get(f"/i/{_TOKEN}.pdf")
+async def hosted_invoice_pdf(request: web.Request) -> web.Response:
+    copy = await _copy(request)
+    if copy is None:
+        return _not_found()
+    if copy.state == "deleted":
+        return _deleted(copy)
+    return await _pdf_response(copy)
+
+
+@routes.get("/v1/invoices/{id}/pdf")
+async def invoice_pdf(request: web.Request) -> web.Response:
+    ledger = ledger_for(request)
+    invoice = await get_invoice(ledger, request[CALLER], request.match_info["id"])
+    return await _pdf_response(await customer_copy_of(ledger, invoice))
+
+
+async def _pdf_response(copy: CustomerCopy) -> web.Response:
     return web.Response(
-        text=render_invoice_page(invoice),
-        content_type="text/html",
-        headers={"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"},
+        body=await draw_invoice_pdf(copy),
+        content_type="application/pdf",
+        headers=_PRIVATE | {"Content-Disposition": f'inline; filename="{pdf_filename(copy)}"'},
     )
 
 
-def render_invoice_page(invoice: Invoice) -> str:
-    def money(amount: int) -> str:
-        return escape(Money(amount, invoice.currency).format())
+@routes.post(f"/i/{_TOKEN}/pay")
+async def pay_in_test_mode(request: web.Request) -> web.Response:
+    """The "Pay now (test)" form; answers 303 back to the page, which shows the payment."""
+    token = request.match_info["token"]
+    try:
+        form = HostedPaymentForm.model_validate(dict(await request.post()))
+    except pydantic.ValidationError:
+        return _notice(400, "Nothing was paid", "The form was incomplete.", f"/i/{token}")
+    try:
+        await hosted_page.pay_in_test_mode(request.app[LEDGER], token, form.version)
+    except NotFoundError:
+        return _not_found()
+    except hosted_page.NotPayableHereError as refused:
+        return _notice(403, "Nothing was paid", str(refused), f"/i/{token}")
+    except (StaleVersionError, DomainError):
+        # Paid by an earlier submit of this form, or changed since the page was shown: nothing
+        # was recorded now, and the page says where the invoice stands.
+        pass
+    return _see_other(f"/i/{token}")
 
-    rows = "".join(
-        f'<tr><td>{escape(item["description"])}</td><td align="right">{item["quantity"]}</td>'
-        f'<td align="right">{money(priced.amount)}</td></tr>'
-        for item, priced in zip(invoice.items, invoice.totals.lines, strict=True)
+
+@routes.post(f"/i/{_TOKEN}/paystack")
+async def pay_with_paystack(request: web.Request) -> web.Response:
+    """Start Paystack's checkout for a live invoice and send the customer there (303)."""
+    token = request.match_info["token"]
+    settings = request.app[SETTINGS]
+    checkout = hosted_page.PaystackCheckout(
+        api_url=settings.paystack_api_url, callback_url=f"{settings.base_url}/i/{token}"
     )
-    kind = "Receipt" if invoice.document_type == "receipt" else "Invoice"
-    return _PAGE.format(
-        title=escape(f"{kind} {invoice.document_number or '(draft)'}"),
-        customer=escape(str(invoice.customer.get("name"))),
-        status=escape(invoice.status.replace("_", " ")),
-        rows=rows,
-        total=money(invoice.totals.total),
-        due=money(invoice.amount_due),
-    )
+    try:
+        url = await hosted_page.start_paystack_checkout(request.app[LEDGER], token, checkout)
+    except NotFoundError:
+        return _not_found()
+    except hosted_page.NotPayableHereError as refused:
+        return _notice(403, "Paystack is not available", str(refused), f"/i/{token}")
+    except hosted_page.PaystackUnavailableError:
+        return _notice(
+            502,
+            "Paystack is not available",
+            "Paystack could not start the payment just now. Try again in a moment, or pay by "
+            "bank transfer as the invoice shows.",
+            f"/i/{token}",
+        )
+    return _see_other(url)
+
+
+def _see_other(location: str) -> web.Response:
+    """Post/Redirect/Get: a reload of the page that follows never posts the form again."""
+    return web.Response(status=303, headers=_PRIVATE | {"Location": location})

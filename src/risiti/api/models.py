@@ -365,6 +365,28 @@ class UpdateAccountRequest(Model):
         "by email (and text, if the phone is known) while it is open: `[-3, 0, 7]` is three "
         "days before, on the day and a week after. `[]` sends no reminders.",
     )
+    # Shown to customers on the hosted page and the PDF; null or "" clears one.
+    contact_email: str | None = Field(None, max_length=200)
+    contact_phone: str | None = Field(None, max_length=50)
+    address: str | None = Field(None, max_length=500)
+    bank_name: str | None = Field(None, max_length=100)
+    bank_account_name: str | None = Field(None, max_length=200)
+    bank_account_number: str | None = Field(None, max_length=40)
+    locale: str | None = Field(
+        None,
+        max_length=20,
+        description="How amounts and dates are written for customers (CLDR, e.g. en_NG, fr_SN).",
+    )
+
+
+class HostedPaymentForm(Model):
+    """The hosted page's "Pay now (test)" form (docs/hosted.md)."""
+
+    version: int = Field(
+        ge=1,
+        description="The invoice version the page showed: a second submit of the same form "
+        "finds a newer version and pays nothing.",
+    )
 
 
 class ListQuery(Model):

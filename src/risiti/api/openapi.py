@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from http import HTTPStatus
@@ -65,6 +66,8 @@ class Operation:
     """Link name → operationId of an operation whose `id` is this response's `data.id`."""
     example: dict[str, Any] | None = None
     """A request body that works, shown in the document (and sent first by schemathesis)."""
+    form: type[BaseModel] | None = None
+    """The fields of an HTML form the operation takes (application/x-www-form-urlencoded)."""
 
 
 def _invoice_command(
@@ -90,6 +93,9 @@ def _invoice_command(
         example=example,
     )
 
+
+_HTML_PAGE = Raw("text/html", {"type": "string"}, "The invoice as a web page.")
+_PDF = Raw("application/pdf", {"type": "string", "contentEncoding": "binary"}, "An A4 PDF.")
 
 _INVOICE_LINKS = {
     "GetInvoice": "getInvoice",
@@ -142,6 +148,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "Invoices",
         {200: schemas.InvoiceResponse},
         etag=True,
+    ),
+    Operation(
+        "GET",
+        "/v1/invoices/{id}/pdf",
+        "getInvoicePdf",
+        "The invoice as an A4 PDF, as its customer sees it (docs/hosted.md)",
+        "Invoices",
+        {200: _PDF},
     ),
     Operation(
         "PATCH",
@@ -437,11 +451,55 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/i/{token}",
         "hostedInvoice",
-        "The hosted invoice page a customer opens",
+        "The hosted invoice page a customer opens (docs/hosted.md)",
         "Hosted",
         {
-            200: Raw("text/html", {"type": "string"}, "The invoice as a web page."),
-            404: Raw("text/plain", {"type": "string"}, "The link is not valid."),
+            200: _HTML_PAGE,
+            404: Raw("text/html", {"type": "string"}, "The link is not valid."),
+            410: Raw("text/html", {"type": "string"}, "The invoice was deleted."),
+        },
+        public=True,
+    ),
+    Operation(
+        "GET",
+        "/i/{token}.pdf",
+        "hostedInvoicePdf",
+        "The hosted invoice as an A4 PDF (an invoice's `pdf_url`)",
+        "Hosted",
+        {
+            200: _PDF,
+            404: Raw("text/html", {"type": "string"}, "The link is not valid."),
+            410: Raw("text/html", {"type": "string"}, "The invoice was deleted."),
+        },
+        public=True,
+    ),
+    Operation(
+        "POST",
+        "/i/{token}/pay",
+        "hostedInvoicePayTest",
+        "Pay a test-mode invoice's amount due from its page (an HTML form); answers 303 back to "
+        "the page",
+        "Hosted",
+        {
+            303: Raw("text/plain", {"type": "string"}, "Back to the page, which shows the result."),
+            400: Raw("text/html", {"type": "string"}, "The form was incomplete."),
+            403: Raw("text/html", {"type": "string"}, "A live invoice is not paid this way."),
+            404: Raw("text/html", {"type": "string"}, "The link is not valid."),
+        },
+        public=True,
+        form=models.HostedPaymentForm,
+    ),
+    Operation(
+        "POST",
+        "/i/{token}/paystack",
+        "hostedInvoicePaystack",
+        "Start Paystack's checkout for a live invoice's amount due; answers 303 to Paystack",
+        "Hosted",
+        {
+            303: Raw("text/plain", {"type": "string"}, "On to Paystack's checkout."),
+            403: Raw("text/html", {"type": "string"}, "No Paystack key, or no customer email."),
+            404: Raw("text/html", {"type": "string"}, "The link is not valid."),
+            502: Raw("text/html", {"type": "string"}, "Paystack could not be reached."),
         },
         public=True,
     ),
@@ -577,8 +635,9 @@ def _model_schemas() -> tuple[dict[str, Any], Refs]:
     """The components' schemas, and the reference to each (model, mode) in them."""
     wanted: set[tuple[type[BaseModel], JsonSchemaMode]] = {(schemas.ErrorEnvelope, "serialization")}
     for operation in OPERATIONS:
-        if operation.body is not None:
-            wanted.add((operation.body, "validation"))
+        for request_model in (operation.body, operation.form):
+            if request_model is not None:
+                wanted.add((request_model, "validation"))
         for answer in operation.responses.values():
             if not isinstance(answer, Raw):
                 wanted.add((answer, "serialization"))
@@ -680,6 +739,12 @@ def _operation(
             "required": operation.body_required,
             "content": {"application/json": media},
         }
+    if operation.form is not None:
+        form = {"schema": refs[(operation.form, "validation")]}
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": form},
+        }
     if not spec["parameters"]:
         del spec["parameters"]
     return spec
@@ -709,7 +774,7 @@ def _parameters(operation: Operation, components: dict[str, Any]) -> list[dict[s
 
 
 def _path_names(path: str) -> list[str]:
-    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+    return re.findall(r"\{(\w+)\}", path)
 
 
 def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:

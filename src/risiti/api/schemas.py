@@ -170,7 +170,7 @@ class Invoice(Schema):
     created_at: datetime
     updated_at: datetime
     view_url: str = Field(description="The hosted page a customer can open.")
-    pdf_url: None = Field(description="Always null until PDFs exist.")
+    pdf_url: str = Field(description="The invoice as an A4 PDF, opened without a key.")
     overdue: bool
 
 
@@ -215,6 +215,13 @@ class Account(Schema):
         description="Whether this mode's Paystack secret key is set; the key is never shown."
     )
     reminder_days: list[int]
+    contact_email: str | None
+    contact_phone: str | None
+    address: str | None
+    bank_name: str | None
+    bank_account_name: str | None
+    bank_account_number: str | None
+    locale: str = Field(description="How amounts and dates are written for customers.")
 
 
 class WebhookEndpointView(Schema):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from risiti.commands.caller import Caller
 from risiti.commands.ledger import Ledger
-from risiti.domain.account import Account
+from risiti.domain.account import DETAIL_FIELDS, Account
 from risiti.domain.errors import InvalidFieldError
 from risiti.eventstore import lookups
 
@@ -72,14 +72,18 @@ async def authenticate(ledger: Ledger, key: str) -> Authenticated | None:
 
 def account_record(account: Account, livemode: bool) -> dict[str, Any]:
     """The account as a key of one mode sees it; its Paystack secret key is never shown."""
-    return {
-        "id": str(account.id),
-        "object": "account",
-        "name": account.name,
-        "require_signed_requests": account.require_signed_requests,
-        "paystack_configured": account.has_paystack_secret_key(livemode),
-        "reminder_days": account.reminder_days,
-    }
+    return (
+        {
+            "id": str(account.id),
+            "object": "account",
+            "name": account.name,
+            "require_signed_requests": account.require_signed_requests,
+            "paystack_configured": account.has_paystack_secret_key(livemode),
+            "reminder_days": account.reminder_days,
+        }
+        | {name: account.details.get(name) for name in DETAIL_FIELDS}
+        | {"locale": account.locale}
+    )
 
 
 async def get_account(ledger: Ledger, caller: Caller) -> Account:
@@ -96,6 +100,8 @@ class UpdateAccount:
     """The caller's mode's Paystack secret key; "" removes it."""
     reminder_days: list[int] | None = None
     """Days around the due date on which customers are reminded; [] stops reminders."""
+    details: dict[str, str | None] = field(default_factory=dict)
+    """Contact, bank account and locale shown to customers; None or "" clears one."""
 
 
 async def update_account(ledger: Ledger, command: UpdateAccount) -> Account:
@@ -108,6 +114,8 @@ async def update_account(ledger: Ledger, command: UpdateAccount) -> Account:
         if command.require_signed_requests is not None:
             account.set_signed_requests(command.require_signed_requests)
             await lookups.set_signed_requests(tx.conn, account.id, command.require_signed_requests)
+        if command.details:
+            account.change_details(command.details)
         if command.paystack_secret_key is not None:
             secret_key = command.paystack_secret_key or None
             prefix = "sk_live_" if caller.livemode else "sk_test_"

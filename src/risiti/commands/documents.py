@@ -69,8 +69,7 @@ def present(record: dict[str, Any], *, base_url: str, today: date) -> dict[str, 
     """The record as a client reads it: with its hosted link and whether it is overdue."""
     document = {k: v for k, v in record.items() if k != "view_token"}
     document["view_url"] = view_url(base_url, record["view_token"])
-    # The PDF arrives with the hosted-page work; until then there is honestly no link.
-    document["pdf_url"] = None
+    document["pdf_url"] = pdf_url(base_url, record["view_token"])
     due = record["due_date"]
     document["overdue"] = is_overdue(
         record["status"], date.fromisoformat(due) if due else None, today
@@ -97,7 +96,8 @@ def present_json(
     body = stored.replace(f',"view_token":{record_json_value(view_token)}', "", 1)
     overdue = "true" if is_overdue(status, due_date, today) else "false"
     link = record_json_value(view_url(base_url, view_token))
-    return f'{body[:-1]},"view_url":{link},"pdf_url":null,"overdue":{overdue}}}'
+    pdf = record_json_value(pdf_url(base_url, view_token))
+    return f'{body[:-1]},"view_url":{link},"pdf_url":{pdf},"overdue":{overdue}}}'
 
 
 def record_json_value(value: str) -> str:
@@ -106,6 +106,11 @@ def record_json_value(value: str) -> str:
 
 def view_url(base_url: str, view_token: str) -> str:
     return f"{base_url}/i/{view_token}"
+
+
+def pdf_url(base_url: str, view_token: str) -> str:
+    """The hosted page's PDF: like `view_url`, a link the customer opens without a key."""
+    return f"{base_url}/i/{view_token}.pdf"
 
 
 def is_overdue(status: str, due_date: date | None, today: date) -> bool:

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
+from babel import Locale, UnknownLocaleError
 from eventsourcing.domain import Aggregate, event
 
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.reminders import check_schedule
+
+# What a business shows its customers on the hosted page and the PDF: how to reach it, how to
+# pay it by bank transfer (as Duplo's invoices show the bank and account), and in which locale
+# its amounts and dates are written.
+DETAIL_FIELDS = (
+    "contact_email",
+    "contact_phone",
+    "address",
+    "bank_name",
+    "bank_account_name",
+    "bank_account_number",
+    "locale",
+)
+DEFAULT_LOCALE = "en_NG"
+# NUBAN is ten digits; other countries' numbers (IBANs) hold letters and spaces too.
+_ACCOUNT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]{0,40}")
 
 
 class Account(Aggregate):
@@ -27,6 +45,32 @@ class Account(Aggregate):
         self.require_signed_requests = False
         self.paystack_configured: dict[bool, bool] = {}
         self.reminder_days: list[int] = []
+        self.details: dict[str, str] = {}
+
+    @property
+    def locale(self) -> str:
+        return self.details.get("locale", DEFAULT_LOCALE)
+
+    def change_details(self, changes: dict[str, str | None]) -> None:
+        """Set (or, with None or "", clear) what customers are shown: contact, bank account,
+        locale. Appends nothing when nothing changes."""
+        unknown = sorted(set(changes) - set(DETAIL_FIELDS))
+        if unknown:
+            raise InvalidFieldError(f"Unknown account detail {unknown[0]}.", field=unknown[0])
+        cleaned = _checked_details(
+            {name: (value or "").strip() or None for name, value in changes.items()}
+        )
+        changed = {k: v for k, v in cleaned.items() if self.details.get(k) != v}
+        if changed:
+            self._details_changed(changes=changed)
+
+    @event("DetailsChanged")
+    def _details_changed(self, changes: dict[str, str | None]) -> None:
+        for name, value in changes.items():
+            if value is None:
+                self.details.pop(name, None)
+            else:
+                self.details[name] = value
 
     def issue_api_key(self, key_id: str, livemode: bool, issued_at: datetime) -> None:
         """Record that a secret key was issued; the key itself is never part of an event."""
@@ -67,3 +111,23 @@ class Account(Aggregate):
     @event("RemindersScheduled")
     def _reminders_scheduled(self, reminder_days: list[int]) -> None:
         self.reminder_days = reminder_days
+
+
+def _checked_details(details: dict[str, str | None]) -> dict[str, str | None]:
+    """The details with the locale in its canonical spelling (en_NG), or InvalidFieldError."""
+    number = details.get("bank_account_number")
+    if number is not None and not _ACCOUNT_NUMBER.fullmatch(number):
+        raise InvalidFieldError(
+            "bank_account_number holds letters, digits, spaces and dashes (e.g. 0123456789).",
+            field="bank_account_number",
+        )
+    locale = details.get("locale")
+    if locale is not None:
+        try:
+            details = details | {"locale": str(Locale.parse(locale))}
+        except (UnknownLocaleError, ValueError):
+            raise InvalidFieldError(
+                f"Unknown locale {locale!r}; use a CLDR locale such as en_NG or fr_SN.",
+                field="locale",
+            ) from None
+    return details
