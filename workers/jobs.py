@@ -172,7 +172,7 @@ async def record_attempt(
                 "UPDATE webhook_endpoints SET enabled = false WHERE id = $1", delivery.endpoint_id
             )
     if result.status_code == 410:
-        await disable_gone_endpoint(Ledger(pool), delivery.endpoint_id)
+        await disable_gone_endpoint(Ledger(pool, actor="job:deliver_webhook"), delivery.endpoint_id)
     return delay
 
 

@@ -9,6 +9,7 @@ from arq.connections import RedisSettings
 
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
+from risiti.workers.checkpoints import checkpoint_log
 from risiti.workers.housekeeping import forget_expired_idempotency_keys
 from risiti.workers.jobs import deliver_webhook, sweep_deliveries
 from risiti.workers.overdue import mark_overdue
@@ -43,6 +44,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 # A backlog may take longer than a delivery; what is left waits for the next run.
                 timeout=540,
             ),
+            # Auditors' checkpoints of the log (docs/auditing.md); a backlog may take a while.
+            cron(checkpoint_log, second=30, run_at_startup=True, timeout=540),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -47,6 +47,8 @@ class RecordedEvent:
     livemode: bool | None
     recorded_at: datetime
     hash: bytes
+    actor: str | None = None
+    """Who appended it: an API key id, `job:<name>`, or None for events from before 0011."""
 
     @property
     def log_position(self) -> LogPosition:
@@ -58,13 +60,14 @@ class RecordedEvent:
 
 _COLUMNS = (
     "position, transaction_id, originator_id, originator_version, topic, state,"
-    " account_id, livemode, recorded_at, hash"
+    " account_id, livemode, recorded_at, hash, actor"
 )
 
 _INSERT = """
-INSERT INTO events (originator_id, originator_version, topic, state, account_id, livemode, hash)
+INSERT INTO events (originator_id, originator_version, topic, state, account_id, livemode, hash,
+                    actor)
 SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::uuid[],
-                     $6::boolean[], $7::bytea[])
+                     $6::boolean[], $7::bytea[], $8::text[])
 RETURNING position
 """
 
@@ -75,8 +78,10 @@ async def append_events(
     *,
     account_id: UUID | None,
     livemode: bool | None,
+    actor: str | None = None,
 ) -> list[int]:
-    """Append events in the caller's transaction; returns their positions.
+    """Append events in the caller's transaction; returns their positions. `actor` says who
+    appended them (an API key id, `job:<name>`), for the audit trail.
 
     Raises VersionConflictError if another writer took one of the versions first.
     """
@@ -93,6 +98,7 @@ async def append_events(
             [account_id] * len(events),
             [livemode] * len(events),
             hashes,
+            [actor] * len(events),
         )
     except asyncpg.UniqueViolationError as error:
         raise VersionConflictError(str(error)) from None
