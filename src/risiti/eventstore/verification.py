@@ -27,7 +27,8 @@ from risiti.eventstore.recorder import LOG_START, LogPosition
 BATCH = 10_000
 Progress = Callable[[int, int], None]
 
-_EVENTS = """
+# Each event with the stored hash of its aggregate's event before it (null if there is none).
+EVENT_ROWS = """
 SELECT e.transaction_id, e.position, e.originator_id, e.originator_version, e.topic, e.state,
        e.account_id, e.hash, p.hash AS previous_hash
 FROM events e
@@ -116,7 +117,7 @@ async def _check_events(
     seen: set[UUID] = set()
     after, index = start, 0
     while rows := await conn.fetch(
-        _EVENTS, after.transaction_id, after.position, account_id, BATCH
+        EVENT_ROWS, after.transaction_id, after.position, account_id, BATCH
     ):
         for row in rows:
             place = LogPosition(row["transaction_id"], row["position"])
