@@ -317,6 +317,32 @@ async def test_the_docs_script_rejects_an_export_missing_a_whole_invoice(
     assert re.search(r"checkpoint \d+: its root does not match the events it covers", run.stdout)
 
 
+async def test_an_export_from_an_instant_on_verifies_from_there_with_its_whole_checkpoints(
+    settings: Settings, api: Api, account: OpenedAccount, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    earlier = await _checkpointed_invoice(api, pool)
+    since = await pool.fetchval("SELECT clock_timestamp()")
+    later = await _checkpointed_invoice(api, pool)
+    script = tmp_path / "verify_export.py"
+    script.write_text(_docs_script())
+
+    exported = await _risiti(
+        settings, "export", "--account", str(account.account_id), "--from", since.isoformat()
+    )
+    export = tmp_path / "since.jsonl"
+    export.write_text(exported.stdout)
+    run = await _run(settings, sys.executable, "-I", str(script), str(export))
+
+    assert exported.returncode == 0, exported
+    lines = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert lines[0]["from"] == since.isoformat()
+    invoices = {line["originator_id"] for line in lines if line["kind"] == "event"}
+    assert str(later) in invoices and str(earlier) not in invoices
+    assert any(line["kind"] == "checkpoint" for line in lines)
+    assert run.returncode == 0, run
+    assert run.stdout.startswith("OK: ")
+
+
 async def test_a_csv_export_has_one_row_per_event_with_its_hashes(
     settings: Settings, api: Api, account: OpenedAccount, pool: asyncpg.Pool
 ) -> None:

@@ -23,6 +23,8 @@ FOLLOWER = "audit:checkpoints"
 # At most this many events per checkpoint range, so that one transaction stays short on a big
 # backlog; the job takes the next range at once.
 RANGE_LIMIT = 50_000
+# Any fixed number: it only has to be the same for every process that checkpoints.
+_CHECKPOINT_LOCK = 7_261_842
 
 
 @dataclass(frozen=True)
@@ -83,12 +85,11 @@ async def record_checkpoints(pool: asyncpg.Pool, limit: int = RANGE_LIMIT) -> li
 
 
 async def _checkpoint_next_range(conn: asyncpg.Connection, limit: int) -> list[Checkpoint]:
-    await conn.execute(
-        "INSERT INTO log_positions (follower) VALUES ($1) ON CONFLICT DO NOTHING", FOLLOWER
-    )
+    # An advisory lock, not a row lock, makes overlapping runs wait: it takes no transaction
+    # id, so the reading below holds back nobody's horizon; only the final writes take one.
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _CHECKPOINT_LOCK)
     row = await conn.fetchrow(
-        "SELECT transaction_id, position FROM log_positions WHERE follower = $1 FOR UPDATE",
-        FOLLOWER,
+        "SELECT transaction_id, position FROM log_positions WHERE follower = $1", FOLLOWER
     )
     after = LogPosition(row["transaction_id"], row["position"]) if row else LOG_START
     events = await conn.fetch(
@@ -112,7 +113,9 @@ async def _checkpoint_next_range(conn: asyncpg.Connection, limit: int) -> list[C
         previous = latest.get(account_id)
         made.append(await _insert(conn, account_id, previous, after, up_to, account_events))
     await conn.execute(
-        "UPDATE log_positions SET transaction_id = $2, position = $3 WHERE follower = $1",
+        "INSERT INTO log_positions (follower, transaction_id, position) VALUES ($1, $2, $3)"
+        " ON CONFLICT (follower) DO UPDATE"
+        " SET transaction_id = excluded.transaction_id, position = excluded.position",
         FOLLOWER,
         up_to.transaction_id,
         up_to.position,

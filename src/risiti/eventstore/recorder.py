@@ -64,10 +64,18 @@ _COLUMNS = (
 )
 
 _INSERT = """
+INSERT INTO events (originator_id, originator_version, topic, state, account_id, livemode, hash)
+SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::uuid[],
+                     $6::boolean[], $7::bytea[])
+RETURNING position
+"""
+# With an actor (migration 0011). Without one the column is left out, so that appending works
+# on a schema from before it too: tests of later migrations write their old data this way.
+_INSERT_WITH_ACTOR = """
 INSERT INTO events (originator_id, originator_version, topic, state, account_id, livemode, hash,
                     actor)
-SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::uuid[],
-                     $6::boolean[], $7::bytea[], $8::text[])
+SELECT *, $8::text FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::uuid[],
+                               $6::boolean[], $7::bytea[])
 RETURNING position
 """
 
@@ -88,18 +96,20 @@ async def append_events(
     if not events:
         return []
     hashes = await _chain(conn, events)
+    columns = (
+        [e.originator_id for e in events],
+        [e.originator_version for e in events],
+        [e.topic for e in events],
+        [e.state for e in events],
+        [account_id] * len(events),
+        [livemode] * len(events),
+        hashes,
+    )
     try:
-        rows = await conn.fetch(
-            _INSERT,
-            [e.originator_id for e in events],
-            [e.originator_version for e in events],
-            [e.topic for e in events],
-            [e.state for e in events],
-            [account_id] * len(events),
-            [livemode] * len(events),
-            hashes,
-            [actor] * len(events),
-        )
+        if actor is None:
+            rows = await conn.fetch(_INSERT, *columns)
+        else:
+            rows = await conn.fetch(_INSERT_WITH_ACTOR, *columns, actor)
     except asyncpg.UniqueViolationError as error:
         raise VersionConflictError(str(error)) from None
     return [row["position"] for row in rows]
