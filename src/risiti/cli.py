@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -123,7 +123,7 @@ def _audit_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "altered, deleted or moved event, or a deleted whole aggregate) and listing the rest.",
     )
     verify.add_argument(
-        "--account", metavar="ID", help="only this account's events and checkpoints"
+        "--account", metavar="ID", type=UUID, help="only this account's events and checkpoints"
     )
     verify.add_argument(
         "--since",
@@ -147,13 +147,25 @@ def _audit_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "output: JSON Lines (a header, the events, then the checkpoints the export holds whole) "
         "or CSV (the events). docs/auditing.md has a script that verifies a JSON Lines export.",
     )
-    export.add_argument("--account", metavar="ID", required=True, help="the account to export")
-    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="(jsonl)")
     export.add_argument(
-        "--from", dest="since", metavar="INSTANT", help="events recorded at or after (ISO 8601)"
+        "--account", metavar="ID", type=UUID, required=True, help="the account to export"
     )
     export.add_argument(
-        "--to", dest="until", metavar="INSTANT", help="events recorded before (ISO 8601)"
+        "--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv"
+    )
+    export.add_argument(
+        "--from",
+        dest="since",
+        metavar="INSTANT",
+        type=_instant,
+        help="events recorded at or after (ISO 8601; UTC if it has no offset)",
+    )
+    export.add_argument(
+        "--to",
+        dest="until",
+        metavar="INSTANT",
+        type=_instant,
+        help="events recorded before (ISO 8601; UTC if it has no offset)",
     )
     export.set_defaults(run=_export)
 
@@ -164,7 +176,9 @@ def _audit_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "key or job, what it changed, and where it left the invoice.",
     )
     history.add_argument("invoice", help="the invoice's id or document number (INV-2026-0001)")
-    history.add_argument("--account", metavar="ID", help="whose number it is, if several have it")
+    history.add_argument(
+        "--account", metavar="ID", type=UUID, help="whose number it is, if several have it"
+    )
     history.add_argument(
         "--mode", choices=("test", "live"), help="which mode's number it is, if both have it"
     )
@@ -319,11 +333,16 @@ class ProgressLine:
         )
 
 
+def _instant(text: str) -> datetime:
+    """An ISO 8601 instant from the command line; UTC where it names no offset."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _verify(args: argparse.Namespace) -> int:
-    account_id = UUID(args.account) if args.account else None
     settings, _servers = _settings()
     asyncio.run(_migrate_async(settings))
-    return asyncio.run(_verify_async(settings, account_id, args.since))
+    return asyncio.run(_verify_async(settings, args.account, args.since))
 
 
 async def _verify_async(settings: Settings, account_id: UUID | None, since: int | None) -> int:
@@ -376,16 +395,11 @@ async def _checkpoint_async(settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    try:
-        account_id = UUID(args.account)
-        since = datetime.fromisoformat(args.since) if args.since else None
-        until = datetime.fromisoformat(args.until) if args.until else None
-    except ValueError as error:
-        print(f"risiti export: {error}", file=sys.stderr)
-        return 2
     settings, _servers = _settings()
     asyncio.run(_migrate_async(settings))
-    written = asyncio.run(_export_async(settings, account_id, args.format, since, until))
+    written = asyncio.run(
+        _export_async(settings, args.account, args.format, args.since, args.until)
+    )
     print(f"\nexported {written} events", file=sys.stderr)
     return 0
 
@@ -421,9 +435,8 @@ def _history(args: argparse.Namespace) -> int:
     settings, _servers = _settings()
     asyncio.run(_migrate_async(settings))
     livemode = None if args.mode is None else args.mode == "live"
-    account_id = UUID(args.account) if args.account else None
     try:
-        lines = asyncio.run(_history_async(settings, args.invoice, account_id, livemode))
+        lines = asyncio.run(_history_async(settings, args.invoice, args.account, livemode))
     except CommandError as error:
         print(f"risiti history: {error}", file=sys.stderr)
         return 1
