@@ -7,16 +7,19 @@ from uuid import UUID
 
 import asyncpg
 
-from risiti.eventstore.checkpoints import FOLLOWER, record_checkpoints
+from risiti.eventstore.checkpoints import FOLLOWER, RANGE_LIMIT, record_checkpoints
 
 from .conftest import wait_until
 
 
-async def checkpoint_through(pool: asyncpg.Pool, originator_id: UUID) -> None:
-    """Record checkpoints until one covers every event of the aggregate."""
+async def checkpoint_through(
+    pool: asyncpg.Pool, originator_id: UUID, limit: int = RANGE_LIMIT
+) -> None:
+    """Record checkpoints (of at most `limit` events a range) until they cover every event of
+    the aggregate."""
 
     async def covered() -> bool:
-        await record_checkpoints(pool)
+        await record_checkpoints(pool, limit)
         return bool(
             await pool.fetchval(
                 "SELECT (p.transaction_id, p.position) >= (e.transaction_id, e.position)"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -27,6 +28,7 @@ import asyncpg
 from risiti.commands.accounts import OpenedAccount, open_account
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
+from risiti.eventstore.checkpoints import read_checkpoints, record_checkpoints
 
 from .checkpointing import checkpoint_through
 from .conftest import KREDO_INVOICE, Api
@@ -162,6 +164,27 @@ async def test_verify_passes_on_an_intact_log(
     tail = events - covered
     assert tail == 2  # the second invoice
     assert f"intact: {events} events, {checkpoints} checkpoints ({tail} events after" in one.stdout
+
+
+async def test_a_backlog_is_checkpointed_in_ranges_that_follow_one_another_and_verify(
+    settings: Settings, api: Api, account: OpenedAccount, pool: asyncpg.Pool
+) -> None:
+    await record_checkpoints(pool)  # what earlier tests left, at the usual range size
+    before, _ = await _checkpoints_of(pool, account)
+    invoice_id = await _paid_in_two_steps(api)
+
+    await checkpoint_through(pool, invoice_id, limit=3)
+
+    checkpoints = await read_checkpoints(pool, account.account_id)
+    new = checkpoints[before:]
+    assert len(new) >= 2  # the invoice's events and its customer's, three at most a range
+    assert all(c.event_count <= 3 for c in new)
+    for earlier, later in itertools.pairwise(checkpoints):
+        assert earlier.up_to <= later.after
+        assert later.previous_root == earlier.root
+    run = await _risiti(settings, "verify", "--account", str(account.account_id))
+    assert run.returncode == 0, run
+    assert f"{len(checkpoints)} checkpoints" in run.stdout
 
 
 async def test_verify_fails_naming_an_event_whose_state_was_updated(

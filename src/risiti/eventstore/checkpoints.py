@@ -72,19 +72,24 @@ def _checkpoint(row: Any) -> Checkpoint:
 
 
 async def record_checkpoints(pool: asyncpg.Pool, limit: int = RANGE_LIMIT) -> list[Checkpoint]:
-    """Checkpoint everything below the horizon not checkpointed yet, one range a transaction;
-    returns the checkpoints made. Runs that overlap wait for each other."""
+    """Checkpoint everything below the horizon not checkpointed yet, one range of at most
+    `limit` events a transaction; returns the checkpoints made. Runs that overlap wait for each
+    other. It stops after a range that was not full, so that a steady stream of new events
+    makes one range a run, not one per event."""
     made: list[Checkpoint] = []
     async with pool.acquire() as conn:
         while True:
             async with conn.transaction():
-                batch = await _checkpoint_next_range(conn, limit)
+                batch, full = await _checkpoint_next_range(conn, limit)
             made += batch
-            if not batch:
+            if not full:
                 return made
 
 
-async def _checkpoint_next_range(conn: asyncpg.Connection, limit: int) -> list[Checkpoint]:
+async def _checkpoint_next_range(
+    conn: asyncpg.Connection, limit: int
+) -> tuple[list[Checkpoint], bool]:
+    """The checkpoints of the next range, and whether it held `limit` events (more may wait)."""
     # An advisory lock, not a row lock, makes overlapping runs wait: it takes no transaction
     # id, so the reading below holds back nobody's horizon; only the final writes take one.
     await conn.execute("SELECT pg_advisory_xact_lock($1)", _CHECKPOINT_LOCK)
@@ -102,7 +107,7 @@ async def _checkpoint_next_range(conn: asyncpg.Connection, limit: int) -> list[C
         limit,
     )
     if not events:
-        return []
+        return [], False
     up_to = LogPosition(events[-1]["transaction_id"], events[-1]["position"])
     by_account: dict[UUID, list[Any]] = {}
     for event in events:
@@ -120,7 +125,7 @@ async def _checkpoint_next_range(conn: asyncpg.Connection, limit: int) -> list[C
         up_to.transaction_id,
         up_to.position,
     )
-    return made
+    return made, len(events) == limit
 
 
 async def _latest_checkpoints(
