@@ -199,10 +199,15 @@ async def record_attempt(
     if result.status_code == 410:
         # 410 Gone: the receiver says this endpoint no longer exists. The dispatcher's copy
         # stopped new deliveries above; the endpoint itself is disabled now.
-        await disable_webhook_endpoint(Ledger(pool), delivery.endpoint_id, GONE)
+        await disable_webhook_endpoint(_acting_ledger(pool), delivery.endpoint_id, GONE)
     elif failing_seconds is not None and failing_seconds >= settings.webhook_disable_after_seconds:
-        await disable_webhook_endpoint(Ledger(pool), delivery.endpoint_id, FAILING)
+        await disable_webhook_endpoint(_acting_ledger(pool), delivery.endpoint_id, FAILING)
     return delay
+
+
+def _acting_ledger(pool: asyncpg.Pool) -> Ledger:
+    """The ledger through which the delivery job changes an endpoint, named as its actor."""
+    return Ledger(pool, actor="job:deliver_webhook")
 
 
 def _delay(settings: Settings, delivery: ClaimedDelivery, result: AttemptResult) -> float | None:

@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 
 async def mark_overdue(ctx: dict[str, Any]) -> int:
     """Mark what is newly overdue today; how many invoices it marked."""
-    run = await mark_overdue_invoices(Ledger(ctx["pool"]), datetime.now(UTC).date())
+    run = await mark_overdue_invoices(
+        Ledger(ctx["pool"], actor="job:overdue"), datetime.now(UTC).date()
+    )
     if run.marked:
         log.info("marked %d of %d invoices overdue", run.marked, run.examined)
     return run.marked

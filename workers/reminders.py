@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 
 async def send_reminders(ctx: dict[str, Any]) -> int:
     """Ask for the reminders whose day has come today (UTC); how many it asked for."""
-    run = await request_due_reminders(Ledger(ctx["pool"]), datetime.now(UTC).date())
+    run = await request_due_reminders(
+        Ledger(ctx["pool"], actor="job:send_reminders"), datetime.now(UTC).date()
+    )
     if run.requested:
         log.info("asked for %d reminders of %d invoices", run.requested, run.examined)
     return run.requested

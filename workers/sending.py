@@ -99,7 +99,7 @@ async def send_document(ctx: dict[str, Any], send_id: str) -> None:
     if send is None:
         return
     settings: Settings = ctx["settings"]
-    ledger = Ledger(pool)
+    ledger = Ledger(pool, actor="job:send_document")
     try:
         outcome = await _attempt(ledger, settings, ctx["channels"], send)
     except SendError as error:

@@ -10,6 +10,7 @@ from arq.connections import RedisSettings
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
 from risiti.workers.channels import open_channels
+from risiti.workers.checkpoints import checkpoint_log
 from risiti.workers.housekeeping import forget_expired_idempotency_keys
 from risiti.workers.jobs import deliver_webhooks, sweep_deliveries
 from risiti.workers.overdue import mark_overdue
@@ -49,6 +50,9 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 # A backlog may take longer than a delivery; what is left waits for the next run.
                 timeout=540,
             ),
+            # Auditors' checkpoints of the log (docs/auditing.md), every minute; a backlog may
+            # take a while.
+            cron(checkpoint_log, second=30, timeout=540),
             cron(sweep_document_sends, second=set(range(2, 60, 5)), run_at_startup=True),
             cron(
                 send_reminders,

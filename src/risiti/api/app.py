@@ -8,6 +8,7 @@ from aiohttp import web
 
 from risiti.api import (
     account,
+    audit,
     customers,
     events,
     health,
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> web.Application:
         paystack,
         hosted,
         openapi,
+        audit,
     ):
         app.router.add_routes(module.routes)
     return app

@@ -20,6 +20,7 @@ from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, LEDGER, SETTINGS, ledger_for
 from risiti.api.models import (
     CreateInvoiceRequest,
+    InvoiceReadQuery,
     ListInvoicesQuery,
     MarkPaidRequest,
     ReasonRequest,
@@ -27,7 +28,7 @@ from risiti.api.models import (
     SendInvoiceRequest,
     UpdateInvoiceRequest,
 )
-from risiti.commands import invoices
+from risiti.commands import audit, invoices
 from risiti.commands.caller import Caller
 from risiti.commands.documents import present_json
 from risiti.domain.invoice import InvoiceDraft
@@ -126,6 +127,17 @@ def _instant(value: datetime | date | None, *, end_of_day: bool) -> datetime | N
 
 @routes.get("/v1/invoices/{id}")
 async def get_invoice(request: web.Request) -> web.Response:
+    query = parse_query(request, InvoiceReadQuery)
+    if query.as_of is not None or query.version is not None:
+        # Auditors: the invoice as it stood then, folded from its events (docs/auditing.md).
+        past = await audit.invoice_at(
+            ledger_for(request),
+            request[CALLER],
+            request.match_info["id"],
+            as_of=query.as_of,
+            version=query.version,
+        )
+        return invoice_response(request, past)
     invoice = await invoices.get_invoice(
         ledger_for(request), request[CALLER], request.match_info["id"]
     )

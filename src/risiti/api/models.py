@@ -459,3 +459,32 @@ class PaystackChargeEvent(Model):
 
     event: Literal["charge.success"]
     data: PaystackChargeData
+
+
+class InvoiceReadQuery(Model):
+    """`GET /v1/invoices/{id}` for auditors: the invoice as it stood at an instant or version."""
+
+    as_of: AwareDatetime | None = Field(
+        None,
+        description="An ISO 8601 instant with its offset: the invoice folded from the events "
+        "recorded up to it (inclusive). 404 if it did not exist yet.",
+    )
+    version: int | None = Field(
+        None,
+        ge=1,
+        le=2**62,
+        description="The invoice after its first `version` events. 404 past the latest.",
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> InvoiceReadQuery:
+        if self.as_of is not None and self.version is not None:
+            raise ValueError("send as_of or version, not both")
+        return self
+
+
+class CheckpointsQuery(Model):
+    limit: int = Field(50, ge=1, le=100)
+    cursor: int | None = Field(
+        None, ge=0, description="The `next_cursor` of the previous page: a checkpoint's sequence."
+    )

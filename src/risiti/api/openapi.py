@@ -144,9 +144,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/v1/invoices/{id}",
         "getInvoice",
-        "Get an invoice by id or document number",
+        "Get an invoice by id or document number; with `as_of` or `version`, as it stood then",
         "Invoices",
         {200: schemas.InvoiceResponse},
+        query=models.InvoiceReadQuery,
         etag=True,
     ),
     Operation(
@@ -426,6 +427,24 @@ OPERATIONS: tuple[Operation, ...] = (
         "Webhooks",
         {202: schemas.RetriedWebhookDeliveryResponse},
         errors=(409,),
+    ),
+    # Auditing (docs/auditing.md)
+    Operation(
+        "GET",
+        "/v1/invoices/{id}/history",
+        "getInvoiceHistory",
+        "Every event of an invoice, oldest first: version, type, when, who, what changed",
+        "Auditing",
+        {200: schemas.InvoiceHistoryResponse},
+    ),
+    Operation(
+        "GET",
+        "/v1/audit/checkpoints",
+        "listAuditCheckpoints",
+        "The account's checkpoints of the log, oldest first: keep copies to verify against",
+        "Auditing",
+        {200: schemas.AuditCheckpointList},
+        query=models.CheckpointsQuery,
     ),
     # Public
     Operation(

@@ -18,6 +18,7 @@ from risiti.api.errors import ApiError, validation_error
 from risiti.api.keys import LEDGER
 from risiti.api.models import PaystackChargeEvent, PaystackWebhookRequest
 from risiti.commands.paystack import (
+    PAYSTACK_KEY_ID,
     PaystackCharge,
     PaystackSignatureError,
     record_paystack_charge,
@@ -69,7 +70,7 @@ async def paystack_webhook(request: web.Request) -> web.Response:
     )
     try:
         outcome = await record_paystack_charge(
-            request.app[LEDGER], charge, await request.read(), signature
+            request.app[LEDGER].acting_as(PAYSTACK_KEY_ID), charge, await request.read(), signature
         )
     except PaystackSignatureError as error:
         raise ApiError(401, error.code, str(error)) from None

@@ -498,3 +498,52 @@ class PaystackWebhookResult(Schema):
 
 class PaystackWebhookResponse(Envelope[PaystackWebhookResult]):
     pass
+
+
+# Auditing (docs/auditing.md) ---------------------------------------------------------------
+
+
+class HistoryEvent(Schema):
+    """One event of an invoice's history, as the log holds it."""
+
+    version: int
+    type: str = Field(description="The event's past-tense name, such as `PaymentRecorded`.")
+    recorded_at: datetime
+    actor: str | None = Field(
+        description="The API key id, or `job:<name>`, that appended it; null before it was "
+        "recorded."
+    )
+    position: int
+    hash: str = Field(description="The event's chain hash, hex (docs/auditing.md).")
+    changes: dict[str, Any] = Field(description="The event's fields: what it set or changed.")
+
+
+class InvoiceHistory(Schema):
+    object: Literal["invoice_history"]
+    invoice_id: UUID
+    document_number: str | None
+    events: list[HistoryEvent]
+
+
+class AuditCheckpoint(Schema):
+    """A root hash over the account's events of one range of the log (docs/auditing.md)."""
+
+    object: Literal["checkpoint"]
+    account_id: UUID
+    sequence: int
+    after_transaction_id: int
+    after_position: int
+    up_to_transaction_id: int
+    up_to_position: int
+    event_count: int
+    previous_root: str
+    root: str
+    created_at: datetime
+
+
+class InvoiceHistoryResponse(Envelope[InvoiceHistory]):
+    pass
+
+
+class AuditCheckpointList(ListEnvelope[AuditCheckpoint]):
+    pass

@@ -40,10 +40,18 @@ class Ledger:
         mapper: Mapper[UUID] | None = None,
         *,
         joined: asyncpg.Connection | None = None,
+        actor: str | None = None,
     ) -> None:
         self.pool = pool
         self.mapper = mapper or create_mapper()
         self._joined = joined
+        self.actor = actor
+        """Who the events appended through this ledger are recorded as coming from (the audit
+        trail's `actor`): an API key id, `job:<name>`, or None where nobody is named."""
+
+    def acting_as(self, actor: str) -> Ledger:
+        """This ledger, recording `actor` on every event it appends."""
+        return Ledger(self.pool, self.mapper, joined=self._joined, actor=actor)
 
     def joining(self, conn: asyncpg.Connection) -> Ledger:
         """A ledger whose work joins `conn`'s open transaction and commits only with it.
@@ -51,7 +59,7 @@ class Ledger:
         Used where something must commit together with a command's events (an idempotency
         key's stored response); whoever owns `conn` commits and then calls `notify_appended`.
         """
-        return Ledger(self.pool, self.mapper, joined=conn)
+        return Ledger(self.pool, self.mapper, joined=conn, actor=self.actor)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
@@ -68,11 +76,11 @@ class Ledger:
         if self._joined is not None:
             # A savepoint: a lost race rolls back this attempt alone, and a retry can follow.
             async with self._joined.transaction():
-                yield LedgerTransaction(self._joined, self.mapper)
+                yield LedgerTransaction(self._joined, self.mapper, self.actor)
             return
         async with self.pool.acquire() as conn:
             async with conn.transaction():
-                yield LedgerTransaction(conn, self.mapper)
+                yield LedgerTransaction(conn, self.mapper, self.actor)
             await notify_appended(conn)
 
     async def get(self, cls: type[A], aggregate_id: UUID, *, up_to_version: int | None = None) -> A:
@@ -85,9 +93,12 @@ class Ledger:
 class LedgerTransaction:
     """One open transaction of the Ledger."""
 
-    def __init__(self, conn: asyncpg.Connection, mapper: Mapper[UUID]) -> None:
+    def __init__(
+        self, conn: asyncpg.Connection, mapper: Mapper[UUID], actor: str | None = None
+    ) -> None:
         self.conn = conn
         self.mapper = mapper
+        self.actor = actor
 
     async def get(self, cls: type[A], aggregate_id: UUID) -> A:
         records = await read_aggregate(self.conn, aggregate_id)
@@ -96,7 +107,9 @@ class LedgerTransaction:
     async def save(self, aggregate: Aggregate, *, account_id: UUID, livemode: bool | None) -> None:
         """Append the aggregate's pending events; VersionConflictError if another writer won."""
         stored = [self.mapper.to_stored_event(e) for e in aggregate.collect_events()]
-        await append_events(self.conn, stored, account_id=account_id, livemode=livemode)
+        await append_events(
+            self.conn, stored, account_id=account_id, livemode=livemode, actor=self.actor
+        )
 
 
 def rebuild(

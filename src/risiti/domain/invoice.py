@@ -484,20 +484,33 @@ class Invoice(Aggregate):
                 current=self.status,
                 allowed=ALLOWED_ACTIONS[self.status],
             )
-        self._payments_reversed(reason=reason, reversed_at=reversed_at)
+        unreversed = [p["id"] for p in self.payments if p["reversed_at"] is None]
+        self._payments_reversed(payment_ids=unreversed, reason=reason, reversed_at=reversed_at)
 
     class PaymentsReversed(Aggregate.Event):
+        """Version 2 names the payments it reverses, so that the event alone tells an auditor
+        what it undid; version 1 meant "every payment not reversed yet"."""
+
+        class_version = 2
+        payment_ids: list[UUID] | None
         reason: str | None
         reversed_at: datetime
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["payment_ids"] = None  # what version 1 meant: all not reversed yet
+
     @event(PaymentsReversed)
-    def _payments_reversed(self, reason: str | None, reversed_at: datetime) -> None:
+    def _payments_reversed(
+        self, payment_ids: list[UUID] | None, reason: str | None, reversed_at: datetime
+    ) -> None:
         for payment in self.payments:
-            if payment["reversed_at"] is None:
+            named = payment_ids is None or payment["id"] in payment_ids
+            if named and payment["reversed_at"] is None:
                 payment["reversed_at"] = reversed_at
                 payment["reversal_reason"] = reason
-        self.amount_paid = 0
-        self.status = OPEN
+                self.amount_paid -= payment["amount"]
+        self.status = OPEN if self.amount_paid == 0 else PARTIALLY_PAID
 
     def void(self, *, reason: str | None, voided_at: datetime) -> None:
         """Cancel a draft, or an issued invoice nobody has paid; its number stays used."""

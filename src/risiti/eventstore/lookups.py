@@ -471,3 +471,28 @@ async def set_reminder_days(
         account_id,
         reminder_days,
     )
+
+
+class NumberedInvoice(NamedTuple):
+    account_id: UUID
+    livemode: bool
+    invoice_id: UUID
+
+
+async def find_invoices_numbered(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    number: str,
+    account_id: UUID | None = None,
+    livemode: bool | None = None,
+) -> list[NumberedInvoice]:
+    """Every invoice with a document number, in any account and mode unless narrowed: numbers
+    are unique per account, mode and series only (operators' tools, `risiti history`)."""
+    rows = await conn.fetch(
+        "SELECT account_id, livemode, invoice_id FROM invoice_numbers WHERE document_number = $1"
+        " AND ($2::uuid IS NULL OR account_id = $2) AND ($3::boolean IS NULL OR livemode = $3)"
+        " ORDER BY account_id, livemode",
+        number,
+        account_id,
+        livemode,
+    )
+    return [NumberedInvoice(**row) for row in rows]

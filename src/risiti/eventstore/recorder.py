@@ -47,6 +47,8 @@ class RecordedEvent:
     livemode: bool | None
     recorded_at: datetime
     hash: bytes
+    actor: str | None = None
+    """Who appended it: an API key id, `job:<name>`, or None for events from before 0011."""
 
     @property
     def log_position(self) -> LogPosition:
@@ -58,13 +60,22 @@ class RecordedEvent:
 
 _COLUMNS = (
     "position, transaction_id, originator_id, originator_version, topic, state,"
-    " account_id, livemode, recorded_at, hash"
+    " account_id, livemode, recorded_at, hash, actor"
 )
 
 _INSERT = """
 INSERT INTO events (originator_id, originator_version, topic, state, account_id, livemode, hash)
 SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::uuid[],
                      $6::boolean[], $7::bytea[])
+RETURNING position
+"""
+# With an actor (migration 0011). Without one the column is left out, so that appending works
+# on a schema from before it too: tests of later migrations write their old data this way.
+_INSERT_WITH_ACTOR = """
+INSERT INTO events (originator_id, originator_version, topic, state, account_id, livemode, hash,
+                    actor)
+SELECT *, $8::text FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::uuid[],
+                               $6::boolean[], $7::bytea[])
 RETURNING position
 """
 
@@ -75,25 +86,30 @@ async def append_events(
     *,
     account_id: UUID | None,
     livemode: bool | None,
+    actor: str | None = None,
 ) -> list[int]:
-    """Append events in the caller's transaction; returns their positions.
+    """Append events in the caller's transaction; returns their positions. `actor` says who
+    appended them (an API key id, `job:<name>`), for the audit trail.
 
     Raises VersionConflictError if another writer took one of the versions first.
     """
     if not events:
         return []
     hashes = await _chain(conn, events)
+    columns = (
+        [e.originator_id for e in events],
+        [e.originator_version for e in events],
+        [e.topic for e in events],
+        [e.state for e in events],
+        [account_id] * len(events),
+        [livemode] * len(events),
+        hashes,
+    )
     try:
-        rows = await conn.fetch(
-            _INSERT,
-            [e.originator_id for e in events],
-            [e.originator_version for e in events],
-            [e.topic for e in events],
-            [e.state for e in events],
-            [account_id] * len(events),
-            [livemode] * len(events),
-            hashes,
-        )
+        if actor is None:
+            rows = await conn.fetch(_INSERT, *columns)
+        else:
+            rows = await conn.fetch(_INSERT_WITH_ACTOR, *columns, actor)
     except asyncpg.UniqueViolationError as error:
         raise VersionConflictError(str(error)) from None
     return [row["position"] for row in rows]
