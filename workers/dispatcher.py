@@ -19,17 +19,21 @@ import asyncpg
 from arq.connections import ArqRedis
 
 from risiti.commands.folding import AggregateFolder, Folded
+from risiti.commands.inventory import DEDUCT, RESTORE, moves_stock
 from risiti.commands.public_events import (
     customer_event_payload,
     invoice_event_payload,
     invoice_event_types,
+    product_event_payloads,
 )
 from risiti.config import Settings
 from risiti.domain.customer import Customer
 from risiti.domain.invoice import Invoice
+from risiti.domain.product import Product
 from risiti.domain.webhook_endpoint import WebhookEndpoint
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, process_next_batch
+from risiti.workers.inventory import enqueue_inventory_job, inventory_job_id
 from risiti.workers.jobs import enqueue_delivery
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,7 @@ class Dispatcher:
         self.redis = redis
         self._folder = AggregateFolder()
         self._new_deliveries: list[UUID] = []
+        self._new_inventory_jobs: list[UUID] = []
 
     async def run(self) -> None:
         """Dispatch until cancelled."""
@@ -61,9 +66,12 @@ class Dispatcher:
 
     async def dispatch_next_batch(self) -> int:
         self._new_deliveries = []
+        self._new_inventory_jobs = []
         applied = await process_next_batch(self.pool, FOLLOWER, self._handle_batch)
         for new_delivery in self._new_deliveries:
             await enqueue_delivery(self.redis, new_delivery, attempt=0)
+        for new_job in self._new_inventory_jobs:
+            await enqueue_inventory_job(self.redis, new_job)
         return applied
 
     async def _handle_batch(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
@@ -71,9 +79,11 @@ class Dispatcher:
             aggregate = folded.aggregate
             if isinstance(aggregate, WebhookEndpoint):
                 await self._track_endpoint(conn, aggregate)
-            elif isinstance(aggregate, Invoice | Customer):
+            elif isinstance(aggregate, Invoice | Customer | Product):
                 for payload in self._payloads(folded):
                     await self._publish(conn, aggregate.account_id, aggregate.livemode, payload)
+                if isinstance(aggregate, Invoice):
+                    await self._insert_inventory_job(conn, folded.event, aggregate)
 
     def _payloads(self, folded: Folded) -> list[dict[str, Any]]:
         """The public events one event fires, with the aggregate as it is just after it."""
@@ -87,7 +97,33 @@ class Dispatcher:
             ]
         if isinstance(aggregate, Customer) and isinstance(folded.event, Customer.Created):
             return [customer_event_payload("customer.created", aggregate, recorded_at=recorded_at)]
+        if isinstance(aggregate, Product):
+            return product_event_payloads(folded.event, aggregate, recorded_at=recorded_at)
         return []
+
+    async def _insert_inventory_job(
+        self, conn: asyncpg.Connection, event: object, invoice: Invoice
+    ) -> None:
+        """Stock moves when an invoice or receipt is issued, and back when an issued one is
+        voided; only for invoices with lines linked to products."""
+        if isinstance(event, Invoice.Finalized):
+            kind = DEDUCT
+        elif isinstance(event, Invoice.Voided) and invoice.finalized_at is not None:
+            kind = RESTORE
+        else:
+            return
+        if not moves_stock(invoice):
+            return
+        job_id = inventory_job_id(invoice.id, kind)
+        inserted = await conn.fetchval(
+            "INSERT INTO inventory_jobs (id, invoice_id, kind) VALUES ($1, $2, $3)"
+            " ON CONFLICT (id) DO NOTHING RETURNING id",
+            job_id,
+            invoice.id,
+            kind,
+        )
+        if inserted:
+            self._new_inventory_jobs.append(job_id)
 
     async def _track_endpoint(self, conn: asyncpg.Connection, endpoint: WebhookEndpoint) -> None:
         """Keep the copy in step with the log: url, events and enabled as changed, and a deleted
@@ -159,4 +195,4 @@ def _topic_prefix(cls: type[Any]) -> str:
     return f"{cls.__module__}:{cls.__qualname__}."
 
 
-_TOPICS = tuple(_topic_prefix(cls) for cls in (Invoice, Customer, WebhookEndpoint))
+_TOPICS = tuple(_topic_prefix(cls) for cls in (Invoice, Customer, WebhookEndpoint, Product))

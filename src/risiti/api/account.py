@@ -30,6 +30,7 @@ async def update_account(request: web.Request) -> web.Response:
             caller,
             require_signed_requests=body.require_signed_requests,
             paystack_secret_key=body.paystack_secret_key,
+            allow_negative_stock=body.allow_negative_stock,
         ),
     )
     request.app[KEY_CACHE].forget_account(account.id)

@@ -13,7 +13,7 @@ from risiti.commands.caller import Caller
 from risiti.commands.ledger import Ledger
 from risiti.domain.account import Account
 from risiti.domain.errors import InvalidFieldError
-from risiti.eventstore import lookups
+from risiti.eventstore import inventory, lookups
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def account_record(account: Account, livemode: bool) -> dict[str, Any]:
         "name": account.name,
         "require_signed_requests": account.require_signed_requests,
         "paystack_configured": account.has_paystack_secret_key(livemode),
+        "allow_negative_stock": account.allow_negative_stock,
     }
 
 
@@ -93,6 +94,7 @@ class UpdateAccount:
     require_signed_requests: bool | None = None
     paystack_secret_key: str | None = None
     """The caller's mode's Paystack secret key; "" removes it."""
+    allow_negative_stock: bool | None = None
 
 
 async def update_account(ledger: Ledger, command: UpdateAccount) -> Account:
@@ -117,5 +119,10 @@ async def update_account(ledger: Ledger, command: UpdateAccount) -> Account:
                 caller.livemode, configured=secret_key is not None, set_at=datetime.now(UTC)
             )
             await lookups.set_paystack_secret_key(tx.conn, account.id, caller.livemode, secret_key)
+        if command.allow_negative_stock is not None:
+            account.set_negative_stock(command.allow_negative_stock)
+            await inventory.set_negative_stock_allowed(
+                tx.conn, account.id, command.allow_negative_stock
+            )
         await tx.save(account, account_id=account.id, livemode=None)
     return account

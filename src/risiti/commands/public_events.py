@@ -9,8 +9,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from risiti.commands.customers import customer_record
 from risiti.commands.documents import invoice_record, present
+from risiti.commands.products import product_record
 from risiti.domain.customer import Customer
 from risiti.domain.invoice import PAID, PARTIALLY_PAID, Invoice
+from risiti.domain.product import Product
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "risiti:events")
 
@@ -101,3 +103,27 @@ def customer_event_payload(
         recorded_at=recorded_at,
         data=customer_record(customer),
     )
+
+
+def product_event_payloads(
+    event: object, product: Product, *, recorded_at: datetime
+) -> list[dict[str, Any]]:
+    """The public events a Product event fires, with the product just after it: every stock
+    change is `inventory.adjusted`; a fall to the low-stock threshold or to zero also fires
+    `product.stock_low` or `product.out_of_stock`."""
+    if not isinstance(event, Product.StockAdjusted):
+        return []
+    event_types = ["inventory.adjusted"] + [
+        f"product.{crossed}" for crossed in product.crossings(event.delta)
+    ]
+    return [
+        event_payload(
+            event_type,
+            originator_id=product.id,
+            originator_version=product.version,
+            livemode=product.livemode,
+            recorded_at=recorded_at,
+            data=product_record(product),
+        )
+        for event_type in event_types
+    ]

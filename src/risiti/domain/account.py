@@ -25,6 +25,7 @@ class Account(Aggregate):
         self.api_keys: dict[str, bool] = {}
         self.require_signed_requests = False
         self.paystack_configured: dict[bool, bool] = {}
+        self.allow_negative_stock = False
 
     def issue_api_key(self, key_id: str, livemode: bool, issued_at: datetime) -> None:
         """Record that a secret key was issued; the key itself is never part of an event."""
@@ -54,3 +55,12 @@ class Account(Aggregate):
 
     def has_paystack_secret_key(self, livemode: bool) -> bool:
         return self.paystack_configured.get(livemode, False)
+
+    def set_negative_stock(self, allowed: bool) -> None:
+        """Allow (or stop allowing) stock to go below zero (docs/api.md, "Inventory")."""
+        if allowed != self.allow_negative_stock:
+            self._negative_stock_allowed(allowed=allowed)
+
+    @event("NegativeStockAllowed")
+    def _negative_stock_allowed(self, allowed: bool) -> None:
+        self.allow_negative_stock = allowed

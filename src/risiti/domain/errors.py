@@ -77,3 +77,16 @@ class InstallmentLimitError(InvalidInvoiceError):
             f"the last: pay the amount due of {amount_due}, not {amount}.",
             field="amount",
         )
+
+
+class InsufficientStockError(DomainError):
+    """Raised when an adjustment would take stock below zero and the account does not allow
+    negative stock."""
+
+    def __init__(self, stock: int, delta: int) -> None:
+        super().__init__(
+            f"Only {stock} in stock: an adjustment of {delta} would take it below zero, and "
+            "this account does not allow negative stock."
+        )
+        self.stock = stock
+        self.delta = delta
