@@ -88,7 +88,9 @@ async def claim_inventory_job(conn: asyncpg.Connection, job_id: UUID) -> tuple[U
 async def lock_invoice_stock(conn: asyncpg.Connection, invoice_id: UUID) -> None:
     """Serialize an invoice's deduction and restoration until the transaction ends, so that a
     void processed first is seen by a deduction that follows it, and the other way round."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", invoice_id)
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))", invoice_id
+    )
 
 
 async def stock_movements(conn: asyncpg.Connection, invoice_id: UUID) -> dict[tuple[int, str], int]:
