@@ -143,6 +143,11 @@ async def test_a_lost_wake_up_only_delays_the_deduction(
     await wait_until(lambda: _job_row(pool, invoice_id))
     assert settings.redis_url is not None
     redis = Redis.from_url(settings.redis_url)
+
+    async def woken() -> bool:
+        return bool(await redis.zcard(settings.queue_name))
+
+    await wait_until(woken)
     await redis.delete(settings.queue_name)  # the wake-up is lost; the row is not
     await redis.aclose()
     assert await _stock(api, product_id) == 10

@@ -313,7 +313,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "PATCH",
         "/v1/account",
         "updateAccount",
-        "Require (or stop requiring) signed requests; set this mode's Paystack secret key",
+        "Require (or stop requiring) signed requests; set this mode's Paystack secret key; "
+        "allow negative stock",
         "Account",
         {200: schemas.AccountResponse},
         errors=(412,),
