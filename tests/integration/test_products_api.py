@@ -3,6 +3,7 @@ negative stock only where the account allows it, and invoice lines linked by sku
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -106,6 +107,17 @@ async def test_an_adjustment_sent_twice_with_one_reference_applies_once(api: Api
     )
     assert restock.data["stock_after"] == 11
     assert (await call(api, "GET", f"/v1/products/{product['id']}")).data["stock"] == 11
+
+
+async def test_concurrent_adjustments_with_one_reference_apply_once(api: Api) -> None:
+    product = await _product(api)
+    sale = {"delta": -2, "reason": "till", "reference": "POS-9"}
+
+    answers = await asyncio.gather(*(_adjust(api, product["id"], sale) for _ in range(6)))
+
+    assert sorted(answer.status for answer in answers) == [200] * 5 + [201]
+    assert {answer.data["stock_after"] for answer in answers} == {8}
+    assert (await call(api, "GET", f"/v1/products/{product['id']}")).data["stock"] == 8
 
 
 async def test_a_reference_reused_for_another_delta_is_refused(api: Api) -> None:

@@ -90,8 +90,10 @@ class _StockMoves:
             await self._note(line, RESTORE, product, taken)
 
     async def save(self) -> None:
-        for product in self.products.values():
-            await save_product(self.tx, product)
+        # In id order: two invoices selling the same products never wait on each other in a
+        # cycle (which PostgreSQL would break by failing one of them).
+        for product_id in sorted(self.products):
+            await save_product(self.tx, self.products[product_id])
 
     @property
     def _reference(self) -> str:

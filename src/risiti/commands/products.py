@@ -299,16 +299,24 @@ async def _product_of_line(
         product_id = await lookups.find_product_by_sku(
             tx.conn, caller.account_id, caller.livemode, str(sku)
         )
-    try:
-        if product_id is None:
-            raise NotFoundError("product", sku)
-        product = await tx.get(Product, UUID(str(product_id)))
-        _check_owner(product, caller, product_id)
-    except (ValueError, NotFoundError):
+    product = await _found_product(tx, caller, product_id)
+    if product is None:
         named = f"id '{product_id}'" if item.get("product_id") is not None else f"sku '{sku}'"
-        raise InvalidFieldError(f"No product with {named}.", field=field_path) from None
+        raise InvalidFieldError(f"No product with {named}.", field=field_path)
     if sku is not None and product.sku != sku:
         raise InvalidFieldError(
             f"product_id names the product {product.sku!r}, not {sku!r}.", field=field_path
         )
     return product
+
+
+async def _found_product(
+    tx: LedgerTransaction, caller: Caller, product_id: object
+) -> Product | None:
+    """The caller's product with this id; None for an unknown id or another account's."""
+    if product_id is None:
+        return None
+    try:
+        return await _owned(tx, caller, UUID(str(product_id)))
+    except (ValueError, NotFoundError):
+        return None
