@@ -18,7 +18,7 @@ from risiti.config import Settings
 from risiti.workers.inventory import inventory_job_id, move_invoice_stock
 from risiti.workers.settings import worker_settings
 
-from .conftest import Api, Receiver, running, wait_until
+from .conftest import Api, Receiver, running, stop_worker, wait_until
 from .http_calls import call
 
 pytestmark = pytest.mark.asyncio
@@ -155,7 +155,7 @@ async def test_a_lost_wake_up_only_delays_the_deduction(
     arq_worker = Worker(**worker_settings(settings), handle_signals=False)
     async with running(arq_worker.async_run()):
         await _stock_becomes(api, product_id, 7)
-    await arq_worker.close()
+    await stop_worker(arq_worker)
 
 
 async def test_a_void_processed_before_its_deduction_leaves_stock_whole(
