@@ -396,9 +396,6 @@ class CreateProductRequest(Model):
     )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
-    def as_fields(self) -> dict[str, Any]:
-        return self.model_dump() | {"currency": self.currency.upper()}
-
 
 class UpdateProductRequest(Model):
     """PATCH: the fields sent replace the product's; stock changes only by adjustments."""

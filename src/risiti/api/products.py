@@ -24,7 +24,7 @@ routes = web.RouteTableDef()
 @routes.post("/v1/products")
 async def create_product(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateProductRequest)
-    command = products.CreateProduct(request[CALLER], **body.as_fields())
+    command = products.CreateProduct(request[CALLER], **body.model_dump())
     product = await products.create_product(ledger_for(request), command)
     return _product_response(product, status=201)
 
