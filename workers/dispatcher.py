@@ -22,20 +22,24 @@ import asyncpg
 from arq.connections import ArqRedis
 
 from risiti.commands.folding import AggregateFolder, Folded
+from risiti.commands.inventory import DEDUCT, RESTORE, moves_stock
 from risiti.commands.public_events import (
     customer_event_payload,
     delivery_id,
     invoice_event_payload,
     invoice_event_types,
+    product_event_payloads,
 )
 from risiti.commands.webhook_endpoints import TEST_EVENT, webhook_endpoint_event_payload
 from risiti.config import Settings
 from risiti.domain.customer import Customer
 from risiti.domain.invoice import Invoice
+from risiti.domain.product import Product
 from risiti.domain.webhook_endpoint import WebhookEndpoint
 from risiti.eventstore.lookups import insert_webhook_delivery
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, process_next_batch
+from risiti.workers.inventory import enqueue_inventory_job, inventory_job_id
 from risiti.workers.jobs import enqueue_deliveries
 from risiti.workers.sending import SEND_REQUESTS, enqueue_send, insert_document_sends
 
@@ -54,6 +58,7 @@ class Dispatcher:
         self._folder = AggregateFolder()
         self._new_deliveries: list[UUID] = []
         self._new_sends: list[UUID] = []
+        self._new_inventory_jobs: list[UUID] = []
 
     async def run(self) -> None:
         """Dispatch until cancelled."""
@@ -65,10 +70,13 @@ class Dispatcher:
     async def dispatch_next_batch(self) -> int:
         self._new_deliveries = []
         self._new_sends = []
+        self._new_inventory_jobs = []
         applied = await process_next_batch(self.pool, FOLLOWER, self._handle_batch)
         await enqueue_deliveries(self.redis, self._new_deliveries)
         for new_send in self._new_sends:
             await enqueue_send(self.redis, new_send, attempt=0)
+        for new_job in self._new_inventory_jobs:
+            await enqueue_inventory_job(self.redis, new_job)
         return applied
 
     async def _handle_batch(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
@@ -82,6 +90,8 @@ class Dispatcher:
                 self._new_sends += await insert_document_sends(conn, aggregate)
             for payload in self._payloads(folded):
                 await self._publish(conn, *_owner(aggregate), payload)
+            if isinstance(aggregate, Invoice):
+                await self._insert_inventory_job(conn, folded.event, aggregate)
 
     def _payloads(self, folded: Folded) -> list[dict[str, Any]]:
         """The public events one event fires, with the aggregate as it is just after it."""
@@ -103,7 +113,33 @@ class Dispatcher:
                     "webhook_endpoint.disabled", aggregate, recorded_at=recorded_at
                 )
             ]
+        if isinstance(aggregate, Product):
+            return product_event_payloads(folded.event, aggregate, recorded_at=recorded_at)
         return []
+
+    async def _insert_inventory_job(
+        self, conn: asyncpg.Connection, event: object, invoice: Invoice
+    ) -> None:
+        """Stock moves when an invoice or receipt is issued, and back when an issued one is
+        voided; only for invoices with lines linked to products."""
+        if isinstance(event, Invoice.Finalized):
+            kind = DEDUCT
+        elif isinstance(event, Invoice.Voided) and invoice.finalized_at is not None:
+            kind = RESTORE
+        else:
+            return
+        if not moves_stock(invoice):
+            return
+        job_id = inventory_job_id(invoice.id, kind)
+        inserted = await conn.fetchval(
+            "INSERT INTO inventory_jobs (id, invoice_id, kind) VALUES ($1, $2, $3)"
+            " ON CONFLICT (id) DO NOTHING RETURNING id",
+            job_id,
+            invoice.id,
+            kind,
+        )
+        if inserted:
+            self._new_inventory_jobs.append(job_id)
 
     async def _track_endpoint(
         self, conn: asyncpg.Connection, endpoint: WebhookEndpoint, event: object
@@ -198,4 +234,4 @@ def _topic_prefix(cls: type[Any]) -> str:
     return f"{cls.__module__}:{cls.__qualname__}."
 
 
-_TOPICS = tuple(_topic_prefix(cls) for cls in (Invoice, Customer, WebhookEndpoint))
+_TOPICS = tuple(_topic_prefix(cls) for cls in (Invoice, Customer, WebhookEndpoint, Product))

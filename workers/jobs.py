@@ -19,7 +19,6 @@ from uuid import UUID
 import aiohttp
 import asyncpg
 from arq.connections import ArqRedis
-from redis.exceptions import RedisError
 
 from risiti.commands.ledger import Ledger
 from risiti.commands.webhook_endpoints import disable_webhook_endpoint
@@ -28,11 +27,10 @@ from risiti.domain.webhook_endpoint import FAILING, GONE
 from risiti.workers.receivers import Receivers, RefusedReceiverError
 from risiti.workers.schedule import next_delay
 from risiti.workers.signing import signature_header
+from risiti.workers.wakeups import REDIS_DOWN
 
 log = logging.getLogger(__name__)
 
-# What a lost connection to Redis raises: redis-py's own errors are not OSErrors.
-REDIS_DOWN = (OSError, RedisError, TimeoutError)
 # Sent at once by one job: within ARQ's job timeout even if every receiver takes its 15 s.
 DELIVERIES_PER_JOB = 20
 EXCERPT_CHARS = 500

@@ -29,8 +29,8 @@ from risiti.domain.account import Account
 from risiti.domain.invoice import CANCELLED, EMAIL, FAILED, REQUESTED, SENT, Invoice
 from risiti.workers.channels import Channels, SendError
 from risiti.workers.invoice_messages import invoice_email, invoice_notice, invoice_text
-from risiti.workers.jobs import REDIS_DOWN
 from risiti.workers.schedule import SEND_RETRY_DELAYS, next_delay
+from risiti.workers.wakeups import REDIS_DOWN
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from risiti.eventstore.database import create_pool
 from risiti.workers.channels import open_channels
 from risiti.workers.checkpoints import checkpoint_log
 from risiti.workers.housekeeping import forget_expired_idempotency_keys
+from risiti.workers.inventory import move_invoice_stock, sweep_inventory_jobs
 from risiti.workers.jobs import deliver_webhooks, sweep_deliveries
 from risiti.workers.overdue import mark_overdue
 from risiti.workers.receivers import Receivers
@@ -38,9 +39,10 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     if settings.redis_url is None:
         raise RuntimeError("RISITI_REDIS_URL is not set")
     return {
-        "functions": [deliver_webhooks, send_document],
+        "functions": [deliver_webhooks, send_document, move_invoice_stock],
         "cron_jobs": [
             cron(sweep_deliveries, second=set(range(0, 60, 5)), run_at_startup=True),
+            cron(sweep_inventory_jobs, second=set(range(0, 60, 5)), run_at_startup=True),
             cron(forget_expired_idempotency_keys, minute=17, second=0),
             cron(
                 mark_overdue,

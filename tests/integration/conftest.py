@@ -7,6 +7,7 @@ import contextlib
 import email.policy
 import os
 import secrets
+import signal
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -257,6 +258,17 @@ async def running_worker(settings: Settings) -> AsyncIterator[None]:
     arq_worker = Worker(**worker_settings(settings), handle_signals=False)
     async with running(arq_worker.async_run()):
         yield
+    await stop_worker(arq_worker)
+
+
+async def stop_worker(arq_worker: Any) -> None:
+    """Stop a worker whose jobs may still be running (a test ends once it sees their effect):
+    they are cancelled, as on a shutdown signal, and their cancellation is the expected end, not
+    an error of the test (arq's `close` would raise it, and pytest would carry the failed
+    teardown into the next tests)."""
+    arq_worker.handle_sig(signal.SIGUSR1)
+    await asyncio.gather(*arq_worker.tasks.values(), return_exceptions=True)
+    arq_worker.tasks.clear()
     await arq_worker.close()
 
 

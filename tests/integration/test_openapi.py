@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections import Counter
 from typing import Any
 
@@ -112,6 +111,7 @@ def conformance_errors(body: Any, component: str) -> list[str]:
 async def test_invoice_answers_in_every_state_conform(api: Api, projector: None) -> None:
     _, tax_rate = await api.post("/v1/tax-rates", {"name": "VAT", "percentage": "7.5"})
     _, customer = await api.post("/v1/customers", {"name": "Ada", "email": "ada@example.com"})
+    _, product = await api.post("/v1/products", {"sku": "BOX", "name": "Box", "unit_price": 500})
     _, created = await api.post(
         "/v1/invoices",
         {
@@ -122,7 +122,7 @@ async def test_invoice_answers_in_every_state_conform(api: Api, projector: None)
             "due_date": "2020-01-01",
             "items": [
                 {"name": "Half a kilo", "quantity": 0.5, "unit_price": 1001},
-                {"description": "Box", "unit_price": 500, "product_id": str(uuid.uuid4())},
+                {"description": "Box", "unit_price": 500, "product_id": product["data"]["id"]},
             ],
             "tax": {"value": "7.5", "description": "VAT", "inclusive": True},
             "tax_rate_ids": [tax_rate["data"]["id"]],
@@ -191,6 +191,18 @@ async def test_other_resources_answers_conform(api: Api) -> None:
     ]
     customer_id = answers[0][0][1]["data"]["id"]
     answers.append((await api.get(f"/v1/customers/{customer_id}"), "CustomerResponse"))
+    product = await api.post(
+        "/v1/products", {"sku": "RICE", "name": "Rice", "unit_price": 100, "stock": 5}
+    )
+    product_path = f"/v1/products/{product[1]['data']['id']}"
+    adjustment = {"delta": -1, "reference": "POS-1"}
+    answers += [
+        (product, "ProductResponse"),
+        (await api.get(product_path), "ProductResponse"),
+        (await api.get("/v1/products"), "ProductList"),
+        (await api.post(f"{product_path}/adjustments", adjustment), "StockAdjustmentResponse"),
+        (await api.post(f"{product_path}/adjustments", adjustment), "StockAdjustmentResponse"),
+    ]
 
     for (status, body), component in answers:
         assert status < 300, body

@@ -148,15 +148,20 @@ async def test_a_due_date_moved_later_is_reported_again_once_it_passes(
 
     await mark_overdue_invoices(ledger, today)
     assert await _overdue_versions(pool, late) == 1
+    # The job finds candidates in the invoice list, which must show the new due date first
+    # (the runs above may have marked other tests' invoices, which the projector applies too).
+    await wait_until(lambda: _listed_due(pool, late, today + timedelta(days=5)))
     await mark_overdue_invoices(ledger, today + timedelta(days=6))
     await mark_overdue_invoices(ledger, today + timedelta(days=6))
 
     assert await _overdue_versions(pool, late) == 2
 
 
-async def _listed_due(pool: asyncpg.Pool, invoice_id: str, due_date: str) -> bool:
-    listed = await pool.fetchval("SELECT due_date FROM invoice_list WHERE id = $1", invoice_id)
-    return str(listed) == due_date
+async def _listed_due(pool: asyncpg.Pool, invoice_id: str, due_date: date) -> bool:
+    listed: date | None = await pool.fetchval(
+        "SELECT due_date FROM invoice_list WHERE id = $1", UUID(invoice_id)
+    )
+    return listed == due_date
 
 
 async def _overdue_versions(pool: asyncpg.Pool, invoice_id: str) -> int:

@@ -33,6 +33,7 @@ async def update_account(request: web.Request) -> web.Response:
             paystack_secret_key=body.paystack_secret_key,
             reminder_days=body.reminder_days,
             details=body.model_dump(include=set(DETAIL_FIELDS), exclude_unset=True),
+            allow_negative_stock=body.allow_negative_stock,
         ),
     )
     request.app[KEY_CACHE].forget_account(account.id)

@@ -16,10 +16,12 @@ from risiti.commands.errors import (
     ConcurrentUpdateError,
     NotFoundError,
     NumberTakenError,
+    SkuTakenError,
     StaleVersionError,
 )
 from risiti.domain.errors import (
     DomainError,
+    InsufficientStockError,
     InvalidFieldError,
     InvalidStateError,
     PaymentExceedsBalanceError,
@@ -69,6 +71,10 @@ def from_domain(error: DomainError) -> ApiError:
             str(error),
             [{"field": "amount", "amount_due": error.amount_due}],
         )
+    if isinstance(error, InsufficientStockError):
+        return ApiError(
+            409, "insufficient_stock", str(error), [{"field": "delta", "stock": error.stock}]
+        )
     if isinstance(error, InvalidStateError):
         return ApiError(
             409,
@@ -96,6 +102,8 @@ def from_command(error: CommandError | VersionConflictError) -> ApiError:
         )
     if isinstance(error, ConcurrentUpdateError | VersionConflictError):
         return ApiError(412, "version_conflict", str(error))
+    if isinstance(error, SkuTakenError):
+        return ApiError(409, "duplicate_sku", str(error), [{"field": "sku", "sku": error.sku}])
     if isinstance(error, NumberTakenError):
         return validation_error([{"field": "invoice_number", "message": str(error)}], str(error))
     return ApiError(409, "invalid_state", str(error))

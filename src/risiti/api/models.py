@@ -94,24 +94,39 @@ class ItemIn(Model):
     description: str | None = Field(None, max_length=500)
     name: str | None = Field(None, max_length=500)
     quantity: Quantity = Field(Decimal(1), validation_alias=AliasChoices("quantity", "qty"))
-    unit_price: MinorUnits = Field(
-        validation_alias=AliasChoices("unit_price", "price", "rate"), ge=0, le=MAX_MINOR_UNITS
+    unit_price: MinorUnits | None = Field(
+        None,
+        validation_alias=AliasChoices("unit_price", "price", "rate"),
+        ge=0,
+        le=MAX_MINOR_UNITS,
+        description="Required unless the line names a product, whose price it then takes.",
     )
     product_id: UUID | None = None
+    sku: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="Links the line to the account's product with this sku (as `product_id`).",
+    )
 
     @model_validator(mode="after")
-    def _needs_a_description(self) -> ItemIn:
-        if not (self.description or self.name):
-            raise ValueError("an item needs a description (or name)")
+    def _needs_a_description_and_price(self) -> ItemIn:
+        names_a_product = self.product_id is not None or self.sku is not None
+        if not (self.description or self.name or names_a_product):
+            raise ValueError("an item needs a description (or name), or a product_id or sku")
+        if self.unit_price is None and not names_a_product:
+            raise ValueError("an item needs a unit_price, unless it names a product_id or sku")
         return self
 
     def as_line(self) -> dict[str, Any]:
+        """The line as sent; a product it names fills in its description and unit price."""
         return {
             # Paycashless sends both: the name is the line's label, the description its detail.
             "description": self.name or self.description,
             "quantity": self.quantity,
             "unit_price": self.unit_price,
             "product_id": self.product_id,
+            "sku": self.sku,
             "taxes": [],
         }
 
@@ -377,6 +392,9 @@ class UpdateAccountRequest(Model):
         max_length=20,
         description="How amounts and dates are written for customers (CLDR, e.g. en_NG, fr_SN).",
     )
+    allow_negative_stock: bool | None = Field(
+        None, description="Whether stock may go below zero; by default it may not."
+    )
 
 
 class HostedPaymentForm(Model):
@@ -386,6 +404,59 @@ class HostedPaymentForm(Model):
         ge=1,
         description="The invoice version the page showed: a second submit of the same form "
         "finds a newer version and pays nothing.",
+    )
+
+
+Sku = Annotated[str, Field(min_length=1, max_length=100)]
+StockCount = Annotated[int, Field(ge=-(10**12), le=10**12)]
+
+
+class CreateProductRequest(Model):
+    sku: Sku
+    name: str = Field(min_length=1, max_length=500)
+    unit_price: MinorUnits = Field(ge=0, le=MAX_MINOR_UNITS)
+    currency: str = Field("NGN", min_length=3, max_length=3)
+    stock: StockCount = Field(0, ge=0, description="Units in stock to start with.")
+    low_stock_threshold: StockCount | None = Field(
+        None, ge=0, description="`product.stock_low` fires when stock falls to this or below."
+    )
+    track_stock: bool = Field(
+        True, description="Whether issued invoices take units from stock (and voids give back)."
+    )
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class UpdateProductRequest(Model):
+    """PATCH: the fields sent replace the product's; stock changes only by adjustments."""
+
+    sku: Sku | None = None
+    name: str | None = Field(None, min_length=1, max_length=500)
+    unit_price: MinorUnits | None = Field(None, ge=0, le=MAX_MINOR_UNITS)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    low_stock_threshold: StockCount | None = Field(None, ge=0)
+    track_stock: bool | None = None
+    metadata: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _only_threshold_may_be_null(self) -> UpdateProductRequest:
+        for name in self.model_fields_set - {"low_stock_threshold"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class AdjustStockRequest(Model):
+    delta: StockCount = Field(description="Units added (positive) or removed (negative).")
+    reason: str = Field("adjustment", min_length=1, max_length=200, examples=["restock"])
+    reference: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Your id for this change (another channel's sale or restock): the same "
+        "reference again applies nothing and answers the first adjustment.",
     )
 
 

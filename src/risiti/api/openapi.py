@@ -237,6 +237,63 @@ OPERATIONS: tuple[Operation, ...] = (
         "Customers",
         {200: schemas.CustomerResponse},
     ),
+    # Products
+    Operation(
+        "POST",
+        "/v1/products",
+        "createProduct",
+        "Create a product; its sku is unique in the account (per mode)",
+        "Products",
+        {201: schemas.ProductResponse},
+        errors=(412,),
+        body=models.CreateProductRequest,
+        etag=True,
+        links={"GetProduct": "getProduct", "AdjustStock": "adjustStock"},
+        example={"sku": "RICE-50KG", "name": "Rice, 50 kg bag", "unit_price": 7500000, "stock": 10},
+    ),
+    Operation(
+        "GET",
+        "/v1/products",
+        "listProducts",
+        "List products with their stock, newest first",
+        "Products",
+        {200: schemas.ProductList},
+        errors=(404,),
+        query=models.ListQuery,
+    ),
+    Operation(
+        "GET",
+        "/v1/products/{id}",
+        "getProduct",
+        "Get a product",
+        "Products",
+        {200: schemas.ProductResponse},
+        etag=True,
+    ),
+    Operation(
+        "PATCH",
+        "/v1/products/{id}",
+        "updateProduct",
+        "Change a product's sku, name, price, currency, threshold or tracking (not its stock)",
+        "Products",
+        {200: schemas.ProductResponse},
+        errors=(409,),
+        body=models.UpdateProductRequest,
+        if_match=True,
+        etag=True,
+        example={"unit_price": 8000000},
+    ),
+    Operation(
+        "POST",
+        "/v1/products/{id}/adjustments",
+        "adjustStock",
+        "Add or remove units; once per `reference` (a repeat answers 200 and changes nothing)",
+        "Products",
+        {201: schemas.StockAdjustmentResponse, 200: schemas.StockAdjustmentResponse},
+        errors=(409,),
+        body=models.AdjustStockRequest,
+        example={"delta": -2, "reason": "sold in shop", "reference": "POS-1042"},
+    ),
     # Tax rates
     Operation(
         "POST",
@@ -271,7 +328,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "PATCH",
         "/v1/account",
         "updateAccount",
-        "Require (or stop requiring) signed requests; set this mode's Paystack secret key",
+        "Require (or stop requiring) signed requests; set this mode's Paystack secret key; "
+        "allow negative stock",
         "Account",
         {200: schemas.AccountResponse},
         errors=(412,),
@@ -554,7 +612,8 @@ ERRORS: dict[int, tuple[str, str]] = {
     409: (
         "Conflict",
         "`invalid_state` (the object's status does not allow this; `details` says what it "
-        "allows), `payment_exceeds_balance`, or `idempotency_key_in_use`.",
+        "allows), `payment_exceeds_balance`, `insufficient_stock`, `duplicate_sku`, or "
+        "`idempotency_key_in_use`.",
     ),
     412: (
         "VersionConflict",
@@ -684,7 +743,17 @@ def _one_of_named(*names: str) -> dict[str, Any]:
 
 # What the request models' validators require beyond their fields' types.
 RULES: dict[str, dict[str, Any]] = {
-    "ItemIn": _one_of_named("description", "name"),
+    "ItemIn": {
+        "allOf": [
+            _one_of_named("description", "name", "product_id", "sku"),
+            {
+                "anyOf": [
+                    {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                    for name in ("unit_price", "product_id", "sku")
+                ]
+            },
+        ]
+    },
     "CreateInvoiceRequest": {
         "anyOf": [
             {"required": ["customer"], "properties": {"customer": {"type": "object"}}},

@@ -206,6 +206,38 @@ class TaxRate(Schema):
     created_at: datetime
 
 
+class Product(Schema):
+    """A product of the catalogue, with its stock in whole units."""
+
+    id: UUID
+    object: Literal["product"]
+    sku: str
+    name: str
+    unit_price: int = Field(description="Minor units (kobo for NGN).")
+    currency: str
+    stock: int = Field(description="Below zero only where the account allows negative stock.")
+    low_stock_threshold: int | None
+    track_stock: bool
+    metadata: dict[str, Any]
+    version: int = Field(description="Also the `ETag`; send it as `If-Match` to change it.")
+    livemode: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class StockAdjustment(Schema):
+    """An adjustment as applied; for a reference sent before, the first one, as it was then."""
+
+    object: Literal["stock_adjustment"]
+    product_id: UUID
+    delta: int
+    reason: str
+    reference: str | None
+    stock_after: int = Field(description="The product's stock just after this adjustment.")
+    created_at: datetime
+    product: Product = Field(description="The product as it is now.")
+
+
 class Account(Schema):
     id: UUID
     object: Literal["account"]
@@ -222,6 +254,9 @@ class Account(Schema):
     bank_account_name: str | None
     bank_account_number: str | None
     locale: str = Field(description="How amounts and dates are written for customers.")
+    allow_negative_stock: bool = Field(
+        description="Whether stock may go below zero (both modes); by default it may not."
+    )
 
 
 class WebhookEndpointView(Schema):
@@ -403,6 +438,18 @@ class TaxRateResponse(Envelope[TaxRate]):
 
 
 class TaxRateList(ListEnvelope[TaxRate]):
+    pass
+
+
+class ProductResponse(Envelope[Product]):
+    pass
+
+
+class ProductList(ListEnvelope[Product]):
+    pass
+
+
+class StockAdjustmentResponse(Envelope[StockAdjustment]):
     pass
 
 

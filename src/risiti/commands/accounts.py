@@ -13,7 +13,7 @@ from risiti.commands.caller import Caller
 from risiti.commands.ledger import Ledger
 from risiti.domain.account import DETAIL_FIELDS, Account
 from risiti.domain.errors import InvalidFieldError
-from risiti.eventstore import lookups
+from risiti.eventstore import inventory, lookups
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ def account_record(account: Account, livemode: bool) -> dict[str, Any]:
             "require_signed_requests": account.require_signed_requests,
             "paystack_configured": account.has_paystack_secret_key(livemode),
             "reminder_days": account.reminder_days,
+            "allow_negative_stock": account.allow_negative_stock,
         }
         | {name: account.details.get(name) for name in DETAIL_FIELDS}
         | {"locale": account.locale}
@@ -102,6 +103,7 @@ class UpdateAccount:
     """Days around the due date on which customers are reminded; [] stops reminders."""
     details: dict[str, str | None] = field(default_factory=dict)
     """Contact, bank account and locale shown to customers; None or "" clears one."""
+    allow_negative_stock: bool | None = None
 
 
 async def update_account(ledger: Ledger, command: UpdateAccount) -> Account:
@@ -132,5 +134,10 @@ async def update_account(ledger: Ledger, command: UpdateAccount) -> Account:
         if command.reminder_days is not None:
             account.schedule_reminders(command.reminder_days)
             await lookups.set_reminder_days(tx.conn, account.id, account.reminder_days)
+        if command.allow_negative_stock is not None:
+            account.set_negative_stock(command.allow_negative_stock)
+            await inventory.set_negative_stock_allowed(
+                tx.conn, account.id, command.allow_negative_stock
+            )
         await tx.save(account, account_id=account.id, livemode=None)
     return account

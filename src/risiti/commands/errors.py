@@ -37,3 +37,11 @@ class NumberTakenError(CommandError):
     def __init__(self, number: str) -> None:
         super().__init__(f"The number {number!r} is already used by another document.")
         self.number = number
+
+
+class SkuTakenError(CommandError):
+    """Raised when a product's sku is already another product's in the same account and mode."""
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"The sku {sku!r} is already another product's.")
+        self.sku = sku

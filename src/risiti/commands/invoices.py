@@ -21,6 +21,7 @@ from risiti.commands.caller import Caller
 from risiti.commands.customers import linked_customer
 from risiti.commands.errors import NotFoundError, NumberTakenError, StaleVersionError
 from risiti.commands.ledger import Ledger, LedgerTransaction, retry_on_conflict
+from risiti.commands.products import linked_items
 from risiti.commands.tax_rates import invoice_taxes
 from risiti.domain.invoice import DELETED, DRAFT, PAID, Invoice, InvoiceDraft
 from risiti.domain.numbering import format_document_number, number_prefix
@@ -123,11 +124,12 @@ async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
 
 
 async def _resolved_draft(tx: LedgerTransaction, command: CreateInvoice) -> InvoiceDraft:
-    """The draft with its customer linked and its tax rates copied in."""
+    """The draft with its customer and products linked and its tax rates copied in."""
     draft = command.draft
     taxes = await invoice_taxes(tx, command.caller, command.tax_rate_ids)
     customer = await linked_customer(tx, command.caller, draft.customer)
-    return replace(draft, customer=customer, taxes=draft.taxes + taxes)
+    items = await linked_items(tx, command.caller, draft.items, draft.currency)
+    return replace(draft, customer=customer, items=items, taxes=draft.taxes + taxes)
 
 
 async def update_invoice(ledger: Ledger, command: UpdateInvoice) -> Invoice:
@@ -139,6 +141,16 @@ async def update_invoice(ledger: Ledger, command: UpdateInvoice) -> Invoice:
             # As on create: rates named by id come besides a `tax` or `tax_rate` sent with them.
             rates = await invoice_taxes(tx, command.caller, command.tax_rate_ids)
             changes["taxes"] = changes.get("taxes", []) + rates
+        if "items" in changes or "currency" in changes:
+            # Linked lines must be in the invoice's currency, whichever of the two changes.
+            items = await linked_items(
+                tx,
+                command.caller,
+                changes.get("items", invoice.items),
+                changes.get("currency", invoice.currency),
+            )
+            if "items" in changes:
+                changes["items"] = items
         invoice.update(changes)
 
     return await _change_invoice(ledger, command, update)

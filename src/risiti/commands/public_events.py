@@ -9,8 +9,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from risiti.commands.customers import customer_record
 from risiti.commands.documents import invoice_record, present
+from risiti.commands.products import product_record
 from risiti.domain.customer import Customer
 from risiti.domain.invoice import PAID, PARTIALLY_PAID, Invoice
+from risiti.domain.product import Product
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "risiti:events")
 _DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "risiti:webhook-deliveries")
@@ -62,19 +64,14 @@ def delivery_id(event_id: str, endpoint_id: UUID) -> UUID:
 
 
 def event_payload(
-    event_type: str,
-    *,
-    originator_id: UUID,
-    originator_version: int,
-    livemode: bool,
-    recorded_at: datetime,
-    data: dict[str, Any],
+    event_type: str, aggregate: Any, *, recorded_at: datetime, data: dict[str, Any]
 ) -> dict[str, Any]:
-    """The Standard Webhooks payload of one public event (DESIGN.md §7)."""
+    """The Standard Webhooks payload of one public event about an aggregate, as it is just
+    after the event (DESIGN.md §7); the same event always gets the same id."""
     return {
-        "id": public_event_id(originator_id, originator_version, event_type),
+        "id": public_event_id(aggregate.id, aggregate.version, event_type),
         "event": event_type,
-        "environment": "production" if livemode else "test",
+        "environment": "production" if aggregate.livemode else "test",
         "created_at": recorded_at.isoformat(),
         "data": data,
     }
@@ -90,9 +87,7 @@ def invoice_event_payload(
     """The payload of one public event about an invoice: the whole invoice as it was then."""
     return event_payload(
         event_type,
-        originator_id=invoice.id,
-        originator_version=invoice.version,
-        livemode=invoice.livemode,
+        invoice,
         recorded_at=recorded_at,
         data=present(invoice_record(invoice), base_url=base_url, today=date.today()),
     )
@@ -103,9 +98,29 @@ def customer_event_payload(
 ) -> dict[str, Any]:
     return event_payload(
         event_type,
-        originator_id=customer.id,
-        originator_version=customer.version,
-        livemode=customer.livemode,
+        customer,
         recorded_at=recorded_at,
         data=customer_record(customer),
     )
+
+
+def product_event_payloads(
+    event: object, product: Product, *, recorded_at: datetime
+) -> list[dict[str, Any]]:
+    """The public events a Product event fires, with the product just after it: every stock
+    change is `inventory.adjusted`; a fall to the low-stock threshold or to zero also fires
+    `product.stock_low` or `product.out_of_stock`."""
+    if not isinstance(event, Product.StockAdjusted):
+        return []
+    event_types = ["inventory.adjusted"] + [
+        f"product.{crossed}" for crossed in product.crossings(event.delta)
+    ]
+    return [
+        event_payload(
+            event_type,
+            product,
+            recorded_at=recorded_at,
+            data=product_record(product),
+        )
+        for event_type in event_types
+    ]

@@ -119,9 +119,7 @@ def webhook_endpoint_event_payload(
     """The payload of a public event about an endpoint: the endpoint, never its secret."""
     return event_payload(
         event_type,
-        originator_id=endpoint.id,
-        originator_version=endpoint.version,
-        livemode=endpoint.livemode,
+        endpoint,
         recorded_at=recorded_at,
         data=webhook_endpoint_record(endpoint),
     )

@@ -46,6 +46,7 @@ class Account(Aggregate):
         self.paystack_configured: dict[bool, bool] = {}
         self.reminder_days: list[int] = []
         self.details: dict[str, str] = {}
+        self.allow_negative_stock = False
 
     @property
     def locale(self) -> str:
@@ -111,6 +112,15 @@ class Account(Aggregate):
     @event("RemindersScheduled")
     def _reminders_scheduled(self, reminder_days: list[int]) -> None:
         self.reminder_days = reminder_days
+
+    def set_negative_stock(self, allowed: bool) -> None:
+        """Allow (or stop allowing) stock to go below zero (docs/api.md, "Inventory")."""
+        if allowed != self.allow_negative_stock:
+            self._negative_stock_allowed(allowed=allowed)
+
+    @event("NegativeStockAllowed")
+    def _negative_stock_allowed(self, allowed: bool) -> None:
+        self.allow_negative_stock = allowed
 
 
 def _checked_details(details: dict[str, str | None]) -> dict[str, str | None]:

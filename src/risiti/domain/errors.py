@@ -87,3 +87,16 @@ class NotRemindableError(DomainError):
 class SendSettledError(DomainError):
     """Raised when the outcome of a send (sent, failed, cancelled) is recorded for a channel of
     a send request that has none, or whose outcome is already recorded."""
+
+
+class InsufficientStockError(DomainError):
+    """Raised when an adjustment would take stock below zero and the account does not allow
+    negative stock."""
+
+    def __init__(self, stock: int, delta: int) -> None:
+        super().__init__(
+            f"Only {stock} in stock: an adjustment of {delta} would take it below zero, and "
+            "this account does not allow negative stock."
+        )
+        self.stock = stock
+        self.delta = delta

@@ -164,7 +164,7 @@ class RecordPage:
 
 
 # Tables of (id, account_id, livemode, created_at, record) that list an account's objects.
-LISTED_TABLES = frozenset({"customers", "tax_rates", "webhook_endpoint_records"})
+LISTED_TABLES = frozenset({"customers", "tax_rates", "webhook_endpoint_records", "products"})
 
 
 async def save_listed_record(
@@ -496,3 +496,39 @@ async def find_invoices_numbered(
         livemode,
     )
     return [NumberedInvoice(**row) for row in rows]
+
+
+async def save_product(
+    conn: asyncpg.Connection,
+    product_id: UUID,
+    account_id: UUID,
+    livemode: bool,
+    sku: str,
+    created_at: datetime,
+    record: dict[str, Any],
+) -> None:
+    """Keep a product's record as it now reads; asyncpg.UniqueViolationError if its sku is
+    another product's of the same account and mode."""
+    await conn.execute(
+        "INSERT INTO products (id, account_id, livemode, sku, created_at, record)"
+        " VALUES ($1, $2, $3, $4, $5, $6::jsonb)"
+        " ON CONFLICT (id) DO UPDATE SET sku = $4, record = $6::jsonb",
+        product_id,
+        account_id,
+        livemode,
+        sku,
+        created_at,
+        json.dumps(record),
+    )
+
+
+async def find_product_by_sku(
+    conn: asyncpg.Connection, account_id: UUID, livemode: bool, sku: str
+) -> UUID | None:
+    product_id: UUID | None = await conn.fetchval(
+        "SELECT id FROM products WHERE account_id = $1 AND livemode = $2 AND sku = $3",
+        account_id,
+        livemode,
+        sku,
+    )
+    return product_id

@@ -1,0 +1,77 @@
+"""Product endpoints: the catalogue, and stock adjustments (docs/api.md, "Inventory")."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from aiohttp import web
+
+from risiti.api.envelope import if_match, list_place, ok, page, parse_body, parse_query
+from risiti.api.errors import ApiError
+from risiti.api.keys import CALLER, ledger_for
+from risiti.api.models import (
+    AdjustStockRequest,
+    CreateProductRequest,
+    ListQuery,
+    UpdateProductRequest,
+)
+from risiti.commands import products
+from risiti.domain.product import Product
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/v1/products")
+async def create_product(request: web.Request) -> web.Response:
+    body = await parse_body(request, CreateProductRequest)
+    command = products.CreateProduct(request[CALLER], **body.model_dump())
+    product = await products.create_product(ledger_for(request), command)
+    return _product_response(product, status=201)
+
+
+@routes.get("/v1/products")
+async def list_products(request: web.Request) -> web.Response:
+    query = parse_query(request, ListQuery)
+    result = await products.list_products(
+        ledger_for(request), request[CALLER], limit=query.limit, after=list_place(query)
+    )
+    return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
+
+
+@routes.get("/v1/products/{id}")
+async def get_product(request: web.Request) -> web.Response:
+    product = await products.get_product(ledger_for(request), request[CALLER], _product_id(request))
+    return _product_response(product)
+
+
+@routes.patch("/v1/products/{id}")
+async def update_product(request: web.Request) -> web.Response:
+    body = await parse_body(request, UpdateProductRequest)
+    command = products.UpdateProduct(
+        request[CALLER], _product_id(request), body.changes(), expected_version=if_match(request)
+    )
+    product = await products.update_product(ledger_for(request), command)
+    return _product_response(product)
+
+
+@routes.post("/v1/products/{id}/adjustments")
+async def adjust_stock(request: web.Request) -> web.Response:
+    body = await parse_body(request, AdjustStockRequest)
+    command = products.AdjustStock(request[CALLER], _product_id(request), **body.model_dump())
+    adjustment = await products.adjust_stock(ledger_for(request), command)
+    # 200 for a reference seen before: nothing was applied this time.
+    return ok(products.adjustment_record(adjustment), status=200 if adjustment.replayed else 201)
+
+
+def _product_response(product: Product, *, status: int = 200) -> web.Response:
+    return ok(
+        products.product_record(product), status=status, headers={"ETag": f'"{product.version}"'}
+    )
+
+
+def _product_id(request: web.Request) -> UUID:
+    value = request.match_info["id"]
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ApiError(404, "not_found", f"No product with id '{value}'.") from None

@@ -1,0 +1,322 @@
+"""Product commands: create, read, list, update, adjust stock; and linking invoice lines to
+products by id or sku (docs/api.md, "Inventory")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from risiti.commands.caller import Caller
+from risiti.commands.errors import NotFoundError, SkuTakenError, StaleVersionError
+from risiti.commands.ledger import Ledger, LedgerTransaction, retry_on_conflict
+from risiti.commands.listing import list_listed
+from risiti.domain.errors import InvalidFieldError
+from risiti.domain.product import Product
+from risiti.eventstore import inventory, lookups
+from risiti.eventstore.errors import VersionConflictError
+from risiti.eventstore.paging import Place
+
+
+@dataclass(frozen=True)
+class CreateProduct:
+    caller: Caller
+    sku: str
+    name: str
+    unit_price: int
+    currency: str = "NGN"
+    stock: int = 0
+    low_stock_threshold: int | None = None
+    track_stock: bool = True
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UpdateProduct:
+    caller: Caller
+    product_id: UUID
+    changes: dict[str, Any]
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class AdjustStock:
+    caller: Caller
+    product_id: UUID
+    delta: int
+    reason: str = "adjustment"
+    reference: str | None = None
+    """Another channel's id for this change: the same reference again applies nothing."""
+
+
+@dataclass(frozen=True)
+class StockAdjustment:
+    """An adjustment as applied (or, `replayed`, as applied the first time its reference came)."""
+
+    product: Product
+    delta: int
+    reason: str
+    reference: str | None
+    stock_after: int
+    created_at: datetime
+    replayed: bool
+
+
+def product_record(product: Product) -> dict[str, Any]:
+    """How a product reads in every channel: the API, its list and its webhooks."""
+    return {
+        "id": str(product.id),
+        "object": "product",
+        "sku": product.sku,
+        "name": product.name,
+        "unit_price": product.unit_price,
+        "currency": product.currency,
+        "stock": product.stock,
+        "low_stock_threshold": product.low_stock_threshold,
+        "track_stock": product.track_stock,
+        "metadata": product.metadata,
+        "version": product.version,
+        "livemode": product.livemode,
+        "created_at": product.created_on.isoformat(),
+        "updated_at": product.modified_on.isoformat(),
+    }
+
+
+def adjustment_record(adjustment: StockAdjustment) -> dict[str, Any]:
+    return {
+        "object": "stock_adjustment",
+        "product_id": str(adjustment.product.id),
+        "delta": adjustment.delta,
+        "reason": adjustment.reason,
+        "reference": adjustment.reference,
+        "stock_after": adjustment.stock_after,
+        "created_at": adjustment.created_at.isoformat(),
+        "product": product_record(adjustment.product),
+    }
+
+
+async def create_product(ledger: Ledger, command: CreateProduct) -> Product:
+    """Create a product; a sku the account already uses (in this mode) is refused."""
+    product = Product.create(
+        account_id=command.caller.account_id,
+        livemode=command.caller.livemode,
+        sku=command.sku,
+        name=command.name,
+        unit_price=command.unit_price,
+        currency=command.currency,
+        stock=command.stock,
+        low_stock_threshold=command.low_stock_threshold,
+        track_stock=command.track_stock,
+        metadata=command.metadata,
+    )
+    async with ledger.transaction() as tx:
+        await save_product(tx, product)
+    return product
+
+
+async def save_product(tx: LedgerTransaction, product: Product) -> None:
+    """Append the product's new events and keep its listed record in step, in one transaction."""
+    try:
+        await lookups.save_product(
+            tx.conn,
+            product.id,
+            product.account_id,
+            product.livemode,
+            product.sku,
+            product.created_on,
+            product_record(product),
+        )
+    except asyncpg.UniqueViolationError:
+        raise SkuTakenError(product.sku) from None
+    await tx.save(product, account_id=product.account_id, livemode=product.livemode)
+
+
+async def get_product(ledger: Ledger, caller: Caller, product_id: UUID) -> Product:
+    product = await ledger.get(Product, product_id)
+    _check_owner(product, caller, product_id)
+    return product
+
+
+async def list_products(
+    ledger: Ledger, caller: Caller, *, limit: int, after: Place | UUID | None
+) -> lookups.RecordPage:
+    return await list_listed(ledger, caller, "products", "product", limit=limit, after=after)
+
+
+async def update_product(ledger: Ledger, command: UpdateProduct) -> Product:
+    """Change a product's catalogue fields; with If-Match, only at that version."""
+
+    async def attempt() -> Product:
+        async with ledger.transaction() as tx:
+            product = await _owned(tx, command.caller, command.product_id)
+            expected = command.expected_version
+            if expected is not None and product.version != expected:
+                raise StaleVersionError(expected, product.version)
+            product.update(command.changes)
+            await save_product(tx, product)
+            return product
+
+    if command.expected_version is not None:
+        return await attempt()
+    return await retry_on_conflict(attempt)
+
+
+async def adjust_stock(ledger: Ledger, command: AdjustStock) -> StockAdjustment:
+    """Add or remove units. With a reference, once: the same reference again answers the first
+    adjustment and changes nothing; with another delta it is refused."""
+
+    async def attempt() -> StockAdjustment:
+        async with ledger.transaction() as tx:
+            product = await _owned(tx, command.caller, command.product_id)
+            if command.reference is not None:
+                earlier = await inventory.find_stock_adjustment(
+                    tx.conn, product.id, command.reference
+                )
+                if earlier is not None:
+                    return _replayed(product, command, earlier)
+            allowed = await inventory.negative_stock_allowed(tx.conn, product.account_id)
+            product.adjust(
+                command.delta,
+                reason=command.reason,
+                reference=command.reference,
+                allow_negative=allowed,
+            )
+            await save_product(tx, product)
+            return await _noted(tx, product, command)
+
+    return await retry_on_conflict(attempt)
+
+
+async def _noted(tx: LedgerTransaction, product: Product, command: AdjustStock) -> StockAdjustment:
+    """Keep the adjustment's reference beside its event."""
+    created_at = product.modified_on
+    if command.reference is not None:
+        noted = await inventory.save_stock_adjustment(
+            tx.conn,
+            product.id,
+            command.reference,
+            command.delta,
+            command.reason,
+            product.stock,
+            created_at,
+        )
+        if not noted:
+            # Another request with this reference committed first; decide again on its row.
+            raise VersionConflictError(f"stock adjustment {command.reference} was concurrent")
+    return StockAdjustment(
+        product,
+        command.delta,
+        command.reason,
+        command.reference,
+        product.stock,
+        created_at,
+        replayed=False,
+    )
+
+
+def _replayed(
+    product: Product, command: AdjustStock, earlier: inventory.StockAdjustmentRow
+) -> StockAdjustment:
+    if (earlier.delta, earlier.reason) != (command.delta, command.reason):
+        raise InvalidFieldError(
+            f"The reference {command.reference!r} was already used for an adjustment of "
+            f"{earlier.delta} ({earlier.reason}); a reference stands for one adjustment.",
+            field="reference",
+        )
+    return StockAdjustment(
+        product,
+        earlier.delta,
+        earlier.reason,
+        command.reference,
+        earlier.stock_after,
+        earlier.created_at,
+        replayed=True,
+    )
+
+
+async def _owned(tx: LedgerTransaction, caller: Caller, product_id: UUID) -> Product:
+    product = await tx.get(Product, product_id)
+    _check_owner(product, caller, product_id)
+    return product
+
+
+def _check_owner(product: Product, caller: Caller, named: object) -> None:
+    if product.account_id != caller.account_id or product.livemode != caller.livemode:
+        raise NotFoundError("product", named)
+
+
+# Invoice lines -------------------------------------------------------------------------------
+
+
+async def linked_items(
+    tx: LedgerTransaction, caller: Caller, items: list[dict[str, Any]], currency: str
+) -> list[dict[str, Any]]:
+    """The lines as an invoice keeps them: a line naming a product (by `product_id` or `sku`)
+    links to it and takes its name and unit price where the line gives none."""
+    return [
+        await _linked_item(tx, caller, item, currency, index) for index, item in enumerate(items)
+    ]
+
+
+async def _linked_item(
+    tx: LedgerTransaction, caller: Caller, item: dict[str, Any], currency: str, index: int
+) -> dict[str, Any]:
+    line = {name: value for name, value in item.items() if name != "sku"}
+    named_by = "product_id" if item.get("product_id") is not None else "sku"
+    if item.get(named_by) is None:
+        return line
+    product = await _product_of_line(tx, caller, item, f"items.{index}.{named_by}")
+    if product.currency != currency:
+        raise InvalidFieldError(
+            f"The product {product.sku!r} is priced in {product.currency}; this invoice is in "
+            f"{currency}.",
+            field=f"items.{index}.{named_by}",
+        )
+    quantity = Decimal(line["quantity"])
+    if product.track_stock and quantity != quantity.to_integral_value():
+        raise InvalidFieldError(
+            f"Stock of {product.sku!r} counts whole units: quantity must be a whole number.",
+            field=f"items.{index}.quantity",
+        )
+    line["product_id"] = product.id
+    if line.get("description") is None:
+        line["description"] = product.name
+    if line.get("unit_price") is None:
+        line["unit_price"] = product.unit_price
+    return line
+
+
+async def _product_of_line(
+    tx: LedgerTransaction, caller: Caller, item: dict[str, Any], field_path: str
+) -> Product:
+    """The product a line names; an unknown one, or an id and a sku of two products, is refused."""
+    product_id, sku = item.get("product_id"), item.get("sku")
+    if product_id is None:
+        product_id = await lookups.find_product_by_sku(
+            tx.conn, caller.account_id, caller.livemode, str(sku)
+        )
+    product = await _found_product(tx, caller, product_id)
+    if product is None:
+        named = f"id '{product_id}'" if item.get("product_id") is not None else f"sku '{sku}'"
+        raise InvalidFieldError(f"No product with {named}.", field=field_path)
+    if sku is not None and product.sku != sku:
+        raise InvalidFieldError(
+            f"product_id names the product {product.sku!r}, not {sku!r}.", field=field_path
+        )
+    return product
+
+
+async def _found_product(
+    tx: LedgerTransaction, caller: Caller, product_id: object
+) -> Product | None:
+    """The caller's product with this id; None for an unknown id or another account's."""
+    if product_id is None:
+        return None
+    try:
+        return await _owned(tx, caller, UUID(str(product_id)))
+    except (ValueError, NotFoundError):
+        return None

@@ -1,0 +1,120 @@
+"""Inventory rows written beside the log, in the transaction of the StockAdjusted events they
+go with: adjustment references, the work the dispatcher found (`inventory_jobs`) and what each
+invoice line did to stock (`stock_movements`), so that nothing is applied twice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+from uuid import UUID
+
+import asyncpg
+
+
+class StockAdjustmentRow(NamedTuple):
+    delta: int
+    reason: str
+    stock_after: int
+    created_at: datetime
+
+
+async def find_stock_adjustment(
+    conn: asyncpg.Connection, product_id: UUID, reference: str
+) -> StockAdjustmentRow | None:
+    """The adjustment of a product posted with a reference, if there was one; waits for a
+    transaction still adding it."""
+    row = await conn.fetchrow(
+        "SELECT delta, reason, stock_after, created_at FROM stock_adjustments"
+        " WHERE product_id = $1 AND reference = $2",
+        product_id,
+        reference,
+    )
+    return StockAdjustmentRow(**row) if row else None
+
+
+async def save_stock_adjustment(
+    conn: asyncpg.Connection,
+    product_id: UUID,
+    reference: str,
+    delta: int,
+    reason: str,
+    stock_after: int,
+    created_at: datetime,
+) -> bool:
+    """Note an adjustment's reference; False if the product already has one with it."""
+    noted: UUID | None = await conn.fetchval(
+        "INSERT INTO stock_adjustments"
+        " (product_id, reference, delta, reason, stock_after, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING product_id",
+        product_id,
+        reference,
+        delta,
+        reason,
+        stock_after,
+        created_at,
+    )
+    return noted is not None
+
+
+async def set_negative_stock_allowed(
+    conn: asyncpg.Connection, account_id: UUID, allowed: bool
+) -> None:
+    await conn.execute(
+        "INSERT INTO account_settings (account_id, allow_negative_stock) VALUES ($1, $2)"
+        " ON CONFLICT (account_id) DO UPDATE SET allow_negative_stock = $2",
+        account_id,
+        allowed,
+    )
+
+
+async def negative_stock_allowed(conn: asyncpg.Connection, account_id: UUID) -> bool:
+    allowed: bool | None = await conn.fetchval(
+        "SELECT allow_negative_stock FROM account_settings WHERE account_id = $1", account_id
+    )
+    return bool(allowed)
+
+
+async def claim_inventory_job(conn: asyncpg.Connection, job_id: UUID) -> tuple[UUID, str] | None:
+    """Mark a pending job done, in the transaction that does its work: (invoice id, kind), or
+    None if it was done already. A second run waits here for the first one's transaction."""
+    row = await conn.fetchrow(
+        "UPDATE inventory_jobs SET status = 'done', attempts = attempts + 1, updated_at = now()"
+        " WHERE id = $1 AND status = 'pending' RETURNING invoice_id, kind",
+        job_id,
+    )
+    return (row["invoice_id"], row["kind"]) if row else None
+
+
+async def lock_invoice_stock(conn: asyncpg.Connection, invoice_id: UUID) -> None:
+    """Serialize an invoice's deduction and restoration until the transaction ends, so that a
+    void processed first is seen by a deduction that follows it, and the other way round."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))", invoice_id
+    )
+
+
+async def stock_movements(conn: asyncpg.Connection, invoice_id: UUID) -> dict[tuple[int, str], int]:
+    """What each (line, kind) of an invoice already did to stock: the units it moved."""
+    rows = await conn.fetch(
+        "SELECT line, kind, quantity FROM stock_movements WHERE invoice_id = $1", invoice_id
+    )
+    return {(row["line"], row["kind"]): row["quantity"] for row in rows}
+
+
+async def save_stock_movement(
+    conn: asyncpg.Connection,
+    invoice_id: UUID,
+    line: int,
+    kind: str,
+    product_id: UUID,
+    quantity: int,
+) -> None:
+    await conn.execute(
+        "INSERT INTO stock_movements (invoice_id, line, kind, product_id, quantity)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        invoice_id,
+        line,
+        kind,
+        product_id,
+        quantity,
+    )
