@@ -58,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     api.add_argument("--host", help="address to listen on (default RISITI_HOST or 127.0.0.1)")
     api.add_argument("--port", type=int, help="port to listen on (default RISITI_PORT or 8000)")
+    api.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve from N processes sharing the port (SO_REUSEPORT; the kernel spreads the "
+        "connections): one per core uses every core of a machine (default 1)",
+    )
+    # How --processes starts its children; not for people.
+    api.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     api.set_defaults(run=_api)
 
     commands.add_parser(
@@ -236,9 +246,23 @@ def _api(args: argparse.Namespace) -> None:
         update={k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     )
     asyncio.run(_migrate_async(settings))
+    if args.processes > 1:
+        _serve_from_processes(settings, args.processes)
+        return
     app = create_app(settings)
     app.on_startup.append(_freeze_startup_heap)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, reuse_port=args.reuse_port)
+
+
+def _serve_from_processes(settings: Settings, processes: int) -> None:
+    """`risiti api` in `processes` children on one port; stops them all when one stops."""
+    command = [sys.executable, "-m", "risiti.cli", "api", "--reuse-port"]
+    command += ["--host", settings.host, "--port", str(settings.port)]
+    children = [subprocess.Popen(command) for _ in range(processes)]
+    try:
+        _wait_for_children(children)
+    finally:
+        _stop_children(children)
 
 
 async def _freeze_startup_heap(_: object) -> None:

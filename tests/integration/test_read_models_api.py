@@ -283,6 +283,37 @@ async def test_the_unfiltered_list_is_every_invoice_newest_first(shop: Shop) -> 
     assert [i["id"] for i in await _listed(shop.api)] == shop.ids(*ALL)
 
 
+async def test_every_listed_invoice_reads_exactly_as_the_invoice_itself(shop: Shop) -> None:
+    """The list edits its stored text instead of decoding it; each must be the very document
+    GET answers (made from the aggregate), links and overdue flag included, keys in order."""
+    listed = await _listed(shop.api)
+
+    for invoice in listed:
+        read = shop.invoices[next(k for k, v in shop.invoices.items() if v["id"] == invoice["id"])]
+        assert invoice == read
+        assert list(invoice) == list(read)
+
+
+async def test_a_listed_invoice_with_quotes_and_accents_reads_as_the_invoice_itself(
+    api: Api, projector: None
+) -> None:
+    made = await _create(
+        api,
+        customer_name='Ngozi "Nkechi" Ọ̀kọ́ \\ Ltd',
+        items=[{"description": "Naïve café — 1½ days", "qty": 1, "price": 250000}],
+        issue_date=_days(-20),
+        due_date=_days(-5),
+    )
+    await _until_listed(api, made)
+
+    [listed] = await _listed(api)
+    read = (await call(api, "GET", f"/v1/invoices/{made['id']}")).data
+
+    assert listed["overdue"] is True
+    assert listed == read
+    assert list(listed) == list(read)
+
+
 STATUS_FILTERS = {
     "draft": ("draft",),
     "open": ("open", "overdue_open"),
