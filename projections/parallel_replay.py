@@ -1,6 +1,7 @@
 """Replaying a long log in a process per core, for `risiti replay` from position zero.
 
-Each process reads its own share of the aggregates (by id) from the log, folds them in memory,
+Each process reads its own range of aggregate ids from the log, through the primary key and
+aggregate by aggregate, folds them in memory,
 and then writes every aggregate's rows once, from its final state, into the replay tables. The
 read models only depend on each aggregate's own history, and their sums add up in any order, so
 the shares need nothing from one another.
@@ -20,7 +21,7 @@ from uuid import UUID
 
 import asyncpg
 
-from risiti.eventstore.recorder import LOG_START, LogPosition, read_log_ahead
+from risiti.eventstore.recorder import LogPosition, aggregate_share, read_aggregates
 from risiti.process import use_fast_event_loop
 from risiti.projections.runner import BatchApplier, Projection, all_projections
 
@@ -116,8 +117,8 @@ async def _fold_share(
 ) -> list[UUID]:
     """Fold the share's events, reading the next batch while folding this one."""
     touched: dict[UUID, None] = {}
-    part = (share.k, share.n)
-    async for batch in read_log_ahead(conn, LOG_START, BATCH, share.up_to, part):
+    ids = aggregate_share(share.k, share.n)
+    async for batch in read_aggregates(conn, ids, share.up_to, BATCH):
         touched.update(dict.fromkeys(aggregate.id for aggregate in applier.fold(batch)))
         count.value += len(batch)
     return list(touched)

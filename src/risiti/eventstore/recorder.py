@@ -194,30 +194,25 @@ async def read_log(
     after: LogPosition,
     limit: int,
     up_to: LogPosition | None = None,
-    share: tuple[int, int] | None = None,
 ) -> list[RecordedEvent]:
     """The next events of the whole log after `after`, in (transaction id, position) order.
 
     Only transactions older than every transaction still running are read: an event becomes
     visible once every transaction that could still insert before it in this order has ended,
     so a follower sees each committed event exactly once, even when an earlier transaction
-    commits after a later one. With `up_to`, nothing after that place is read; with
-    `share=(k, n)`, only the events of the k-th of n shares of the aggregates (by id).
+    commits after a later one. With `up_to`, nothing after that place is read.
     """
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM events"
         " WHERE (transaction_id, position) > ($1::xid8, $2::bigint)"
         " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
         " AND ($4::xid8 IS NULL OR (transaction_id, position) <= ($4::xid8, $5::bigint))"
-        " AND ($6::int IS NULL OR get_byte(uuid_send(originator_id), 15) % $7 = $6)"
         " ORDER BY transaction_id, position LIMIT $3",
         after.transaction_id,
         after.position,
         limit,
         up_to.transaction_id if up_to else None,
         up_to.position if up_to else None,
-        share[0] if share else None,
-        share[1] if share else None,
     )
     return [RecordedEvent(**row) for row in rows]
 
@@ -227,16 +222,60 @@ async def read_log_ahead(
     after: LogPosition,
     limit: int,
     up_to: LogPosition | None = None,
-    share: tuple[int, int] | None = None,
 ) -> AsyncIterator[list[RecordedEvent]]:
     """`read_log` batch after batch, the next one already being read while the caller works on
     the one it was given (rebuilds: the database reads while Python folds)."""
-    reading = asyncio.create_task(read_log(conn, after, limit, up_to, share))
+    reading = asyncio.create_task(read_log(conn, after, limit, up_to))
     try:
         while batch := await reading:
-            reading = asyncio.create_task(
-                read_log(conn, batch[-1].log_position, limit, up_to, share)
-            )
+            reading = asyncio.create_task(read_log(conn, batch[-1].log_position, limit, up_to))
+            yield batch
+    finally:
+        if not reading.done():
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reading
+
+
+def aggregate_share(k: int, n: int) -> tuple[UUID, UUID | None]:
+    """The k-th of n equal ranges of aggregate ids, [lower, upper); ids are random, so each
+    range holds about 1/n of the aggregates."""
+    lower = UUID(int=k * (1 << 128) // n)
+    return lower, (UUID(int=(k + 1) * (1 << 128) // n) if k + 1 < n else None)
+
+
+async def read_aggregates(
+    conn: asyncpg.Connection,
+    ids: tuple[UUID, UUID | None],
+    up_to: LogPosition,
+    limit: int,
+) -> AsyncIterator[list[RecordedEvent]]:
+    """The events up to `up_to` of the aggregates whose ids lie in `ids` = [lower, upper),
+    aggregate after aggregate in version order, batch after batch, the next batch being read
+    while the caller works (a rebuild's share of the log, read through the primary key and
+    nothing besides it)."""
+    lower, upper = ids
+
+    async def after(originator_id: UUID, version: int) -> list[RecordedEvent]:
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE ($1::uuid IS NULL OR originator_id < $1)"
+            " AND (originator_id, originator_version) > ($2::uuid, $3::bigint)"
+            " AND (transaction_id, position) <= ($4::xid8, $5::bigint)"
+            " ORDER BY originator_id, originator_version LIMIT $6",
+            upper,
+            originator_id,
+            version,
+            up_to.transaction_id,
+            up_to.position,
+            limit,
+        )
+        return [RecordedEvent(**row) for row in rows]
+
+    reading = asyncio.create_task(after(lower, 0))
+    try:
+        while batch := await reading:
+            last = batch[-1]
+            reading = asyncio.create_task(after(last.originator_id, last.originator_version))
             yield batch
     finally:
         if not reading.done():
