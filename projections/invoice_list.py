@@ -124,6 +124,7 @@ def _row(invoice: Invoice) -> tuple[Any, ...]:
 
 
 STATUS_ALIASES = {"unpaid": "open"}
+_PAGE_COLUMNS = "document, view_token, status, due_date, created_at, id"
 OUTSTANDING = (OPEN, PARTIALLY_PAID)
 
 
@@ -233,9 +234,10 @@ def list_query(
         # A search finds few rows through the GIN index; planned with the ORDER BY and LIMIT,
         # PostgreSQL may rather walk the whole account newest first, filtering every row.
         # OFFSET 0 keeps the search planned on its own; its matches are then sorted.
-        source = f"(SELECT * FROM {source} OFFSET 0) AS matches"
+        # Only the columns the page needs go through the sort, not the tsvector and the rest.
+        source = f"(SELECT {_PAGE_COLUMNS} FROM {source} OFFSET 0) AS matches"
     sql = (
-        "SELECT document::text, view_token, status, due_date, created_at, id"
+        f"SELECT {_PAGE_COLUMNS.replace('document', 'document::text', 1)}"
         f" FROM {source} ORDER BY created_at DESC, id DESC LIMIT ${len(where.params)}"
     )
     return sql, where.params
