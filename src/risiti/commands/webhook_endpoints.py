@@ -62,9 +62,8 @@ async def check_receiver(url: str, *, livemode: bool, allow_loopback_in_test: bo
 async def _resolve(host: str, port: int) -> list[Address]:
     loop = asyncio.get_running_loop()
     try:
-        found = await asyncio.wait_for(
-            loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_SECONDS
-        )
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            found = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, TimeoutError):
         return []
     return [ip_address(info[4][0]) for info in found]

@@ -45,8 +45,11 @@ class LogWakeups:
         """Return when a notification arrived since the last call, or after a poll interval."""
         if self._conn is None or self._conn.is_closed():
             await self._reconnect()
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+        # that arrives as the event is set, and the follower would then never stop.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), self._settings.poll_interval)
+            async with asyncio.timeout(self._settings.poll_interval):
+                await self._event.wait()
         self._event.clear()
 
     async def _listen(self) -> None:
