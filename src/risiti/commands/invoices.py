@@ -19,8 +19,14 @@ import asyncpg
 
 from risiti.commands.caller import Caller
 from risiti.commands.customers import linked_customer
-from risiti.commands.errors import NotFoundError, NumberTakenError, StaleVersionError
-from risiti.commands.ledger import Ledger, LedgerTransaction, retry_on_conflict
+from risiti.commands.errors import NotFoundError, NumberTakenError
+from risiti.commands.ledger import (
+    Ledger,
+    LedgerTransaction,
+    check_version,
+    retry_on_conflict,
+    run_at_version,
+)
 from risiti.commands.products import linked_items
 from risiti.commands.tax_rates import invoice_taxes
 from risiti.domain.invoice import DELETED, DRAFT, PAID, Invoice, InvoiceDraft
@@ -227,17 +233,12 @@ async def _change_invoice(ledger: Ledger, command: InvoiceCommand, change: Chang
     async def attempt() -> Invoice:
         async with ledger.transaction() as tx:
             invoice = await _owned_invoice(tx, command.caller, command.invoice_id)
-            expected = command.expected_version
-            if expected is not None and invoice.version != expected:
-                raise StaleVersionError(expected, invoice.version)
+            check_version(invoice, command.expected_version)
             await change(tx, invoice)
             await _save(tx, invoice)
             return invoice
 
-    if command.expected_version is not None:
-        # The caller decided on that version; another writer's change must reach it as 412.
-        return await attempt()
-    return await retry_on_conflict(attempt)
+    return await run_at_version(attempt, command.expected_version)
 
 
 async def _save(tx: LedgerTransaction, invoice: Invoice) -> None:

@@ -13,7 +13,7 @@ import asyncpg
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper
 
-from risiti.commands.errors import ConcurrentUpdateError, NotFoundError
+from risiti.commands.errors import ConcurrentUpdateError, NotFoundError, StaleVersionError
 from risiti.eventstore.errors import VersionConflictError
 from risiti.eventstore.mapper import create_mapper
 from risiti.eventstore.recorder import (
@@ -144,3 +144,18 @@ async def retry_on_conflict(operation: Callable[[], Awaitable[T]]) -> T:
             pause = CONFLICT_BACKOFF_SECONDS * 2 ** min(attempt, 6)
             await asyncio.sleep(random.uniform(0, pause))
     raise ConcurrentUpdateError("The object is being changed by other requests; try again.")
+
+
+def check_version(aggregate: Aggregate, expected: int | None) -> None:
+    """Refuse to change an aggregate that moved past the version the caller named (If-Match)."""
+    if expected is not None and aggregate.version != expected:
+        raise StaleVersionError(expected, aggregate.version)
+
+
+async def run_at_version(operation: Callable[[], Awaitable[T]], expected: int | None) -> T:
+    """Run a command that checks `expected` with `check_version`: once when the caller named a
+    version, since another writer's change must then reach it as 412; otherwise retried on
+    fresh state when it loses a race."""
+    if expected is not None:
+        return await operation()
+    return await retry_on_conflict(operation)

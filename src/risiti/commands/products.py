@@ -12,8 +12,14 @@ from uuid import UUID
 import asyncpg
 
 from risiti.commands.caller import Caller
-from risiti.commands.errors import NotFoundError, SkuTakenError, StaleVersionError
-from risiti.commands.ledger import Ledger, LedgerTransaction, retry_on_conflict
+from risiti.commands.errors import NotFoundError, SkuTakenError
+from risiti.commands.ledger import (
+    Ledger,
+    LedgerTransaction,
+    check_version,
+    retry_on_conflict,
+    run_at_version,
+)
 from risiti.commands.listing import list_listed
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.product import Product
@@ -153,16 +159,12 @@ async def update_product(ledger: Ledger, command: UpdateProduct) -> Product:
     async def attempt() -> Product:
         async with ledger.transaction() as tx:
             product = await _owned(tx, command.caller, command.product_id)
-            expected = command.expected_version
-            if expected is not None and product.version != expected:
-                raise StaleVersionError(expected, product.version)
+            check_version(product, command.expected_version)
             product.update(command.changes)
             await save_product(tx, product)
             return product
 
-    if command.expected_version is not None:
-        return await attempt()
-    return await retry_on_conflict(attempt)
+    return await run_at_version(attempt, command.expected_version)
 
 
 async def adjust_stock(ledger: Ledger, command: AdjustStock) -> StockAdjustment:

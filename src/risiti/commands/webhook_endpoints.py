@@ -14,8 +14,14 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from risiti.commands.caller import Caller
-from risiti.commands.errors import NotFoundError, StaleVersionError
-from risiti.commands.ledger import Ledger, LedgerTransaction, retry_on_conflict
+from risiti.commands.errors import NotFoundError
+from risiti.commands.ledger import (
+    Ledger,
+    LedgerTransaction,
+    check_version,
+    retry_on_conflict,
+    run_at_version,
+)
 from risiti.commands.listing import list_listed
 from risiti.commands.public_events import delivery_id, event_payload, public_event_id
 from risiti.domain.errors import InvalidFieldError, InvalidStateError
@@ -202,12 +208,12 @@ async def update_webhook_endpoint(
     async def attempt() -> WebhookEndpoint:
         async with ledger.transaction() as tx:
             endpoint = await _owned(tx, command.caller, command.endpoint_id)
-            _check_version(endpoint, command.expected_version)
+            check_version(endpoint, command.expected_version)
             endpoint.update(command.changes)
             await _save(tx, endpoint)
             return endpoint
 
-    return await _run(attempt, command.expected_version)
+    return await run_at_version(attempt, command.expected_version)
 
 
 async def disable_webhook_endpoint(ledger: Ledger, endpoint_id: UUID, reason: str) -> None:
@@ -240,12 +246,12 @@ async def delete_webhook_endpoint(
     async def attempt() -> WebhookEndpoint:
         async with ledger.transaction() as tx:
             endpoint = await _owned(tx, command.caller, command.endpoint_id)
-            _check_version(endpoint, command.expected_version)
+            check_version(endpoint, command.expected_version)
             endpoint.delete()
             await _save(tx, endpoint)
             return endpoint
 
-    return await _run(attempt, command.expected_version)
+    return await run_at_version(attempt, command.expected_version)
 
 
 @dataclass(frozen=True)
@@ -337,16 +343,3 @@ async def recover_webhook_deliveries(
     async with ledger.transaction() as tx:
         endpoint = await _owned(tx, caller, endpoint_id)
         return await lookups.make_failed_deliveries_due(tx.conn, endpoint.id, since)
-
-
-def _check_version(endpoint: WebhookEndpoint, expected: int | None) -> None:
-    if expected is not None and endpoint.version != expected:
-        raise StaleVersionError(expected, endpoint.version)
-
-
-async def _run(attempt: Any, expected_version: int | None) -> WebhookEndpoint:
-    if expected_version is not None:
-        # The caller decided on that version; another writer's change must reach it as 412.
-        endpoint: WebhookEndpoint = await attempt()
-        return endpoint
-    return await retry_on_conflict(attempt)
