@@ -173,13 +173,15 @@ class Dispatcher:
             TEST_EVENT, endpoint, recorded_at=folded.record.recorded_at
         )
         await self._insert_delivery(
-            conn, endpoint.id, endpoint.account_id, endpoint.livemode, payload
+            conn, endpoint.id, endpoint.account_id, endpoint.livemode, payload, json.dumps(payload)
         )
 
     async def _publish(
         self, conn: asyncpg.Connection, account_id: UUID, livemode: bool, payload: dict[str, Any]
     ) -> None:
-        """Add the event to the account's feed and a delivery for each endpoint that wants it."""
+        """Add the event to the account's feed and a delivery for each endpoint that wants it,
+        all with the payload encoded once."""
+        body = json.dumps(payload)
         await conn.execute(
             "INSERT INTO account_events (id, account_id, livemode, type, created_at, payload)"
             " VALUES ($1, $2, $3, $4, $5, $6::json) ON CONFLICT (id) DO NOTHING",
@@ -188,12 +190,17 @@ class Dispatcher:
             livemode,
             payload["event"],
             datetime.fromisoformat(payload["created_at"]),
-            json.dumps(payload),
+            body,
         )
-        await self._insert_deliveries(conn, account_id, livemode, payload)
+        await self._insert_deliveries(conn, account_id, livemode, payload, body)
 
     async def _insert_deliveries(
-        self, conn: asyncpg.Connection, account_id: UUID, livemode: bool, payload: dict[str, Any]
+        self,
+        conn: asyncpg.Connection,
+        account_id: UUID,
+        livemode: bool,
+        payload: dict[str, Any],
+        body: str,
     ) -> None:
         endpoints = await conn.fetch(
             "SELECT id FROM webhook_endpoints WHERE account_id = $1 AND livemode = $2"
@@ -203,7 +210,7 @@ class Dispatcher:
             payload["event"],
         )
         for endpoint in endpoints:
-            await self._insert_delivery(conn, endpoint["id"], account_id, livemode, payload)
+            await self._insert_delivery(conn, endpoint["id"], account_id, livemode, payload, body)
 
     async def _insert_delivery(
         self,
@@ -212,9 +219,12 @@ class Dispatcher:
         account_id: UUID,
         livemode: bool,
         payload: dict[str, Any],
+        body: str,
     ) -> None:
         new_id = delivery_id(payload["id"], endpoint_id)
-        if await insert_webhook_delivery(conn, new_id, endpoint_id, account_id, livemode, payload):
+        if await insert_webhook_delivery(
+            conn, new_id, endpoint_id, account_id, livemode, payload["event"], body
+        ):
             self._new_deliveries.append(new_id)
 
 

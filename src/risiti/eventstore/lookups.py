@@ -356,7 +356,8 @@ async def insert_webhook_delivery(
     endpoint_id: UUID,
     account_id: UUID,
     livemode: bool,
-    payload: dict[str, Any],
+    event_type: str,
+    payload_json: str,
 ) -> bool:
     """Keep one delivery of an event to an endpoint, due now; False if it is kept already.
     Its id is derived from the event and the endpoint (`public_events.delivery_id`)."""
@@ -367,8 +368,8 @@ async def insert_webhook_delivery(
         endpoint_id,
         account_id,
         livemode,
-        payload["event"],
-        json.dumps(payload),
+        event_type,
+        payload_json,
     )
     return inserted is not None
 
