@@ -172,6 +172,7 @@ async def test_the_signature_covers_the_raw_bytes_sent(signing_api: Api) -> None
     "tampering",
     [
         "wrong signature",
+        "not ASCII",
         "signed with another key",
         "other body",
         "upper-case path",
@@ -185,6 +186,7 @@ async def test_a_signature_that_does_not_match_is_refused_with_invalid_signature
     raw = raw_json(KREDO_INVOICE)
     cases: dict[str, str] = {
         "wrong signature": "ab" * 64,
+        "not ASCII": "\u00e9" * 128,
         "signed with another key": signature(account.live_key, now, "POST", "/v1/invoices", raw),
         "other body": signature(signing_api.key, now, "POST", "/v1/invoices", b"{}"),
         "upper-case path": signature(signing_api.key, now, "POST", "/V1/INVOICES", raw),

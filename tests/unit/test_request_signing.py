@@ -88,6 +88,7 @@ def test_a_signature_matches_in_either_case_and_only_its_own_string() -> None:
     assert not signature_matches(KEY, GET_STRING.encode(), POST_SIGNATURE)
     assert not signature_matches("sk_test_another", string_to_sign, POST_SIGNATURE)
     assert not signature_matches(KEY, string_to_sign, "not hex at all")
+    assert not signature_matches(KEY, string_to_sign, "\u00e9" * 128)
 
 
 def test_a_version_1_signature_does_not_match_the_native_form() -> None:

@@ -34,6 +34,8 @@ def sign(key: str, string_to_sign: bytes) -> str:
 def signature_matches(key: str, string_to_sign: bytes, signature: str) -> bool:
     """Whether `signature` (hex, either case) signs `string_to_sign` with `key`; in constant
     time, so that a guesser learns nothing from how long a refusal takes."""
+    if not signature.isascii():
+        return False  # compare_digest compares only ASCII text; no hex signature is other text
     return hmac.compare_digest(sign(key, string_to_sign), signature.strip().lower())
 
 
