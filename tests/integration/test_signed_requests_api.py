@@ -227,8 +227,13 @@ async def test_a_timestamp_is_accepted_within_300_seconds_of_our_clock_either_wa
         assert await event_count(pool, account.account_id) == before
 
 
-async def test_a_timestamp_that_is_not_unix_seconds_is_refused(signing_api: Api) -> None:
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+@pytest.mark.parametrize("form", ["an ISO date", "five thousand digits"])
+async def test_a_timestamp_that_is_not_unix_seconds_is_refused(signing_api: Api, form: str) -> None:
+    forms = {
+        "an ISO date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "five thousand digits": "9" * 5000,
+    }
+    stamp = forms[form]
     raw = raw_json(KREDO_INVOICE)
     headers = signed_headers(signing_api.key, "POST", "/v1/invoices", raw)
     headers["Request-Timestamp"] = stamp

@@ -41,7 +41,9 @@ def signature_matches(key: str, string_to_sign: bytes, signature: str) -> bool:
 
 def timestamp_is_fresh(timestamp: str, now: float) -> bool:
     """Unix seconds in ASCII digits, within the tolerance of `now` either way."""
-    if not (timestamp.isascii() and timestamp.isdigit()):
+    # Twelve digits reach past the year 30000; a longer run is refused before int() reads it
+    # (which refuses more than 4300 digits with an error of its own).
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         return False
     return abs(now - int(timestamp)) <= TOLERANCE_SECONDS
 
