@@ -11,7 +11,10 @@ from risiti.config import Settings
 from risiti.eventstore.database import create_pool
 from risiti.workers.channels import open_channels
 from risiti.workers.checkpoints import checkpoint_log
-from risiti.workers.housekeeping import forget_expired_idempotency_keys
+from risiti.workers.housekeeping import (
+    forget_expired_idempotency_keys,
+    forget_used_request_signatures,
+)
 from risiti.workers.inventory import move_invoice_stock, sweep_inventory_jobs
 from risiti.workers.jobs import deliver_webhooks, sweep_deliveries
 from risiti.workers.overdue import mark_overdue
@@ -44,6 +47,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             cron(sweep_deliveries, second=set(range(0, 60, 5)), run_at_startup=True),
             cron(sweep_inventory_jobs, second=set(range(0, 60, 5)), run_at_startup=True),
             cron(forget_expired_idempotency_keys, minute=17, second=0),
+            cron(forget_used_request_signatures, minute=set(range(3, 60, 5)), second=40),
             cron(
                 mark_overdue,
                 minute=set(range(0, 60, 10)),

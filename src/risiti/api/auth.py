@@ -1,9 +1,8 @@
-"""Bearer authentication: `Authorization: Bearer sk_test_…` or `sk_live_…` (DESIGN.md §6)."""
+"""Bearer authentication: `Authorization: Bearer sk_test_…` or `sk_live_…`, and the signature
+of an account that requires signed requests (DESIGN.md §6)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from uuid import UUID
 
@@ -11,10 +10,19 @@ from aiohttp import web
 
 from risiti.api.errors import ApiError, Handler
 from risiti.api.keys import CALLER, LEDGER
+from risiti.api.request_signing import (
+    NATIVE_FORM,
+    TOLERANCE_SECONDS,
+    native_string_to_sign,
+    signature_digest,
+    signature_matches,
+    timestamp_is_fresh,
+    version_1_string_to_sign,
+)
 from risiti.commands.accounts import Authenticated, authenticate, hash_api_key
 from risiti.commands.ledger import Ledger
+from risiti.eventstore import request_signatures
 
-SIGNATURE_TOLERANCE_SECONDS = 300
 # How long this process trusts what it learnt of a key: a revoked key, or a change of the
 # account's signing rule made through another process, takes effect within this time.
 KEY_CACHE_SECONDS = 5.0
@@ -75,27 +83,66 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if authenticated is None:
         raise ApiError(401, "invalid_api_key", "This API key is not valid.")
     if authenticated.require_signed_requests:
-        await check_signature(request, key.strip())
+        await check_signature(request, key.strip(), authenticated.caller.account_id)
     request[CALLER] = authenticated.caller
     return await handler(request)
 
 
-async def check_signature(request: web.Request, key: str) -> None:
-    """Paycashless-style signing: `Request-Signature` is the hex HMAC-SHA512, keyed with the
-    secret key, of `Request-Timestamp + "." + raw body`; the timestamp within 5 minutes."""
-    timestamp = request.headers.get("Request-Timestamp", "")
-    signature = request.headers.get("Request-Signature", "")
+async def check_signature(request: web.Request, key: str, account_id: UUID) -> None:
+    """The native form (docs/api.md, "Signed requests"): `Request-Signature` is the hex
+    HMAC-SHA512, keyed with the secret key, of `timestamp.METHOD.path_with_query.body`, with
+    `Request-Timestamp` within 300 s; each signature is accepted once."""
+    timestamp, signature = signature_headers(request)
+    body = await request.read()
+    # raw_path is the request target as sent: the path with its query, nothing decoded.
+    string_to_sign = native_string_to_sign(timestamp, request.method, request.raw_path, body)
+    if not signature_matches(key, string_to_sign, signature):
+        if signature_matches(key, version_1_string_to_sign(timestamp, body), signature):
+            raise ApiError(
+                401,
+                "invalid_signature",
+                "Request-Signature signs `timestamp.body`, a form no longer accepted: sign"
+                f" `{NATIVE_FORM}` instead (docs/api.md, Signed requests).",
+            )
+        raise ApiError(
+            401,
+            "invalid_signature",
+            "Request-Signature does not match the request: it must be the hex HMAC-SHA512,"
+            f" keyed with your secret key, of `{NATIVE_FORM}`.",
+        )
+    await accept_signature_once(request, signature, account_id)
+
+
+def signature_headers(request: web.Request) -> tuple[str, str]:
+    """Request-Timestamp and Request-Signature, the timestamp within its window."""
+    timestamp = request.headers.get("Request-Timestamp", "").strip()
+    signature = request.headers.get("Request-Signature", "").strip()
     if not timestamp or not signature:
         raise ApiError(
             401,
             "signature_required",
             "This account requires signed requests: send Request-Timestamp and Request-Signature.",
         )
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+    now = time.time()
+    if not timestamp_is_fresh(timestamp, now):
         raise ApiError(
-            401, "invalid_signature", "Request-Timestamp is not within 5 minutes of our clock."
+            401,
+            "invalid_signature",
+            f"Request-Timestamp must be unix seconds within {TOLERANCE_SECONDS} s of our clock,"
+            f" which reads {int(now)}.",
         )
-    body = await request.read()
-    expected = hmac.new(key.encode(), timestamp.encode() + b"." + body, hashlib.sha512)
-    if not hmac.compare_digest(expected.hexdigest(), signature.strip().lower()):
-        raise ApiError(401, "invalid_signature", "Request-Signature does not match the request.")
+    return timestamp, signature
+
+
+async def accept_signature_once(request: web.Request, signature: str, account_id: UUID) -> None:
+    """Refuse a signature already used. Recorded in a statement of its own, committed before the
+    command starts (eventstore/request_signatures.py says why), so a command that then fails
+    leaves it used: the client signs its retry afresh."""
+    pool = request.app[LEDGER].pool
+    if not await request_signatures.accept_once(pool, signature_digest(signature), account_id):
+        raise ApiError(
+            401,
+            "signature_replayed",
+            "This Request-Signature was already used: sign each request afresh, with the current"
+            " Request-Timestamp; to retry a request safely, send the same Idempotency-Key.",
+        )

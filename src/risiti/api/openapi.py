@@ -606,7 +606,8 @@ ERRORS: dict[int, tuple[str, str]] = {
     401: (
         "Unauthorized",
         "`authentication_required`, `invalid_api_key`, `signature_required`, "
-        "`invalid_signature` or (Paystack's webhook) `paystack_not_configured`.",
+        "`invalid_signature`, `signature_replayed` or (Paystack's webhook) "
+        "`paystack_not_configured`.",
     ),
     404: ("NotFound", "`not_found`: no such object for this key's account and mode."),
     409: (
