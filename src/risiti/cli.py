@@ -9,7 +9,6 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,9 @@ from risiti.config import Settings
 from risiti.process import freeze_startup_heap, use_fast_event_loop
 
 if TYPE_CHECKING:
+    from risiti.embedded import EmbeddedServers
     from risiti.projections.runner import Projection
+    from risiti.supervisor import WatchedServer
 
 DESCRIPTION = "Risiti: an event-sourced invoicing ledger with async workers."
 
@@ -47,8 +48,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the whole service on this machine: api, projector and worker. Without "
         "RISITI_DATABASE_URL / RISITI_REDIS_URL it starts an embedded PostgreSQL and Redis "
         "under ./.risiti/, migrates, creates a demo account, and prints RISITI_URL, "
-        "RISITI_TEST_KEY, RISITI_DATABASE_URL and RISITI_REDIS_URL, one per line. Ctrl-C stops "
-        "everything; the next start reuses the data.",
+        "RISITI_TEST_KEY, RISITI_DATABASE_URL and RISITI_REDIS_URL, one per line, once the API "
+        "answers. A process or embedded server that dies is started again (with a growing "
+        "delay; it gives up after 5 crashes of one within a minute). Ctrl-C stops everything; "
+        "the next start reuses the data.",
     )
     dev.add_argument("--port", type=int, help="HTTP port of the API (default 8000)")
     dev.set_defaults(run=_dev)
@@ -199,7 +202,7 @@ def _audit_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     history.set_defaults(run=_history)
 
 
-def _settings() -> tuple[Settings, object | None]:
+def _settings() -> tuple[Settings, EmbeddedServers | None]:
     """Settings with server URLs: from the environment, or from embedded servers."""
     settings = Settings()
     if settings.database_url and settings.redis_url:
@@ -256,13 +259,15 @@ def _api(args: argparse.Namespace) -> None:
 
 def _serve_from_processes(settings: Settings, processes: int) -> None:
     """`risiti api` in `processes` children on one port; stops them all when one stops."""
+    from risiti.supervisor import stop_processes, wait_for_any_exit
+
     command = [sys.executable, "-m", "risiti.cli", "api", "--reuse-port"]
     command += ["--host", settings.host, "--port", str(settings.port)]
     children = [subprocess.Popen(command) for _ in range(processes)]
     try:
-        _wait_for_children(children)
+        wait_for_any_exit(children)
     finally:
-        _stop_children(children)
+        stop_processes(children)
 
 
 async def _freeze_startup_heap(_: object) -> None:
@@ -531,7 +536,9 @@ async def _open_account(settings: Settings, name: str) -> dict[str, str]:
     }
 
 
-def _dev(args: argparse.Namespace) -> None:
+def _dev(args: argparse.Namespace) -> int:
+    from risiti.supervisor import Child, Supervisor, answers_http
+
     settings, servers = _settings()
     if args.port:
         settings = settings.model_copy(update={"port": args.port})
@@ -545,19 +552,44 @@ def _dev(args: argparse.Namespace) -> None:
         "RISITI_HOST": settings.host,
     }
     children = [
-        subprocess.Popen([sys.executable, "-m", "risiti.cli", role], env=env)
+        Child(role, [sys.executable, "-m", "risiti.cli", role], env)
         for role in ("api", "projector", "worker")
     ]
+    supervisor = Supervisor(
+        children,
+        [] if servers is None else _watched(servers),
+        ready=lambda: answers_http(f"{_local_url(settings)}/healthz"),
+        on_ready=lambda: _print_dev_lines(settings, demo["test_key"]),
+    )
+    try:
+        return supervisor.run()
+    finally:
+        if servers is not None:
+            servers.stop()
+
+
+def _watched(servers: EmbeddedServers) -> list[WatchedServer]:
+    from risiti.supervisor import WatchedServer
+
+    return [
+        WatchedServer(
+            "embedded PostgreSQL", servers.postgres_is_running, servers.start_postgres_again
+        ),
+        WatchedServer("embedded Redis", servers.redis_is_running, servers.start_redis_again),
+    ]
+
+
+def _local_url(settings: Settings) -> str:
+    """Where this machine reaches the API (which may listen on every address)."""
+    host = "127.0.0.1" if settings.host in ("", "0.0.0.0") else settings.host
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+
+
+def _print_dev_lines(settings: Settings, test_key: str) -> None:
     print(f"RISITI_URL={settings.base_url}")
-    print(f"RISITI_TEST_KEY={demo['test_key']}")
+    print(f"RISITI_TEST_KEY={test_key}")
     print(f"RISITI_DATABASE_URL={settings.database_url}")
     print(f"RISITI_REDIS_URL={settings.redis_url}", flush=True)
-    try:
-        _wait_for_children(children)
-    finally:
-        _stop_children(children)
-        if servers is not None:
-            servers.stop()  # type: ignore[attr-defined]
 
 
 def _demo_account(settings: Settings) -> dict[str, str]:
@@ -573,31 +605,6 @@ def _demo_account(settings: Settings) -> dict[str, str]:
     path.write_text(json.dumps(demo))
     path.chmod(0o600)
     return demo
-
-
-def _wait_for_children(children: list[subprocess.Popen[bytes]]) -> None:
-    stop = {"now": False}
-
-    def on_signal(*_: object) -> None:
-        stop["now"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    import time
-
-    while not stop["now"] and all(child.poll() is None for child in children):
-        time.sleep(0.2)
-
-
-def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
 
 
 if __name__ == "__main__":
