@@ -367,6 +367,12 @@ async def _replay_async(settings: Settings, projections: list[Projection], *, ch
     differences = {table: rows for table, rows in result.differences.items() if rows}
     for table, rows in differences.items():
         print(f"{table} differs from the log:", *(f"  {row}" for row in rows), sep="\n")
+    for follower, count in result.parked.items():
+        if count:
+            print(
+                f"{follower}: {count} parked aggregate(s) left where they were parked, in the"
+                " live and the rebuilt tables alike (risiti parked lists them)"
+            )
     if check and not differences:
         print("no difference: the live read models equal a rebuild from the log")
     return 1 if differences else 0

@@ -161,6 +161,36 @@ async def _park(conn: asyncpg.Connection, follower: str, parked: list[_Parked]) 
     )
 
 
+async def copy_parked(
+    conn: asyncpg.Connection, source: str, followers: list[str], originator_ids: list[UUID]
+) -> None:
+    """Park for `followers` what `source` parked of these aggregates: a rebuild of several
+    projections at once folds once for all of them, and parks for all of them."""
+    await conn.execute(
+        "INSERT INTO parked_events (follower, originator_id, originator_version, account_id,"
+        " transaction_id, position, error)"
+        " SELECT f.name, p.originator_id, p.originator_version, p.account_id, p.transaction_id,"
+        " p.position, p.error FROM parked_events p, unnest($2::text[]) AS f(name)"
+        " WHERE p.follower = $1 AND p.originator_id = ANY($3::uuid[])"
+        " ON CONFLICT DO NOTHING",
+        source,
+        followers,
+        originator_ids,
+    )
+
+
+def before_parked(batch: list[RecordedEvent], parked: dict[UUID, int]) -> list[RecordedEvent]:
+    """The events of a batch that a rebuild applies: for each aggregate in `parked` (with the
+    first version its follower did not apply), only those before it."""
+    if not parked:
+        return batch
+    return [
+        r
+        for r in batch
+        if r.originator_version < parked.get(r.originator_id, r.originator_version + 1)
+    ]
+
+
 # Listing -------------------------------------------------------------------------------------
 
 
