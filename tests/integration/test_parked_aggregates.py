@@ -276,3 +276,29 @@ async def _clean_up(pool: asyncpg.Pool, invoice_id: UUID, poison_version: int) -
         UNDECODABLE,
     )
     await pool.execute("DELETE FROM parked_events WHERE originator_id = $1", invoice_id)
+
+
+async def test_a_replay_that_meets_a_poison_event_first_parks_it_and_finds_no_difference(
+    api: Api, account: OpenedAccount, pool: asyncpg.Pool
+) -> None:
+    from risiti.projections.replay import replay
+    from risiti.projections.runner import all_projections
+
+    _, created = await api.post("/v1/invoices", KREDO_INVOICE)
+    poisoned = UUID(created["data"]["id"])
+    poison_version = await _version(pool, poisoned) + 1
+    topic = _updated(poisoned, poison_version, "PO-41").topic
+    await _append(
+        pool, StoredEvent(poisoned, poison_version, topic, UNDECODABLE), account.account_id
+    )
+    try:
+        # No projector runs: the rebuild reaches the event before the live projections do.
+        result = await replay(pool, all_projections(), check=True)
+
+        assert {name: rows for name, rows in result.differences.items() if rows} == {}
+        assert result.parked["projection:invoice_list"] >= 1
+        assert result.parked["projection:balances"] >= 1
+        parked = {name for name, _, _ in await _parked_rows(pool, poisoned)}
+        assert {"projection:invoice_list", "projection:balances"} <= parked
+    finally:
+        await _clean_up(pool, poisoned, poison_version)
