@@ -21,6 +21,7 @@ from uuid import UUID
 
 import asyncpg
 
+from risiti.eventstore.parked import before_parked
 from risiti.eventstore.recorder import LogPosition, aggregate_share, read_aggregates
 from risiti.process import use_fast_event_loop
 from risiti.projections.runner import BatchApplier, Projection, all_projections
@@ -40,6 +41,8 @@ class Share:
     up_to: LogPosition
     k: int
     n: int
+    parked: dict[UUID, int]
+    """Aggregates left where the live projection parked them: the first version not applied."""
 
     def projections(self) -> list[Projection]:
         return [p for p in all_projections() if p.name in self.names]
@@ -58,11 +61,15 @@ def replay_in_processes(
     up_to: LogPosition,
     processes: int,
     progress: Callable[[int], None],
+    parked: dict[UUID, int] | None = None,
 ) -> int:
     """Replay the log up to `up_to` into `schema`'s tables; returns how many events it read."""
     context = multiprocessing.get_context("spawn")  # nothing of the parent's loop or pool
     counts = [context.Value("q", 0) for _ in range(processes)]
-    shares = [Share(database_url, names, schema, up_to, k, processes) for k in range(processes)]
+    shares = [
+        Share(database_url, names, schema, up_to, k, processes, parked or {})
+        for k in range(processes)
+    ]
     workers = [
         context.Process(target=_replay_share, args=(share, count), daemon=True)
         for share, count in zip(shares, counts, strict=True)
@@ -119,6 +126,7 @@ async def _fold_share(
     touched: dict[UUID, None] = {}
     ids = aggregate_share(share.k, share.n)
     async for batch in read_aggregates(conn, ids, share.up_to, BATCH):
+        batch = before_parked(batch, share.parked)
         touched.update(dict.fromkeys(aggregate.id for aggregate in applier.fold(batch)))
         count.value += len(batch)
     return list(touched)

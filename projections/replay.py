@@ -4,6 +4,11 @@
 The bulk of the log is replayed while the live projections keep running. At the end the live
 projections' positions are locked, both sides are brought to the same place in the log, and the
 swap (or comparison) happens in that one transaction.
+
+An aggregate a live projection parked (eventstore/parked.py) is rebuilt up to the event it
+parked, as the live table holds it, so that a check compares like with like and a swap leaves
+`risiti parked --retry` its events to apply. Events past the rebuild's start get the live
+follower's treatment: one that cannot be applied parks its aggregate.
 """
 
 from __future__ import annotations
@@ -14,9 +19,17 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from uuid import UUID
 
 import asyncpg
 
+from risiti.eventstore.parked import (
+    apply_or_park,
+    before_parked,
+    copy_parked,
+    is_transient,
+    parked_from,
+)
 from risiti.eventstore.recorder import (
     LOG_START,
     LogPosition,
@@ -25,7 +38,7 @@ from risiti.eventstore.recorder import (
     read_log_ahead,
 )
 from risiti.projections.parallel_replay import replay_in_processes
-from risiti.projections.runner import BatchApplier, Changes, Projection, follower_name
+from risiti.projections.runner import BatchApplier, Changes, Projection, catch_up, follower_name
 
 REPLAY_SCHEMA = "risiti_replay"
 REPLAY_BATCH = 5000
@@ -36,6 +49,12 @@ PROCESSES_FROM_EVENTS = 50_000
 
 Progress = Callable[[int, int], None]
 """Called with (events replayed so far, events in the log when the replay began)."""
+Apply = Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]]
+
+
+Parked = dict[UUID, int]
+"""The aggregates a rebuild leaves where the live projection parked them: each with the first
+version it did not apply."""
 
 
 @dataclass
@@ -44,6 +63,8 @@ class ReplayResult:
     seconds: float = 0.0
     differences: dict[str, list[str]] = field(default_factory=dict)
     """Per table, the rows that differ (empty when the live tables equal the replayed ones)."""
+    parked: dict[str, int] = field(default_factory=dict)
+    """Per follower, how many aggregates stay parked (left where it parked them)."""
 
     @property
     def events_per_second(self) -> float:
@@ -64,6 +85,61 @@ async def replay(
     With `database_url`, a log of `parallel_from` events or more is replayed by a process per
     core."""
     started = time.perf_counter()
+    try:
+        result = await _replay_around_parked(
+            pool, projections, check, progress, database_url, parallel_from
+        )
+    except Exception as error:
+        if is_transient(error):
+            raise
+        # The rebuild met an event it cannot apply that the live projections have not reached
+        # yet: they reach it and park its aggregate, and the rebuild leaves it out in turn.
+        for projection in projections:
+            await catch_up(pool, projection)
+        result = await _replay_around_parked(
+            pool, projections, check, progress, database_url, parallel_from
+        )
+    for projection in projections:
+        name = follower_name(projection)
+        result.parked[name] = len(await parked_from(pool, name))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+async def _replay_around_parked(
+    pool: asyncpg.Pool,
+    projections: list[Projection],
+    check: bool,
+    progress: Progress | None,
+    database_url: str | None,
+    parallel_from: int,
+) -> ReplayResult:
+    parked = [await parked_from(pool, follower_name(p)) for p in projections]
+    if all(p == parked[0] for p in parked):
+        return await _replay(
+            pool, projections, parked[0], check, progress, database_url, parallel_from
+        )
+    # One fold feeds every projection of a rebuild, so projections that parked different
+    # aggregates are rebuilt one after the other, each swapped (or checked) on its own.
+    merged = ReplayResult()
+    for projection, its_parked in zip(projections, parked, strict=True):
+        result = await _replay(
+            pool, [projection], its_parked, check, progress, database_url, parallel_from
+        )
+        merged.events = max(merged.events, result.events)
+        merged.differences.update(result.differences)
+    return merged
+
+
+async def _replay(
+    pool: asyncpg.Pool,
+    projections: list[Projection],
+    parked: Parked,
+    check: bool,
+    progress: Progress | None,
+    database_url: str | None,
+    parallel_from: int,
+) -> ReplayResult:
     result = ReplayResult()
     tables = [table for p in projections for table in p.tables]
     async with pool.acquire() as reader, pool.acquire() as loader, pool.acquire() as live:
@@ -73,26 +149,76 @@ async def replay(
             deferred = await _fresh_tables(replica, tables)
             parallel = database_url if total >= parallel_from else None
             position = await _bulk(
-                reader, loader, replica, applier, result, total, progress, parallel
+                reader, loader, replica, applier, parked, result, total, progress, parallel
             )
             await _create_indexes([replica, loader], deferred, tables)
             async with live.transaction():
                 positions = await _lock_positions(live, projections)
                 target = await _horizon(live)
-                await _replay_until(replica, applier, position, target, result, total, progress)
                 if check:
-                    # The live tables are brought to the same place of the log to be compared.
+                    # The live tables are brought to the same place of the log to be compared,
+                    # parking what their followers would park; the rebuild leaves that out.
                     for projection, at in zip(projections, positions, strict=True):
-                        await _replay_until(
-                            live, BatchApplier([projection]), at, target, None, 0, None
-                        )
+                        await _replay_until(live, _parking(projection), at, target)
+                    name = follower_name(projections[0])
+                    parked = await parked_from(live, name)
+                    await _replay_until(
+                        replica,
+                        _skipping(applier, parked),
+                        position,
+                        target,
+                        result,
+                        total,
+                        progress,
+                    )
                     result.differences = {t: await _differences(live, t) for t in tables}
                 else:
+                    # The rebuild takes the live followers' place: it parks what they would.
+                    await _replay_until(
+                        replica,
+                        _parking_all(applier, projections),
+                        position,
+                        target,
+                        result,
+                        total,
+                        progress,
+                    )
                     await _swap(live, tables)
                 await _set_positions(live, projections, target)
         await live.execute(f"DROP SCHEMA IF EXISTS {REPLAY_SCHEMA} CASCADE")
-    result.seconds = time.perf_counter() - started
     return result
+
+
+def _skipping(applier: BatchApplier, parked: Parked) -> Apply:
+    async def apply(conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
+        kept = before_parked(batch, parked)
+        if kept:
+            await applier(conn, kept)
+
+    return apply
+
+
+def _parking(projection: Projection) -> Apply:
+    """Apply as the live follower of `projection` does, parking what it cannot apply."""
+    applier, name = BatchApplier([projection]), follower_name(projection)
+
+    async def apply(conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
+        await apply_or_park(conn, name, batch, applier, any_parked=True)
+
+    return apply
+
+
+def _parking_all(applier: BatchApplier, projections: list[Projection]) -> Apply:
+    """`_parking` for projections rebuilt together (they have parked the same aggregates)."""
+    name = follower_name(projections[0])
+    others = [follower_name(p) for p in projections[1:]]
+
+    async def apply(conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
+        await apply_or_park(conn, name, batch, applier, any_parked=True)
+        if others:
+            await copy_parked(conn, name, others, [r.originator_id for r in batch])
+
+    return apply
 
 
 async def _fresh_tables(conn: asyncpg.Connection, tables: list[str]) -> list[str]:
@@ -176,6 +302,7 @@ async def _bulk(
     loader: asyncpg.Connection,
     replica: asyncpg.Connection,
     applier: BatchApplier,
+    parked: Parked,
     result: ReplayResult,
     total: int,
     progress: Progress | None,
@@ -189,6 +316,7 @@ async def _bulk(
             reader,
             replica,
             lambda batch: applier.changes(loader, batch, in_thread=True),
+            parked,
             result,
             total,
             progress,
@@ -202,7 +330,14 @@ async def _bulk(
 
     names = [p.name for p in applier.projections]
     await asyncio.to_thread(
-        replay_in_processes, database_url, names, REPLAY_SCHEMA, target, processes, report
+        replay_in_processes,
+        database_url,
+        names,
+        REPLAY_SCHEMA,
+        target,
+        processes,
+        report,
+        parked,
     )
     return target
 
@@ -211,23 +346,30 @@ async def _pipeline(
     reader: asyncpg.Connection,
     replica: asyncpg.Connection,
     changes_of: Callable[[list[RecordedEvent]], Awaitable[Changes]],
+    parked: Parked,
     result: ReplayResult,
     total: int,
     progress: Progress | None,
 ) -> LogPosition:
     after = LOG_START
     writing: asyncio.Task[None] | None = None
-    async for batch in read_log_ahead(reader, LOG_START, REPLAY_BATCH):
-        after = batch[-1].log_position
-        changes = await changes_of(batch)
+    try:
+        async for batch in read_log_ahead(reader, LOG_START, REPLAY_BATCH):
+            after = batch[-1].log_position
+            changes = await changes_of(before_parked(batch, parked))
+            if writing is not None:
+                await writing
+            writing = asyncio.create_task(_write(replica, changes))
+            result.events += len(batch)
+            if progress is not None:
+                progress(result.events, total)
         if writing is not None:
             await writing
-        writing = asyncio.create_task(_write(replica, changes))
-        result.events += len(batch)
-        if progress is not None:
-            progress(result.events, total)
-    if writing is not None:
-        await writing
+    finally:
+        # A batch that cannot be folded ends the pipeline: its connection is not left writing.
+        if writing is not None and not writing.done():
+            writing.cancel()
+            await asyncio.gather(writing, return_exceptions=True)
     return after
 
 
@@ -238,18 +380,18 @@ async def _write(conn: asyncpg.Connection, changes: Changes) -> None:
 
 async def _replay_until(
     conn: asyncpg.Connection,
-    applier: BatchApplier,
+    apply: Apply,
     after: LogPosition,
     up_to: LogPosition | None,
-    result: ReplayResult | None,
-    total: int,
-    progress: Progress | None,
+    result: ReplayResult | None = None,
+    total: int = 0,
+    progress: Progress | None = None,
 ) -> LogPosition:
     """Apply the log after `after` up to `up_to`, one transaction a batch; returns where it
     ended."""
     while batch := await read_log(conn, after, REPLAY_BATCH, up_to):
         async with conn.transaction():
-            await applier(conn, batch)
+            await apply(conn, batch)
         after = batch[-1].log_position
         if result is not None:
             result.events += len(batch)

@@ -37,6 +37,7 @@ from risiti.domain.invoice import Invoice
 from risiti.domain.product import Product
 from risiti.domain.webhook_endpoint import WebhookEndpoint
 from risiti.eventstore.lookups import insert_webhook_delivery
+from risiti.eventstore.parked import Retried, retry_parked
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, process_next_batch
 from risiti.workers.inventory import enqueue_inventory_job, inventory_job_id
@@ -68,18 +69,45 @@ class Dispatcher:
                     await wakeups.wait()
 
     async def dispatch_next_batch(self) -> int:
+        self._forget_new_work()
+        applied = await process_next_batch(self.pool, FOLLOWER, self._handle_batch)
+        await self._enqueue_new_work()
+        return applied
+
+    async def retry_parked(self, aggregate_id: UUID | None = None) -> list[Retried]:
+        """Apply the dispatcher's parked events again (`risiti parked --retry`), then wake the
+        workers for what they added."""
+        self._forget_new_work()
+        retried = await retry_parked(
+            self.pool, FOLLOWER, self._handle_batch, aggregate_id=aggregate_id
+        )
+        await self._enqueue_new_work()
+        return retried
+
+    def _forget_new_work(self) -> None:
         self._new_deliveries = []
         self._new_sends = []
         self._new_inventory_jobs = []
-        applied = await process_next_batch(self.pool, FOLLOWER, self._handle_batch)
+
+    async def _enqueue_new_work(self) -> None:
         await enqueue_deliveries(self.redis, self._new_deliveries)
         for new_send in self._new_sends:
             await enqueue_send(self.redis, new_send, attempt=0)
         for new_job in self._new_inventory_jobs:
             await enqueue_inventory_job(self.redis, new_job)
-        return applied
 
     async def _handle_batch(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
+        counts = len(self._new_deliveries), len(self._new_sends), len(self._new_inventory_jobs)
+        try:
+            await self._dispatch(conn, batch)
+        except BaseException:
+            # Rolled back with the batch's savepoint: the rows are gone, nothing to enqueue.
+            del self._new_deliveries[counts[0] :]
+            del self._new_sends[counts[1] :]
+            del self._new_inventory_jobs[counts[2] :]
+            raise
+
+    async def _dispatch(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
         async for folded in self._folder.fold(conn, batch, _TOPICS):
             aggregate = folded.aggregate
             if isinstance(aggregate, WebhookEndpoint):

@@ -1,5 +1,5 @@
-"""The `risiti` command: dev, api, projector, replay, worker, migrate, accounts; and for
-auditors verify, checkpoint, export, history."""
+"""The `risiti` command: dev, api, projector, replay, parked, worker, migrate, accounts; and
+for auditors verify, checkpoint, export, history."""
 
 from __future__ import annotations
 
@@ -126,7 +126,34 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("name", help="the business' name")
     create.set_defaults(run=_accounts_create)
     _audit_parsers(commands)
+    _parked_parser(commands)
     return parser
+
+
+def _parked_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parked = commands.add_parser(
+        "parked",
+        help="list the aggregates followers could not apply, or --retry them after a fix",
+        description="List the aggregates a follower of the log (projection:invoice_list, "
+        "projection:balances, dispatcher) could not apply and parked: follower, aggregate, "
+        "account, position, error, parked_at, and how many events wait. With --retry, apply "
+        "their events again, in order, one transaction per aggregate: applied ones are no "
+        "longer parked; the others stay parked with the new error, and the exit code is 1.",
+    )
+    parked.add_argument("--retry", action="store_true", help="apply the parked events again")
+    parked.add_argument("--follower", metavar="NAME", help="only this follower's")
+    parked.add_argument("--aggregate", metavar="ID", type=UUID, help="only this aggregate")
+    parked.set_defaults(run=_parked)
+
+
+def _parked(args: argparse.Namespace) -> int:
+    from risiti.parking import list_parked, retry_parked
+
+    settings, _servers = _settings()
+    asyncio.run(_migrate_async(settings))
+    if args.retry:
+        return asyncio.run(retry_parked(settings, args.follower, args.aggregate))
+    return asyncio.run(list_parked(settings, args.follower, args.aggregate))
 
 
 def _audit_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -277,6 +304,8 @@ async def _freeze_startup_heap(_: object) -> None:
 def _projector(_: argparse.Namespace) -> None:
     settings, _servers = _settings()
     asyncio.run(_migrate_async(settings))
+    # A parked aggregate is logged at ERROR, with the follower, aggregate, account and error.
+    logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # Ctrl-C (or `risiti dev` passing it on) is the way to stop it: no traceback for that.
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run_projector(settings))
@@ -343,6 +372,12 @@ async def _replay_async(settings: Settings, projections: list[Projection], *, ch
     differences = {table: rows for table, rows in result.differences.items() if rows}
     for table, rows in differences.items():
         print(f"{table} differs from the log:", *(f"  {row}" for row in rows), sep="\n")
+    for follower, count in result.parked.items():
+        if count:
+            print(
+                f"{follower}: {count} parked aggregate(s) left where they were parked, in the"
+                " live and the rebuilt tables alike (risiti parked lists them)"
+            )
     if check and not differences:
         print("no difference: the live read models equal a rebuild from the log")
     return 1 if differences else 0

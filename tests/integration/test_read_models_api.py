@@ -1038,7 +1038,13 @@ async def test_readyz_lists_the_followers_lag_and_the_xid_horizon_age(
     followers = {f["follower"]: f for f in ready["followers"]}
     assert set(FOLLOWERS) <= set(followers)
     for name in FOLLOWERS:
-        assert followers[name] == {"follower": name, "events": 0, "seconds": 0}
+        assert followers[name] == {
+            "follower": name,
+            "events": 0,
+            "seconds": 0,
+            "parked_aggregates": 0,
+            "parked_events": 0,
+        }
     assert isinstance(ready["xid_horizon_age_seconds"], int | float)
     assert ready["xid_horizon_age_seconds"] >= 0
 

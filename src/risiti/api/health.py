@@ -1,5 +1,6 @@
-"""Liveness, readiness and metrics: whether the process can take traffic, and how far each
-follower of the log (projections, dispatcher) is behind."""
+"""Liveness, readiness and metrics: whether the process can take traffic, how far each
+follower of the log (projections, dispatcher) is behind, and how many aggregates each has
+parked (eventstore/parked.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aiohttp import web
 from risiti.api.envelope import ok
 from risiti.api.errors import ApiError
 from risiti.api.keys import LEDGER
+from risiti.eventstore.parked import ParkedCount, parked_counts
 from risiti.eventstore.subscription import FollowerLag, follower_lags, horizon_age_seconds
 
 routes = web.RouteTableDef()
@@ -25,11 +27,13 @@ async def healthz(_: web.Request) -> web.Response:
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
     """The database answers and is migrated: the process can take traffic. The followers' lag
-    is reported, not judged: a lagging read model makes lists stale, not the API unusable."""
+    and parked aggregates are reported, not judged: a lagging read model makes lists stale, and
+    a parked aggregate is one document missing from them, not the API unusable for the rest."""
     pool = request.app[LEDGER].pool
     try:
         migrated = await pool.fetchval("SELECT count(*) FROM schema_migrations")
         lags, horizon_age = await _lags(pool)
+        parked = await parked_counts(pool)
     except OSError as error:
         raise ApiError(
             503, "service_unavailable", f"The database is unreachable: {error}"
@@ -38,7 +42,7 @@ async def readyz(request: web.Request) -> web.Response:
         {
             "status": "ready",
             "migrations": migrated,
-            "followers": [asdict(lag) for lag in lags],
+            "followers": [_follower(lag, parked) for lag in lags],
             "xid_horizon_age_seconds": horizon_age,
         }
     )
@@ -47,7 +51,9 @@ async def readyz(request: web.Request) -> web.Response:
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text format."""
-    lags, horizon_age = await _lags(request.app[LEDGER].pool)
+    pool = request.app[LEDGER].pool
+    lags, horizon_age = await _lags(pool)
+    parked = await parked_counts(pool)
     lines = [
         "# HELP risiti_follower_lag_events Events of the log a follower has not applied yet.",
         "# TYPE risiti_follower_lag_events gauge",
@@ -62,8 +68,31 @@ async def metrics(request: web.Request) -> web.Response:
         " holds back what followers may read.",
         "# TYPE risiti_xid_horizon_age_seconds gauge",
         f"risiti_xid_horizon_age_seconds {horizon_age:.3f}",
+        "# HELP risiti_parked_aggregates Aggregates a follower could not apply and set aside"
+        " (risiti parked lists them).",
+        "# TYPE risiti_parked_aggregates gauge",
+        *(
+            f'risiti_parked_aggregates{{follower="{lag.follower}"}}'
+            f" {_parked(lag, parked).aggregates}"
+            for lag in lags
+        ),
+        "# HELP risiti_parked_events Events waiting in parked aggregates, the first included.",
+        "# TYPE risiti_parked_events gauge",
+        *(
+            f'risiti_parked_events{{follower="{lag.follower}"}} {_parked(lag, parked).events}'
+            for lag in lags
+        ),
     ]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+
+def _parked(lag: FollowerLag, parked: dict[str, ParkedCount]) -> ParkedCount:
+    return parked.get(lag.follower, ParkedCount(lag.follower, 0, 0))
+
+
+def _follower(lag: FollowerLag, parked: dict[str, ParkedCount]) -> dict[str, object]:
+    count = _parked(lag, parked)
+    return {**asdict(lag), "parked_aggregates": count.aggregates, "parked_events": count.events}
 
 
 async def _lags(pool: asyncpg.Pool) -> tuple[list[FollowerLag], float]:

@@ -353,6 +353,10 @@ class FollowerLag(Schema):
     follower: str = Field(description="`projection:<name>` or `dispatcher`.")
     events: int = Field(description="Events of the log it has not applied yet.")
     seconds: float = Field(description="Age of the oldest of them; 0 when up to date.")
+    parked_aggregates: int = Field(
+        description="Aggregates it could not apply and set aside (`risiti parked` lists them)."
+    )
+    parked_events: int = Field(description="Events waiting in them, the first ones included.")
 
 
 class Readiness(Schema):

@@ -2,21 +2,22 @@
 
 Notifications only shorten the wait; correctness comes from re-reading after the tracked
 position, so a lost notification (or a transaction that commits while nothing listens) costs at
-most one poll interval.
+most one poll interval. An event a follower cannot apply parks its aggregate (parked.py) instead
+of stopping the follower.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
 from risiti.eventstore.database import connect
-from risiti.eventstore.recorder import NOTIFY_CHANNEL, LogPosition, RecordedEvent, read_log
+from risiti.eventstore.parked import BatchHandler, apply_or_park
+from risiti.eventstore.recorder import NOTIFY_CHANNEL, LogPosition, read_log
 
 if TYPE_CHECKING:  # the replay's processes start faster without pydantic-settings
     from risiti.config import Settings
@@ -66,22 +67,19 @@ class LogWakeups:
         self._event.set()
 
 
-BatchHandler = Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]]
-
-
 async def process_next_batch(
     pool: asyncpg.Pool, follower: str, handle: BatchHandler, limit: int = 500
 ) -> int:
     """Apply the next batch of the log and move the follower's position, in one transaction.
 
     The position row is locked first, so two processes running the same follower never apply
-    a batch twice; returns how many events were applied.
+    a batch twice; returns how many events were applied or parked.
     """
     async with pool.acquire() as conn, conn.transaction():
-        after = await _locked_position(conn, follower)
+        after, any_parked = await _locked_position(conn, follower)
         batch = await read_log(conn, after, limit)
         if batch:
-            await handle(conn, batch)
+            await apply_or_park(conn, follower, batch, handle, any_parked=any_parked)
             last = batch[-1].log_position
             await conn.execute(
                 "UPDATE log_positions SET transaction_id = $2, position = $3 WHERE follower = $1",
@@ -92,16 +90,20 @@ async def process_next_batch(
         return len(batch)
 
 
-async def _locked_position(conn: asyncpg.Connection, follower: str) -> LogPosition:
+async def _locked_position(conn: asyncpg.Connection, follower: str) -> tuple[LogPosition, bool]:
+    """The follower's position, locked, and whether it has parked aggregates (asked in the
+    same statement, so that a follower with none pays nothing more per batch)."""
     await conn.execute(
         "INSERT INTO log_positions (follower) VALUES ($1) ON CONFLICT DO NOTHING", follower
     )
     row = await conn.fetchrow(
-        "SELECT transaction_id, position FROM log_positions WHERE follower = $1 FOR UPDATE",
+        "SELECT transaction_id, position,"
+        " EXISTS (SELECT FROM parked_events WHERE follower = $1) AS any_parked"
+        " FROM log_positions WHERE follower = $1 FOR UPDATE",
         follower,
     )
     assert row is not None
-    return LogPosition(row["transaction_id"], row["position"])
+    return LogPosition(row["transaction_id"], row["position"]), row["any_parked"]
 
 
 async def follow(
