@@ -23,9 +23,13 @@ from pydantic import (
     model_validator,
 )
 
+from risiti.domain.bounds import MAX_AMOUNT, MAX_QUANTITY, MAX_STOCK, QUANTITY_PLACES
 from risiti.domain.errors import InvalidInvoiceError
+from risiti.eventstore.paging import MAX_POSITION
 
-MAX_MINOR_UNITS = 10**15
+# The bounds of docs/api.md ("Bounds"), checked here so that a request past one is refused by
+# its field path before any command runs; the domain checks them again for every other caller.
+MAX_MINOR_UNITS = MAX_AMOUNT
 
 
 def _minor_units(value: Any) -> Any:
@@ -58,8 +62,12 @@ def _quantity(value: Any) -> Any:
 
 MinorUnits = Annotated[int, BeforeValidator(_minor_units)]
 Quantity = Annotated[
-    Decimal, BeforeValidator(_quantity), Field(gt=0, le=1_000_000_000, decimal_places=4)
+    Decimal,
+    BeforeValidator(_quantity),
+    Field(gt=0, le=MAX_QUANTITY, decimal_places=QUANTITY_PLACES),
 ]
+Position = Annotated[int, Field(ge=0, le=MAX_POSITION)]
+"""A numeric cursor: a log position, a feed's or checkpoints' sequence (bigint, all of them)."""
 
 
 def _snake_case(name: str) -> str:
@@ -402,13 +410,14 @@ class HostedPaymentForm(Model):
 
     version: int = Field(
         ge=1,
+        le=MAX_POSITION,
         description="The invoice version the page showed: a second submit of the same form "
         "finds a newer version and pays nothing.",
     )
 
 
 Sku = Annotated[str, Field(min_length=1, max_length=100)]
-StockCount = Annotated[int, Field(ge=-(10**12), le=10**12)]
+StockCount = Annotated[int, Field(ge=-MAX_STOCK, le=MAX_STOCK)]
 
 
 class CreateProductRequest(Model):
@@ -482,7 +491,7 @@ class ListInvoicesQuery(ListQuery):
 
 class ListEventsQuery(Model):
     limit: int = Field(50, ge=1, le=100)
-    cursor: int | None = Field(None, ge=0)
+    cursor: Position | None = None
     type: str | None = Field(None, max_length=100)
 
 
@@ -556,6 +565,6 @@ class InvoiceReadQuery(Model):
 
 class CheckpointsQuery(Model):
     limit: int = Field(50, ge=1, le=100)
-    cursor: int | None = Field(
-        None, ge=0, description="The `next_cursor` of the previous page: a checkpoint's sequence."
+    cursor: Position | None = Field(
+        None, description="The `next_cursor` of the previous page: a checkpoint's sequence."
     )
