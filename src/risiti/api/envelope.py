@@ -22,7 +22,7 @@ from risiti.api.keys import SETTINGS
 from risiti.api.models import ListQuery
 from risiti.commands.documents import invoice_record, present
 from risiti.domain.invoice import Invoice
-from risiti.eventstore.paging import Place, decode_cursor
+from risiti.eventstore.paging import MAX_POSITION, Place, decode_cursor
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -187,7 +187,8 @@ def invoice_response(request: web.Request, invoice: Invoice, *, status: int = 20
     )
 
 
-_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
+# Digits bounded so that int() never reads a megabyte of them; past MAX_POSITION names no version.
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,30})"?$')
 
 
 def if_match(request: web.Request) -> int | None:
@@ -196,7 +197,7 @@ def if_match(request: web.Request) -> int | None:
     if header in ("", "*"):
         return None
     matched = _ETAG.match(header)
-    if matched is None:
+    if matched is None or int(matched.group(1)) > MAX_POSITION:
         raise ApiError(
             422,
             "validation_error",

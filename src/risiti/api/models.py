@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     AwareDatetime,
     BaseModel,
@@ -81,6 +82,17 @@ def _date_part(value: Any) -> Any:
     return value
 
 
+def _on_the_calendar_in_utc(moment: datetime) -> datetime:
+    """An instant whose UTC time Python can reach: 0001-01-01T00:00+14:00 is before year 1 in
+    UTC, and would fail in every query and follower that compares it."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is off the calendar once converted to UTC") from None
+    return moment
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_on_the_calendar_in_utc)]
 Percentage = Annotated[Decimal, BeforeValidator(_quantity), Field(ge=0, le=100, decimal_places=4)]
 Day = Annotated[date, BeforeValidator(_date_part)]
 
@@ -336,7 +348,7 @@ class RotateWebhookSecretRequest(Model):
 class MarkPaidRequest(Model):
     method: str = Field("other", max_length=100)
     reference: str | None = Field(None, max_length=200)
-    paid_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    paid_at: Instant = Field(default_factory=lambda: datetime.now(UTC))
 
 
 class RecordPaymentRequest(MarkPaidRequest):
@@ -482,8 +494,8 @@ class ListInvoicesQuery(ListQuery):
     customer_id: UUID | None = None
     type: Literal["invoice", "receipt"] | None = None
     currency: str | None = Field(None, min_length=3, max_length=3)
-    created_gte: AwareDatetime | Day | None = None
-    created_lte: AwareDatetime | Day | None = None
+    created_gte: Instant | Day | None = None
+    created_lte: Instant | Day | None = None
     due_gte: Day | None = None
     due_lte: Day | None = None
     q: str | None = Field(None, min_length=1, max_length=200)
@@ -496,7 +508,7 @@ class ListEventsQuery(Model):
 
 
 class RecoverQuery(Model):
-    since: AwareDatetime = Field(
+    since: Instant = Field(
         description="Failed deliveries created at or after this instant are sent again."
     )
 
@@ -529,7 +541,7 @@ class PaystackChargeData(Model):
     reference: str = Field(min_length=1, max_length=200)
     amount: MinorUnits = Field(gt=0, le=MAX_MINOR_UNITS)
     currency: str = Field(min_length=3, max_length=3)
-    paid_at: AwareDatetime | None = None
+    paid_at: Instant | None = None
     domain: Literal["test", "live"] | None = None
     metadata: Annotated[PaystackMetadata | None, BeforeValidator(_object_or_none)] = None
 
@@ -544,7 +556,7 @@ class PaystackChargeEvent(Model):
 class InvoiceReadQuery(Model):
     """`GET /v1/invoices/{id}` for auditors: the invoice as it stood at an instant or version."""
 
-    as_of: AwareDatetime | None = Field(
+    as_of: Instant | None = Field(
         None,
         description="An ISO 8601 instant with its offset: the invoice folded from the events "
         "recorded up to it (inclusive). 404 if it did not exist yet.",
