@@ -22,6 +22,7 @@ from risiti.api import (
     webhook_endpoints,
 )
 from risiti.api.auth import KEY_CACHE, KeyCache, auth_middleware
+from risiti.api.envelope import json_body_middleware
 from risiti.api.errors import error_middleware
 from risiti.api.idempotency import idempotency_middleware
 from risiti.api.keys import LEDGER, SETTINGS
@@ -33,7 +34,13 @@ from risiti.eventstore.database import create_pool
 def create_app(settings: Settings) -> web.Application:
     """The aiohttp application; its database pool opens on startup and closes on cleanup."""
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware, idempotency_middleware],
+        # Bodies are checked before the idempotency fingerprint parses them.
+        middlewares=[
+            error_middleware,
+            auth_middleware,
+            json_body_middleware,
+            idempotency_middleware,
+        ],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

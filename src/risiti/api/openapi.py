@@ -602,7 +602,10 @@ OPERATIONS: tuple[Operation, ...] = (
 
 # The error responses, each the error envelope with the codes it carries.
 ERRORS: dict[int, tuple[str, str]] = {
-    400: ("InvalidJson", "`invalid_json`: the body is not a JSON object."),
+    400: (
+        "InvalidJson",
+        "`invalid_json`: the body is not a JSON object, or nests more than 64 deep.",
+    ),
     401: (
         "Unauthorized",
         "`authentication_required`, `invalid_api_key`, `signature_required`, "
@@ -622,6 +625,10 @@ ERRORS: dict[int, tuple[str, str]] = {
         "concurrently.",
     ),
     413: ("PayloadTooLarge", "`payload_too_large`."),
+    415: (
+        "UnsupportedMediaType",
+        "`unsupported_media_type`: the body was not sent as `application/json`.",
+    ),
     422: (
         "ValidationError",
         "`validation_error` (`details` lists `{field, message}`) or `idempotency_key_reused`.",
@@ -921,14 +928,14 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
 
 
 def _implied_errors(operation: Operation) -> set[int]:
-    """What every operation of this shape may answer: 401/503 behind the key, 400/413/422 with
-    a body, 422 with a query, 404 for a path id, 422/412 with If-Match, 409/422 of an
+    """What every operation of this shape may answer: 401/503 behind the key, 400/413/415/422
+    with a body, 422 with a query, 404 for a path id, 422/412 with If-Match, 409/422 of an
     Idempotency-Key on a POST."""
     implied: set[int] = set()
     if not operation.public:
         implied |= {401, 503}
     if operation.body is not None:
-        implied |= {400, 413, 422}
+        implied |= {400, 413, 415, 422}
     if operation.query is not None:
         implied.add(422)
     if _path_names(operation.path) and not operation.public:
