@@ -85,7 +85,9 @@ class Ledger:
                 async with self._joined.transaction():
                     yield LedgerTransaction(self._joined, self.mapper, self.actor)
             except AppendOutOfOrderError as error:
-                raise TransactionTooOldError(str(error)) from error
+                raise TransactionTooOldError(
+                    "The object is being changed by other requests; try again."
+                ) from error
             return
         async with self.pool.acquire() as conn:
             async with conn.transaction():
