@@ -137,7 +137,6 @@ OPERATIONS: tuple[Operation, ...] = (
         "List invoices, newest first",
         "Invoices",
         {200: schemas.InvoiceList},
-        errors=(404,),
         query=models.ListInvoicesQuery,
     ),
     Operation(
@@ -258,7 +257,6 @@ OPERATIONS: tuple[Operation, ...] = (
         "List products with their stock, newest first",
         "Products",
         {200: schemas.ProductList},
-        errors=(404,),
         query=models.ListQuery,
     ),
     Operation(
@@ -364,7 +362,6 @@ OPERATIONS: tuple[Operation, ...] = (
         "One customer's balances per currency",
         "Balances",
         {200: schemas.CustomerBalancesResponse},
-        errors=(404,),
     ),
     Operation(
         "GET",
@@ -404,7 +401,6 @@ OPERATIONS: tuple[Operation, ...] = (
         "List webhook endpoints, newest first (deleted ones are not listed)",
         "Webhooks",
         {200: schemas.WebhookEndpointList},
-        errors=(404,),
         query=models.ListQuery,
     ),
     Operation(
@@ -929,8 +925,8 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
 
 def _implied_errors(operation: Operation) -> set[int]:
     """What every operation of this shape may answer: 401/503 behind the key, 400/413/415/422
-    with a body, 422 with a query, 404 for a path id, 422/412 with If-Match, 409/422 of an
-    Idempotency-Key on a POST."""
+    with a body, 422 with a query, 404 for a path id or a list's `starting_after` that names no
+    object, 422/412 with If-Match, 409/422 of an Idempotency-Key on a POST."""
     implied: set[int] = set()
     if not operation.public:
         implied |= {401, 503}
@@ -938,6 +934,8 @@ def _implied_errors(operation: Operation) -> set[int]:
         implied |= {400, 413, 415, 422}
     if operation.query is not None:
         implied.add(422)
+        if "starting_after" in operation.query.model_fields:
+            implied.add(404)
     if _path_names(operation.path) and not operation.public:
         implied.add(404)
     if operation.if_match:
