@@ -24,7 +24,11 @@ from risiti.api.app import create_app
 from risiti.commands.accounts import OpenedAccount, open_account
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
-from risiti.embedded import database_url_for, start_embedded_servers
+from risiti.embedded import (
+    EmbeddedServersNotInstalled,
+    database_url_for,
+    start_embedded_servers,
+)
 from risiti.eventstore.database import connect, create_database, create_pool, drop_database
 from risiti.eventstore.migrations import migrate
 
@@ -38,7 +42,11 @@ def server_urls() -> Iterator[tuple[str, str]]:
         yield database_url, redis_url
         return
     with tempfile.TemporaryDirectory(prefix="risiti-test-") as home:
-        servers = start_embedded_servers(Path(home))
+        try:
+            servers = start_embedded_servers(Path(home))
+        except EmbeddedServersNotInstalled as missing:
+            # Every integration test needs the servers: one line, not one traceback per test.
+            pytest.exit(str(missing), returncode=1)
         try:
             yield database_url or servers.database_url, redis_url or servers.redis_url
         finally:
