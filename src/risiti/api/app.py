@@ -25,6 +25,7 @@ from risiti.api.auth import KEY_CACHE, KeyCache, auth_middleware
 from risiti.api.errors import error_middleware
 from risiti.api.idempotency import idempotency_middleware
 from risiti.api.keys import LEDGER, SETTINGS
+from risiti.api.rate_limits import rate_limit_middleware, rate_limiter, send_rate_limit_headers
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
@@ -33,12 +34,19 @@ from risiti.eventstore.database import create_pool
 def create_app(settings: Settings) -> web.Application:
     """The aiohttp application; its database pool opens on startup and closes on cleanup."""
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware, idempotency_middleware],
+        middlewares=[
+            error_middleware,
+            auth_middleware,
+            rate_limit_middleware,
+            idempotency_middleware,
+        ],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
     app[KEY_CACHE] = KeyCache()
     app.cleanup_ctx.append(_ledger)
+    app.cleanup_ctx.append(rate_limiter)
+    app.on_response_prepare.append(send_rate_limit_headers)
     for module in (
         health,
         invoices,
