@@ -68,17 +68,12 @@ class RateLimiter:
     """The buckets of every key, in Redis, failing open."""
 
     def __init__(self, per_second: int, redis_url: str) -> None:
-        store = RedisStore(
-            server=redis_url,
-            options={
-                "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS,
-                "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_SECONDS,
-            },
-        )
+        # No socket timeouts: the one timeout in `take` bounds connecting, sending and reading
+        # together, and saves redis-py a timer of its own on every read.
         self._throttle = Throttled(
             using=RateLimiterType.GCRA.value,
             quota=per_sec(per_second, burst=per_second),
-            store=store,
+            store=RedisStore(server=redis_url),
             key_prefix=KEY_PREFIX,
         )
         self._skip_redis_until = 0.0
