@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import NonNegativeInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,6 +44,9 @@ class Settings(BaseSettings):
     """An endpoint whose every attempt failed for this long is disabled (DESIGN.md §7)."""
     webhook_allow_loopback_in_test_mode: bool = True
     max_body_bytes: int = 1_048_576
+    rate_limit_per_second: NonNegativeInt = 100
+    """Requests a second per API key, in bursts of as many, shared by all api processes through
+    Redis (docs/api.md, "Rate limits"); 0 turns rate limiting off."""
     paystack_api_url: str = "https://api.paystack.co"
     """Where the hosted page starts Paystack checkouts (docs/hosted.md)."""
 

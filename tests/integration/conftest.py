@@ -115,6 +115,9 @@ async def settings(server_urls: tuple[str, str], mailbox: Mailbox) -> AsyncItera
         # Tests reach no network: Paystack's API stands at a closed local port (the discard
         # port), so a checkout the page starts fails as it would with Paystack unreachable.
         paystack_api_url="http://127.0.0.1:9",
+        # Every request is counted in Redis as in production, at a limit no burst of a test
+        # reaches (schemathesis sends hundreds a second); test_rate_limits.py tests the limit.
+        rate_limit_per_second=10_000,
     )
     conn = await connect(run_settings, "test-migrate")
     await migrate(conn)
@@ -140,10 +143,19 @@ def ledger(pool: asyncpg.Pool) -> Ledger:
 @pytest.fixture(scope="session")
 async def http(settings: Settings) -> AsyncIterator[TestClient[Any, Any]]:
     """The API over real HTTP on a local port."""
+    async with serving(settings) as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[TestClient[Any, Any]]:
+    """An API process of its own, with these settings, over real HTTP on a local port."""
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(settings)))
     await client.start_server()
-    yield client
-    await client.close()
+    try:
+        yield client
+    finally:
+        await client.close()
 
 
 @pytest.fixture

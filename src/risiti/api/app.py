@@ -26,6 +26,7 @@ from risiti.api.envelope import json_body_middleware
 from risiti.api.errors import error_middleware
 from risiti.api.idempotency import idempotency_middleware
 from risiti.api.keys import LEDGER, SETTINGS
+from risiti.api.rate_limits import rate_limit_middleware, rate_limiter, send_rate_limit_headers
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
@@ -38,6 +39,7 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[
             error_middleware,
             auth_middleware,
+            rate_limit_middleware,
             json_body_middleware,
             idempotency_middleware,
         ],
@@ -46,6 +48,8 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[KEY_CACHE] = KeyCache()
     app.cleanup_ctx.append(_ledger)
+    app.cleanup_ctx.append(rate_limiter)
+    app.on_response_prepare.append(send_rate_limit_headers)
     for module in (
         health,
         invoices,

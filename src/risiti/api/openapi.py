@@ -629,7 +629,8 @@ ERRORS: dict[int, tuple[str, str]] = {
         "ValidationError",
         "`validation_error` (`details` lists `{field, message}`) or `idempotency_key_reused`.",
     ),
-    503: ("ServiceUnavailable", "`service_unavailable`: try again soon."),
+    429: ("RateLimited", "`rate_limited`: retry after `Retry-After` seconds (docs/api.md)."),
+    503: ("ServiceUnavailable", "`service_unavailable`: try again after `Retry-After` seconds."),
 }
 
 PARAMETERS: dict[str, dict[str, Any]] = {
@@ -924,12 +925,12 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
 
 
 def _implied_errors(operation: Operation) -> set[int]:
-    """What every operation of this shape may answer: 401/503 behind the key, 400/413/415/422
-    with a body, 422 with a query, 404 for a path id or a list's `starting_after` that names no
-    object, 422/412 with If-Match, 409/422 of an Idempotency-Key on a POST."""
+    """What every operation of this shape may answer: 401/429/503 behind the key,
+    400/413/415/422 with a body, 422 with a query, 404 for a path id or a list's `starting_after`
+    that names no object, 422/412 with If-Match, 409/422 of an Idempotency-Key on a POST."""
     implied: set[int] = set()
     if not operation.public:
-        implied |= {401, 503}
+        implied |= {401, 429, 503}
     if operation.body is not None:
         implied |= {400, 413, 415, 422}
     if operation.query is not None:
