@@ -26,6 +26,7 @@ from risiti.api.envelope import json_body_middleware
 from risiti.api.errors import error_middleware
 from risiti.api.idempotency import idempotency_middleware
 from risiti.api.keys import LEDGER, SETTINGS
+from risiti.api.responses import compress_large_json, name_the_server
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
@@ -36,6 +37,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         # Bodies are checked before the idempotency fingerprint parses them.
         middlewares=[
+            compress_large_json,
             error_middleware,
             auth_middleware,
             json_body_middleware,
@@ -46,6 +48,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[KEY_CACHE] = KeyCache()
     app.cleanup_ctx.append(_ledger)
+    app.on_response_prepare.append(name_the_server)
     for module in (
         health,
         invoices,
