@@ -196,6 +196,31 @@ async def test_ending_before_pages_back_to_the_previous_page_newest_first(api: A
     assert _ids(onward) == newest_first[3:6]
 
 
+@pytest.mark.parametrize("collection", ["/v1/products", "/v1/tax-rates", "/v1/webhook-endpoints"])
+async def test_ending_before_pages_every_other_list_backward(api: Api, collection: str) -> None:
+    created = [await call(api, "POST", collection, _nth(collection, n)) for n in range(3)]
+    oldest, middle, _ = (answer.data["id"] for answer in created)
+
+    back = await call(api, "GET", f"{collection}?limit=1&ending_before={oldest}")
+    unknown = await call(
+        api, "GET", f"{collection}?ending_before=00000000-0000-4000-8000-000000000000"
+    )
+
+    assert _ids(back) == [middle]
+    assert back.body["has_more"] is True
+    assert unknown.status == 404, unknown.body
+
+
+def _nth(collection: str, n: int) -> dict[str, Any]:
+    """The n-th of several creates: skus and endpoint URLs must differ."""
+    body = dict(CREATES[collection])
+    if collection == "/v1/products":
+        body["sku"] = f"RICE-{n}"
+    if collection == "/v1/webhook-endpoints":
+        body["url"] = f"http://127.0.0.1:9/hooks/{n}"
+    return body
+
+
 async def test_ending_before_pages_invoices_backward(api: Api, projector: None) -> None:
     created = [await call(api, "POST", "/v1/invoices", KREDO_INVOICE) for _ in range(5)]
     newest_first = [answer.data["id"] for answer in created][::-1]
