@@ -487,6 +487,15 @@ class ListQuery(Model):
     limit: int = Field(50, ge=1, le=100)
     cursor: str | None = None
     starting_after: UUID | None = None
+    ending_before: UUID | None = Field(
+        None,
+        description="The page just newer than this row, still newest first: `has_more` then"
+        " says whether newer rows remain (ask again with `ending_before` set to the first id).",
+    )
+
+    @property
+    def backward(self) -> bool:
+        return self.ending_before is not None
 
 
 class ListInvoicesQuery(ListQuery):

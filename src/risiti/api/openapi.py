@@ -312,6 +312,14 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: schemas.TaxRateList},
         query=models.ListQuery,
     ),
+    Operation(
+        "GET",
+        "/v1/tax-rates/{id}",
+        "getTaxRate",
+        "Get a tax rate",
+        "Tax rates",
+        {200: schemas.TaxRateResponse},
+    ),
     # Account
     Operation(
         "GET",
