@@ -107,6 +107,10 @@ async def settings(server_urls: tuple[str, str], mailbox: Mailbox) -> AsyncItera
         # Tests reach no network: Paystack's API stands at a closed local port (the discard
         # port), so a checkout the page starts fails as it would with Paystack unreachable.
         paystack_api_url="http://127.0.0.1:9",
+        # Projectors and workers started by the tests serve no metrics port unless a test gives
+        # them a free one: runs sharing the machine would fight over the fixed defaults.
+        projector_metrics_port=0,
+        worker_metrics_port=0,
     )
     conn = await connect(run_settings, "test-migrate")
     await migrate(conn)

@@ -21,6 +21,7 @@ from risiti.api import (
     tax_rates,
     webhook_endpoints,
 )
+from risiti.api.access_log import access_log_middleware
 from risiti.api.auth import KEY_CACHE, KeyCache, auth_middleware
 from risiti.api.errors import error_middleware
 from risiti.api.idempotency import idempotency_middleware
@@ -33,7 +34,12 @@ from risiti.eventstore.database import create_pool
 def create_app(settings: Settings) -> web.Application:
     """The aiohttp application; its database pool opens on startup and closes on cleanup."""
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware, idempotency_middleware],
+        middlewares=[
+            access_log_middleware,
+            error_middleware,
+            auth_middleware,
+            idempotency_middleware,
+        ],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
