@@ -6,14 +6,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import json
 import os
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 from risiti.config import Settings
@@ -21,6 +24,9 @@ from risiti.logs import configure_logging
 from risiti.process import freeze_startup_heap, use_fast_event_loop
 
 if TYPE_CHECKING:
+    import asyncpg
+    from pydantic import ValidationError
+
     from risiti.embedded import EmbeddedServers
     from risiti.projections.runner import Projection
     from risiti.supervisor import WatchedServer
@@ -35,11 +41,57 @@ def main(argv: list[str] | None = None) -> None:
     if not hasattr(args, "run"):
         parser.print_help()
         raise SystemExit(2)
-    raise SystemExit(args.run(args) or 0)
+    try:
+        code = args.run(args) or 0
+    except Exception as failure:
+        # An operational failure (a server down, a bad setting, a port taken) is one line for
+        # the operator; anything else is a bug in Risiti and keeps its traceback.
+        line = _operational_failure(failure)
+        if line is None:
+            raise
+        print(f"risiti: {line}", file=sys.stderr)
+        code = 1
+    raise SystemExit(code)
+
+
+class CannotRun(Exception):
+    """Raised by a command that cannot do its work for a reason outside Risiti's code: a server
+    it cannot reach, a port already taken, no log where it looked. `main` prints it as one line
+    and exits 1."""
+
+
+def _operational_failure(failure: BaseException) -> str | None:
+    """The one line that explains `failure` to an operator, or None for a bug."""
+    from pydantic import ValidationError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from risiti.embedded import EmbeddedServersNotInstalled
+
+    if isinstance(failure, CannotRun | EmbeddedServersNotInstalled):
+        return str(failure)
+    if isinstance(failure, ValidationError) and failure.title == Settings.__name__:
+        return _invalid_setting(failure)
+    if isinstance(failure, RedisConnectionError):
+        return f"cannot reach Redis: {failure}"
+    if isinstance(failure, OSError):  # refused and reset connections, timeouts among them
+        return str(failure) or type(failure).__name__
+    if isinstance(failure, BaseExceptionGroup) and len(failure.exceptions) == 1:
+        return _operational_failure(failure.exceptions[0])  # from a process's TaskGroup
+    return None
+
+
+def _invalid_setting(error: ValidationError) -> str:
+    """`RISITI_PORT must be a valid integer, … (it is 'eighty')` from pydantic's first error."""
+    first = error.errors()[0]
+    name = "RISITI_" + "_".join(str(part) for part in first["loc"]).upper()
+    reason = first["msg"]
+    reason = reason.replace("Input should be", "must be", 1) if "should be" in reason else reason
+    return f"{name} {reason} (it is {first['input']!r})"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="risiti", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"risiti {version('risiti')}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     dev = commands.add_parser(
@@ -257,10 +309,9 @@ def _migrate(_: argparse.Namespace) -> None:
 
 
 async def _migrate_async(settings: Settings) -> list[object]:
-    from risiti.eventstore.database import connect
     from risiti.eventstore.migrations import migrate
 
-    conn = await connect(settings, "migrate")
+    conn = await _connect(settings, "migrate")
     try:
         return list(await migrate(conn))
     finally:
@@ -282,7 +333,14 @@ def _api(args: argparse.Namespace) -> None:
         return
     app = create_app(settings)
     app.on_startup.append(_freeze_startup_heap)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, reuse_port=args.reuse_port)
+    try:
+        web.run_app(
+            app, host=settings.host, port=settings.port, print=None, reuse_port=args.reuse_port
+        )
+    except OSError as failure:
+        if failure.errno != errno.EADDRINUSE:
+            raise
+        raise CannotRun(f"port {settings.port} is taken (on {settings.host})") from None
 
 
 def _serve_from_processes(settings: Settings, processes: int) -> None:
@@ -298,6 +356,30 @@ def _serve_from_processes(settings: Settings, processes: int) -> None:
             wait_for_any_exit(children)
         finally:
             stop_processes(children)
+
+
+async def _connect(settings: Settings, role: str) -> asyncpg.Connection:
+    """One connection to the database; CannotRun, saying where, if it cannot be had."""
+    import asyncpg
+
+    from risiti.eventstore.database import connect
+
+    try:
+        return await connect(settings, role)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as failure:
+        where = _where(settings.database_url)
+        reason = str(failure) or type(failure).__name__
+        raise CannotRun(f"cannot reach PostgreSQL at {where}: {reason}") from None
+
+
+def _where(database_url: str | None) -> str:
+    """Host, port and database of a URL, without its user and password."""
+    parts = urlsplit(database_url or "")
+    host = parts.hostname or parse_qs(parts.query).get("host", ["localhost"])[0]
+    port = ""
+    with contextlib.suppress(ValueError):
+        port = f":{parts.port}" if parts.port else ""
+    return f"{host}{port}{parts.path}"
 
 
 async def _freeze_startup_heap(_: object) -> None:
@@ -354,19 +436,21 @@ async def _replay_async(settings: Settings, projections: list[Projection], *, ch
     from risiti.projections.replay import replay
 
     pool = await create_db_pool(settings, "replay")
+    progress = ProgressLine("replay")
     try:
         result = await replay(
             pool,
             projections,
             check=check,
-            progress=ProgressLine("replay"),
+            progress=progress,
             database_url=settings.database_url,
         )
     finally:
         await pool.close()
+        progress.end()
     names = ", ".join(p.name for p in projections)
     print(
-        f"\nreplayed {result.events} events into {names} in {result.seconds:.1f} s:"
+        f"replayed {result.events} events into {names} in {result.seconds:.1f} s:"
         f" {result.events_per_second:,.0f} events/s",
         file=sys.stderr,
     )
@@ -385,14 +469,29 @@ async def _replay_async(settings: Settings, projections: list[Projection], *, ch
 
 
 class ProgressLine:
-    """A one-line progress bar on stderr, redrawn at most five times a second."""
+    """Progress on stderr. On a terminal, a one-line bar redrawn in place at most five times a
+    second; anywhere else (a log file, a pipe, CI) a plain line at 0 %, every 10 % and at the
+    end, so that a log holds no carriage returns and no thousand frames."""
 
     def __init__(self, label: str) -> None:
         self._label = label
+        self._terminal = sys.stderr.isatty()
         self._started = time.monotonic()
         self._drawn = 0.0
+        self._tenths_told = -1
 
     def __call__(self, done: int, total: int) -> None:
+        if self._terminal:
+            self._redraw(done, total)
+        else:
+            self._tell(done, total)
+
+    def end(self) -> None:
+        """End the redrawn line, so that what follows starts a line of its own."""
+        if self._terminal and self._drawn:
+            print(file=sys.stderr, flush=True)
+
+    def _redraw(self, done: int, total: int) -> None:
         now = time.monotonic()
         if now - self._drawn < 0.2 and done < total:
             return
@@ -407,6 +506,13 @@ class ProgressLine:
             flush=True,
         )
 
+    def _tell(self, done: int, total: int) -> None:
+        tenths = min(done * 10 // total, 10) if total else 10
+        if tenths <= self._tenths_told:
+            return
+        self._tenths_told = tenths
+        print(f"{self._label}: {done:,}/{total:,} events ({tenths * 10} %)", file=sys.stderr)
+
 
 def _instant(text: str) -> datetime:
     """An ISO 8601 instant from the command line; UTC where it names no offset."""
@@ -415,26 +521,66 @@ def _instant(text: str) -> datetime:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    settings, _servers = _settings()
+    settings, _servers = _log_settings()
+    asyncio.run(_refuse_without_log(settings, "verify", args.account))
     asyncio.run(_migrate_async(settings))
     return asyncio.run(_verify_async(settings, args.account, args.since))
 
 
-async def _verify_async(settings: Settings, account_id: UUID | None, since: int | None) -> int:
-    from risiti.eventstore.database import connect
-    from risiti.eventstore.verification import verify_log
-
-    conn = await connect(settings, "verify")
-    started = time.monotonic()
-    try:
-        result = await verify_log(
-            conn, account_id=account_id, since=since, progress=ProgressLine("verify")
+def _log_settings() -> tuple[Settings, EmbeddedServers | None]:
+    """Settings for the auditors' commands, which read the log only: RISITI_DATABASE_URL, or
+    the embedded database of this folder if `risiti dev` made one. They never make one."""
+    settings = Settings()
+    if settings.database_url:
+        return settings, None
+    home = Path(settings.home)
+    if not (home / "postgres").is_dir():
+        raise CannotRun(
+            f"no Risiti log here: RISITI_DATABASE_URL is unset and {home.resolve()} holds no "
+            "embedded database (run this where `risiti dev` runs, or set RISITI_DATABASE_URL)"
         )
+    from risiti.embedded import database_url_for, start_embedded_servers
+
+    servers = start_embedded_servers(home)
+    return settings.model_copy(
+        update={
+            "database_url": database_url_for(servers.database_url, "risiti"),
+            "redis_url": settings.redis_url or servers.redis_url,
+        }
+    ), servers
+
+
+async def _refuse_without_log(
+    settings: Settings, role: str, account_id: UUID | None = None
+) -> None:
+    """CannotRun, saying where it looked, unless the database holds a Risiti log (of
+    `account_id`, if given): an auditor pointed at the wrong database must not read "intact"."""
+    from risiti.eventstore.verification import missing_log
+
+    conn = await _connect(settings, role)
+    try:
+        reason = await missing_log(conn, account_id)
     finally:
         await conn.close()
+    if reason is not None:
+        where = _where(settings.database_url)
+        raise CannotRun(f"no Risiti log in PostgreSQL at {where}: {reason}")
+
+
+async def _verify_async(settings: Settings, account_id: UUID | None, since: int | None) -> int:
+    from risiti.eventstore.verification import verify_log
+
+    conn = await _connect(settings, "verify")
+    started = time.monotonic()
+    progress = ProgressLine("verify")
+    try:
+        result = await verify_log(conn, account_id=account_id, since=since, progress=progress)
+    finally:
+        await conn.close()
+        progress.end()
     seconds = time.monotonic() - started
     print(
-        f"\nverified {result.events} events of {result.aggregates} aggregates and "
+        f"verified {result.events} events of {result.aggregates} aggregates and "
         f"{result.checkpoints} checkpoints in {seconds:.1f} s:"
         f" {result.events / max(seconds, 1e-9):,.0f} events/s",
         file=sys.stderr,
@@ -470,12 +616,13 @@ async def _checkpoint_async(settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    settings, _servers = _settings()
+    settings, _servers = _log_settings()
+    asyncio.run(_refuse_without_log(settings, "export", args.account))
     asyncio.run(_migrate_async(settings))
     written = asyncio.run(
         _export_async(settings, args.account, args.format, args.since, args.until)
     )
-    print(f"\nexported {written} events", file=sys.stderr)
+    print(f"exported {written} events", file=sys.stderr)
     return 0
 
 
@@ -486,10 +633,10 @@ async def _export_async(
     since: datetime | None,
     until: datetime | None,
 ) -> int:
-    from risiti.eventstore.database import connect
     from risiti.eventstore.export import export_log
 
-    conn = await connect(settings, "export")
+    conn = await _connect(settings, "export")
+    progress = ProgressLine("export")
     try:
         return await export_log(
             conn,
@@ -498,16 +645,18 @@ async def _export_async(
             output_format=output_format,
             since=since,
             until=until,
-            progress=ProgressLine("export"),
+            progress=progress,
         )
     finally:
         await conn.close()
+        progress.end()
 
 
 def _history(args: argparse.Namespace) -> int:
     from risiti.commands.errors import CommandError
 
-    settings, _servers = _settings()
+    settings, _servers = _log_settings()
+    asyncio.run(_refuse_without_log(settings, "history"))
     asyncio.run(_migrate_async(settings))
     livemode = None if args.mode is None else args.mode == "live"
     try:

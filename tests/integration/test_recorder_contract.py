@@ -1,4 +1,5 @@
-"""The contract of Risiti's event recorder: append, conflict, read back, ordered catch-up."""
+"""The contract of Risiti's event recorder: append, conflict, read back, ordered catch-up, and
+within one aggregate, log order = version order (DESIGN.md §3)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncpg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from risiti.eventstore.errors import VersionConflictError
+from risiti.eventstore.errors import AppendOutOfOrderError, VersionConflictError
 from risiti.eventstore.hashchain import GENESIS, chain_hash
 from risiti.eventstore.recorder import (
     LOG_START,
@@ -142,3 +143,53 @@ async def test_catch_up_with_concurrent_writers_sees_each_event_once_in_one_orde
     assert sorted(seen) == sorted(written)
     assert len(seen) == len(set(seen))
     assert seen == await _log_after(pool, start)
+
+
+async def _versions_in_log_order(
+    pool: asyncpg.Pool, after: LogPosition, thing: UUID, count: int
+) -> list[int]:
+    """What a follower reading the log from `after` sees of one aggregate, once it can see
+    `count` of its events."""
+
+    async def seen() -> list[int]:
+        async with pool.acquire() as conn:
+            records = await read_log(conn, after, 10_000)
+        versions = [r.originator_version for r in records if r.originator_id == thing]
+        return versions if len(versions) >= count else []
+
+    return await wait_until(seen)  # type: ignore[no-any-return]
+
+
+async def test_a_transaction_older_than_the_previous_version_cannot_append_after_it(
+    pool: asyncpg.Pool,
+) -> None:
+    thing = uuid4()
+    await _append(pool, _event(thing, 1), _event(thing, 2), _event(thing, 3))
+    start = await _head(pool)
+    async with pool.acquire() as old_conn:
+        old = old_conn.transaction()
+        await old.start()
+        # T1 takes its xid first (as a job claiming its row would), then T2 appends v4.
+        old_xid = await old_conn.fetchval("SELECT pg_current_xact_id()")
+        await _append(pool, _event(thing, 4))
+        seen = await read_aggregate(old_conn, thing)
+        assert seen[-1].originator_version == 4
+        assert seen[-1].transaction_id > old_xid
+
+        with pytest.raises(AppendOutOfOrderError) as refused:
+            await append_events(old_conn, [_event(thing, 5)], account_id=None, livemode=False)
+        await old.rollback()
+
+    assert isinstance(refused.value, VersionConflictError)  # so the ledger retries it
+    await _append(pool, _event(thing, 5))  # decided again in a new transaction
+    assert await _versions_in_log_order(pool, start, thing, 2) == [4, 5]
+
+
+async def test_a_transaction_appends_again_after_its_own_events(pool: asyncpg.Pool) -> None:
+    thing = uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        await append_events(conn, [_event(thing, 1)], account_id=None, livemode=False)
+        await append_events(conn, [_event(thing, 2)], account_id=None, livemode=False)
+
+    async with pool.acquire() as conn:
+        assert [r.originator_version for r in await read_aggregate(conn, thing)] == [1, 2]

@@ -22,7 +22,7 @@ from .conftest import KREDO_INVOICE, Api, wait_until
 from .http_calls import call
 
 NO_DIFFERENCE = "no difference"
-PROGRESS = re.compile(r"replay \[#* *\] [\d,]+/[\d,]+ events [\d,]+/s")
+PROGRESS = re.compile(r"^replay: [\d,]+/[\d,]+ events \(100 %\)$", re.MULTILINE)
 SUMMARY = re.compile(r"replayed (\d+) events into ([\w, ]+) in [\d.]+ s: [\d,]+ events/s")
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import pytest
 
+from risiti.domain.bounds import MAX_AMOUNT, MAX_STOCK
 from risiti.domain.errors import InsufficientStockError, InvalidFieldError, UnknownCurrencyError
 from risiti.domain.product import Product
 
@@ -53,6 +54,10 @@ def test_product_is_created_with_its_stock_and_an_upper_case_currency() -> None:
         ({"unit_price": -1}, "unit_price"),
         ({"stock": -1}, "stock"),
         ({"low_stock_threshold": -1}, "low_stock_threshold"),
+        ({"unit_price": MAX_AMOUNT + 1}, "unit_price"),
+        ({"stock": MAX_STOCK + 1}, "stock"),
+        ({"low_stock_threshold": MAX_STOCK + 1}, "low_stock_threshold"),
+        ({"stock": True}, "stock"),
     ],
 )
 def test_product_with_a_broken_field_is_refused(changes: dict[str, Any], field: str) -> None:
@@ -75,6 +80,26 @@ def test_adjustment_below_zero_is_refused_unless_negative_stock_is_allowed() -> 
     product.adjust(-3, reason="sold", reference=None, allow_negative=True)
 
     assert product.stock == -1
+
+
+def test_stock_of_billions_is_kept_to_the_unit() -> None:
+    product = _product(stock=3_000_000_000)
+
+    product.adjust(3_000_000_000, reason="restock", reference=None, allow_negative=False)
+
+    assert _replay(product).stock == 6_000_000_000
+
+
+@pytest.mark.parametrize(("stock", "delta"), [(MAX_STOCK - 5, 6), (0, -MAX_STOCK - 1)])
+def test_adjustment_taking_stock_past_the_bound_is_refused_naming_delta(
+    stock: int, delta: int
+) -> None:
+    product = _product(stock=stock)
+
+    with pytest.raises(InvalidFieldError) as refused:
+        product.adjust(delta, reason="typo", reference=None, allow_negative=True)
+
+    assert (refused.value.field, product.stock, len(product.pending_events)) == ("delta", stock, 1)
 
 
 def test_adjustment_of_zero_is_refused() -> None:

@@ -23,9 +23,11 @@ from risiti.api import (
 )
 from risiti.api.access_log import access_log_middleware
 from risiti.api.auth import KEY_CACHE, KeyCache, auth_middleware
+from risiti.api.envelope import json_body_middleware
 from risiti.api.errors import error_middleware
 from risiti.api.idempotency import idempotency_middleware
 from risiti.api.keys import LEDGER, SETTINGS
+from risiti.api.rate_limits import rate_limit_middleware, rate_limiter, send_rate_limit_headers
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
@@ -34,10 +36,13 @@ from risiti.eventstore.database import create_pool
 def create_app(settings: Settings) -> web.Application:
     """The aiohttp application; its database pool opens on startup and closes on cleanup."""
     app = web.Application(
+        # Bodies are checked before the idempotency fingerprint parses them.
         middlewares=[
             access_log_middleware,
             error_middleware,
             auth_middleware,
+            rate_limit_middleware,
+            json_body_middleware,
             idempotency_middleware,
         ],
         client_max_size=settings.max_body_bytes,
@@ -45,6 +50,8 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[KEY_CACHE] = KeyCache()
     app.cleanup_ctx.append(_ledger)
+    app.cleanup_ctx.append(rate_limiter)
+    app.on_response_prepare.append(send_rate_limit_headers)
     for module in (
         health,
         invoices,

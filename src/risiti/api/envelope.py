@@ -1,4 +1,9 @@
-"""Reading request bodies and writing the success envelope (DESIGN.md §6)."""
+"""Reading request bodies and writing the success envelope (DESIGN.md §6).
+
+A body is checked once, before anything else parses it (the idempotency fingerprint, a
+handler's model): JSON only, nested at most `MAX_NESTING` deep. Past that, Python's parser
+would raise RecursionError and orjson (which encodes what the log keeps) refuses to encode.
+"""
 
 from __future__ import annotations
 
@@ -12,27 +17,95 @@ from uuid import UUID
 from aiohttp import web
 from pydantic import BaseModel
 
-from risiti.api.errors import ApiError, validation_error
+from risiti.api.errors import ApiError, Handler, validation_error
 from risiti.api.keys import SETTINGS
 from risiti.api.models import ListQuery
 from risiti.commands.documents import invoice_record, present
 from risiti.domain.invoice import Invoice
-from risiti.eventstore.paging import Place, decode_cursor
+from risiti.eventstore.paging import MAX_POSITION, Place, decode_cursor
 
 M = TypeVar("M", bound=BaseModel)
 
+JSON_MEDIA_TYPE = "application/json"
+MAX_NESTING = 64
+"""Objects and arrays inside one another in a body; orjson's own limit is 255."""
+# The hosted page's own HTML forms post form data; every other body is JSON.
+_FORM_PATHS = "/i/"
+_JSON_BODY = web.RequestKey("json_body", object)
 
-async def parse_body(request: web.Request, model: type[M]) -> M:
-    """The body as `model`; `invalid_json` if it is not JSON, `validation_error` if it is wrong."""
-    raw = await request.read()
+
+@web.middleware
+async def json_body_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a body that is not JSON (415) or not valid, finite, shallow enough JSON (400)
+    before any middleware or handler reads it; keep what it parsed for `parse_body`."""
+    if request.body_exists and not request.path.startswith(_FORM_PATHS):
+        await _json_body(request)
+    return await handler(request)
+
+
+async def _json_body(request: web.Request) -> Any:
+    """The body's JSON, parsed once per request; an empty body is `{}`."""
+    if _JSON_BODY not in request:
+        raw = await request.read()
+        if raw:
+            _check_media_type(request)
+        request[_JSON_BODY] = _parsed_json(raw) if raw else {}
+    return request[_JSON_BODY]
+
+
+def _check_media_type(request: web.Request) -> None:
+    if request.content_type != JSON_MEDIA_TYPE:
+        sent = request.headers.get("Content-Type") or "none"
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"Send the body as JSON, with Content-Type: {JSON_MEDIA_TYPE} (this one: {sent}).",
+            [{"field": "Content-Type", "message": f"must be {JSON_MEDIA_TYPE}"}],
+        )
+
+
+def _parsed_json(raw: bytes) -> Any:
     try:
-        data = json.loads(raw or b"{}", parse_float=_finite_float, parse_constant=_no_constant)
+        data = json.loads(raw, parse_float=_finite_float, parse_constant=_no_constant)
+    except RecursionError:
+        raise _too_deep() from None
     except (ValueError, UnicodeDecodeError):
         raise ApiError(
             400,
             "invalid_json",
             "The request body is not valid JSON (numbers must be finite: no NaN or Infinity).",
         ) from None
+    if _nested_too_deep(data):
+        raise _too_deep()
+    return data
+
+
+def _nested_too_deep(data: Any) -> bool:
+    # A loop, not recursion: the point is to refuse what recursion could not walk.
+    containers: list[tuple[Any, int]] = [(data, 1)]
+    while containers:
+        value, depth = containers.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if not isinstance(value, list):
+            continue
+        if depth > MAX_NESTING:
+            return True
+        containers.extend((child, depth + 1) for child in value)
+    return False
+
+
+def _too_deep() -> ApiError:
+    return ApiError(
+        400,
+        "invalid_json",
+        f"The request body nests objects and arrays more than {MAX_NESTING} deep.",
+    )
+
+
+async def parse_body(request: web.Request, model: type[M]) -> M:
+    """The body as `model`; `invalid_json` if it is not JSON, `validation_error` if it is wrong."""
+    data = await _json_body(request)
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
     _check_text(data, "")
@@ -114,7 +187,8 @@ def invoice_response(request: web.Request, invoice: Invoice, *, status: int = 20
     )
 
 
-_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
+# Digits bounded so that int() never reads a megabyte of them; past MAX_POSITION names no version.
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,30})"?$')
 
 
 def if_match(request: web.Request) -> int | None:
@@ -123,7 +197,7 @@ def if_match(request: web.Request) -> int | None:
     if header in ("", "*"):
         return None
     matched = _ETAG.match(header)
-    if matched is None:
+    if matched is None or int(matched.group(1)) > MAX_POSITION:
         raise ApiError(
             422,
             "validation_error",

@@ -145,8 +145,11 @@ def error_response(error: ApiError, request_id: str) -> web.Response:
     body: dict[str, Any] = {"code": error.code, "message": error.message, "request_id": request_id}
     if error.details is not None:
         body["details"] = error.details
+    headers = {"Request-Id": request_id}
+    if error.status == 503:  # a database restart or failover mostly lasts seconds
+        headers["Retry-After"] = "5"
     return web.json_response(
-        {"success": False, "error": body}, status=error.status, headers={"Request-Id": request_id}
+        {"success": False, "error": body}, status=error.status, headers=headers
     )
 
 

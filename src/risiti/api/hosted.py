@@ -128,8 +128,8 @@ async def pay_in_test_mode(request: web.Request) -> web.Response:
     """The "Pay now (test)" form; answers 303 back to the page, which shows the payment."""
     token = request.match_info["token"]
     try:
-        form = HostedPaymentForm.model_validate(dict(await request.post()))
-    except pydantic.ValidationError:
+        form = HostedPaymentForm.model_validate(await _form_fields(request))
+    except (pydantic.ValidationError, _UnreadableFormError):
         return _notice(400, "Nothing was paid", "The form was incomplete.", f"/i/{token}")
     try:
         await hosted_page.pay_in_test_mode(request.app[LEDGER], token, form.version)
@@ -142,6 +142,18 @@ async def pay_in_test_mode(request: web.Request) -> web.Response:
         # was recorded now, and the page says where the invoice stands.
         pass
     return _see_other(f"/i/{token}")
+
+
+class _UnreadableFormError(Exception):
+    """Raised when a body claims to be a form but cannot be read as one (a multipart body
+    without its boundary, an unknown charset)."""
+
+
+async def _form_fields(request: web.Request) -> dict[str, object]:
+    try:
+        return dict(await request.post())
+    except (ValueError, LookupError):  # aiohttp's own words for a malformed form
+        raise _UnreadableFormError from None
 
 
 @routes.post(f"/i/{_TOKEN}/paystack")

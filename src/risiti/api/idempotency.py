@@ -3,7 +3,8 @@ again; the same key with another body is refused with `idempotency_key_reused`.
 
 The request runs inside one transaction that holds the key, so its events and its stored
 response commit together: a crash loses both or neither. Concurrent requests with one key wait
-for the first to finish and then answer its response.
+for the first to finish and then answer its response. A request whose transaction turns out too
+old to append (the store's per-aggregate order) is run again from the start in a new one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from risiti.api.errors import ApiError, Handler, validation_error
 from risiti.api.keys import CALLER, JOINED_LEDGER, LEDGER
+from risiti.commands.ledger import retry_in_new_transaction
 from risiti.eventstore import idempotency
 from risiti.eventstore.idempotency import IdempotencyKey, StoredResponse
 from risiti.eventstore.recorder import notify_appended
@@ -37,9 +39,13 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
     key = await _key(request, header)
     pool: asyncpg.Pool = request.app[LEDGER].pool
     deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
-    while True:
+
+    async def answer() -> web.StreamResponse | None:
         async with pool.acquire() as conn:
-            response = await _answer_holding_key(request, handler, conn, key)
+            return await _answer_holding_key(request, handler, conn, key)
+
+    while True:
+        response = await retry_in_new_transaction(answer)
         if response is not None:
             return response
         if time.monotonic() > deadline:

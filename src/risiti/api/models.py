@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     AwareDatetime,
     BaseModel,
@@ -23,9 +24,13 @@ from pydantic import (
     model_validator,
 )
 
+from risiti.domain.bounds import MAX_AMOUNT, MAX_QUANTITY, MAX_STOCK, QUANTITY_PLACES
 from risiti.domain.errors import InvalidInvoiceError
+from risiti.eventstore.paging import MAX_POSITION
 
-MAX_MINOR_UNITS = 10**15
+# The bounds of docs/api.md ("Bounds"), checked here so that a request past one is refused by
+# its field path before any command runs; the domain checks them again for every other caller.
+MAX_MINOR_UNITS = MAX_AMOUNT
 
 
 def _minor_units(value: Any) -> Any:
@@ -58,8 +63,12 @@ def _quantity(value: Any) -> Any:
 
 MinorUnits = Annotated[int, BeforeValidator(_minor_units)]
 Quantity = Annotated[
-    Decimal, BeforeValidator(_quantity), Field(gt=0, le=1_000_000_000, decimal_places=4)
+    Decimal,
+    BeforeValidator(_quantity),
+    Field(gt=0, le=MAX_QUANTITY, decimal_places=QUANTITY_PLACES),
 ]
+Position = Annotated[int, Field(ge=0, le=MAX_POSITION)]
+"""A numeric cursor: a log position, a feed's or checkpoints' sequence (bigint, all of them)."""
 
 
 def _snake_case(name: str) -> str:
@@ -73,6 +82,17 @@ def _date_part(value: Any) -> Any:
     return value
 
 
+def _on_the_calendar_in_utc(moment: datetime) -> datetime:
+    """An instant whose UTC time Python can reach: 0001-01-01T00:00+14:00 is before year 1 in
+    UTC, and would fail in every query and follower that compares it."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is off the calendar once converted to UTC") from None
+    return moment
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_on_the_calendar_in_utc)]
 Percentage = Annotated[Decimal, BeforeValidator(_quantity), Field(ge=0, le=100, decimal_places=4)]
 Day = Annotated[date, BeforeValidator(_date_part)]
 
@@ -328,7 +348,7 @@ class RotateWebhookSecretRequest(Model):
 class MarkPaidRequest(Model):
     method: str = Field("other", max_length=100)
     reference: str | None = Field(None, max_length=200)
-    paid_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    paid_at: Instant = Field(default_factory=lambda: datetime.now(UTC))
 
 
 class RecordPaymentRequest(MarkPaidRequest):
@@ -402,13 +422,14 @@ class HostedPaymentForm(Model):
 
     version: int = Field(
         ge=1,
+        le=MAX_POSITION,
         description="The invoice version the page showed: a second submit of the same form "
         "finds a newer version and pays nothing.",
     )
 
 
 Sku = Annotated[str, Field(min_length=1, max_length=100)]
-StockCount = Annotated[int, Field(ge=-(10**12), le=10**12)]
+StockCount = Annotated[int, Field(ge=-MAX_STOCK, le=MAX_STOCK)]
 
 
 class CreateProductRequest(Model):
@@ -473,8 +494,8 @@ class ListInvoicesQuery(ListQuery):
     customer_id: UUID | None = None
     type: Literal["invoice", "receipt"] | None = None
     currency: str | None = Field(None, min_length=3, max_length=3)
-    created_gte: AwareDatetime | Day | None = None
-    created_lte: AwareDatetime | Day | None = None
+    created_gte: Instant | Day | None = None
+    created_lte: Instant | Day | None = None
     due_gte: Day | None = None
     due_lte: Day | None = None
     q: str | None = Field(None, min_length=1, max_length=200)
@@ -482,12 +503,12 @@ class ListInvoicesQuery(ListQuery):
 
 class ListEventsQuery(Model):
     limit: int = Field(50, ge=1, le=100)
-    cursor: int | None = Field(None, ge=0)
+    cursor: Position | None = None
     type: str | None = Field(None, max_length=100)
 
 
 class RecoverQuery(Model):
-    since: AwareDatetime = Field(
+    since: Instant = Field(
         description="Failed deliveries created at or after this instant are sent again."
     )
 
@@ -520,7 +541,7 @@ class PaystackChargeData(Model):
     reference: str = Field(min_length=1, max_length=200)
     amount: MinorUnits = Field(gt=0, le=MAX_MINOR_UNITS)
     currency: str = Field(min_length=3, max_length=3)
-    paid_at: AwareDatetime | None = None
+    paid_at: Instant | None = None
     domain: Literal["test", "live"] | None = None
     metadata: Annotated[PaystackMetadata | None, BeforeValidator(_object_or_none)] = None
 
@@ -535,7 +556,7 @@ class PaystackChargeEvent(Model):
 class InvoiceReadQuery(Model):
     """`GET /v1/invoices/{id}` for auditors: the invoice as it stood at an instant or version."""
 
-    as_of: AwareDatetime | None = Field(
+    as_of: Instant | None = Field(
         None,
         description="An ISO 8601 instant with its offset: the invoice folded from the events "
         "recorded up to it (inclusive). 404 if it did not exist yet.",
@@ -556,6 +577,6 @@ class InvoiceReadQuery(Model):
 
 class CheckpointsQuery(Model):
     limit: int = Field(50, ge=1, le=100)
-    cursor: int | None = Field(
-        None, ge=0, description="The `next_cursor` of the previous page: a checkpoint's sequence."
+    cursor: Position | None = Field(
+        None, description="The `next_cursor` of the previous page: a checkpoint's sequence."
     )

@@ -137,7 +137,6 @@ OPERATIONS: tuple[Operation, ...] = (
         "List invoices, newest first",
         "Invoices",
         {200: schemas.InvoiceList},
-        errors=(404,),
         query=models.ListInvoicesQuery,
     ),
     Operation(
@@ -258,7 +257,6 @@ OPERATIONS: tuple[Operation, ...] = (
         "List products with their stock, newest first",
         "Products",
         {200: schemas.ProductList},
-        errors=(404,),
         query=models.ListQuery,
     ),
     Operation(
@@ -364,7 +362,6 @@ OPERATIONS: tuple[Operation, ...] = (
         "One customer's balances per currency",
         "Balances",
         {200: schemas.CustomerBalancesResponse},
-        errors=(404,),
     ),
     Operation(
         "GET",
@@ -404,7 +401,6 @@ OPERATIONS: tuple[Operation, ...] = (
         "List webhook endpoints, newest first (deleted ones are not listed)",
         "Webhooks",
         {200: schemas.WebhookEndpointList},
-        errors=(404,),
         query=models.ListQuery,
     ),
     Operation(
@@ -602,7 +598,10 @@ OPERATIONS: tuple[Operation, ...] = (
 
 # The error responses, each the error envelope with the codes it carries.
 ERRORS: dict[int, tuple[str, str]] = {
-    400: ("InvalidJson", "`invalid_json`: the body is not a JSON object."),
+    400: (
+        "InvalidJson",
+        "`invalid_json`: the body is not a JSON object, or nests more than 64 deep.",
+    ),
     401: (
         "Unauthorized",
         "`authentication_required`, `invalid_api_key`, `signature_required`, "
@@ -622,11 +621,16 @@ ERRORS: dict[int, tuple[str, str]] = {
         "concurrently.",
     ),
     413: ("PayloadTooLarge", "`payload_too_large`."),
+    415: (
+        "UnsupportedMediaType",
+        "`unsupported_media_type`: the body was not sent as `application/json`.",
+    ),
     422: (
         "ValidationError",
         "`validation_error` (`details` lists `{field, message}`) or `idempotency_key_reused`.",
     ),
-    503: ("ServiceUnavailable", "`service_unavailable`: try again soon."),
+    429: ("RateLimited", "`rate_limited`: retry after `Retry-After` seconds (docs/api.md)."),
+    503: ("ServiceUnavailable", "`service_unavailable`: try again after `Retry-After` seconds."),
 }
 
 PARAMETERS: dict[str, dict[str, Any]] = {
@@ -921,16 +925,18 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
 
 
 def _implied_errors(operation: Operation) -> set[int]:
-    """What every operation of this shape may answer: 401/503 behind the key, 400/413/422 with
-    a body, 422 with a query, 404 for a path id, 422/412 with If-Match, 409/422 of an
-    Idempotency-Key on a POST."""
+    """What every operation of this shape may answer: 401/429/503 behind the key,
+    400/413/415/422 with a body, 422 with a query, 404 for a path id or a list's `starting_after`
+    that names no object, 422/412 with If-Match, 409/422 of an Idempotency-Key on a POST."""
     implied: set[int] = set()
     if not operation.public:
-        implied |= {401, 503}
+        implied |= {401, 429, 503}
     if operation.body is not None:
-        implied |= {400, 413, 422}
+        implied |= {400, 413, 415, 422}
     if operation.query is not None:
         implied.add(422)
+        if "starting_after" in operation.query.model_fields:
+            implied.add(404)
     if _path_names(operation.path) and not operation.public:
         implied.add(404)
     if operation.if_match:

@@ -20,6 +20,14 @@ class ConcurrentUpdateError(CommandError):
     """Raised when a command kept losing races to other writers of the same aggregate."""
 
 
+class TransactionTooOldError(ConcurrentUpdateError):
+    """Raised out of a ledger that joins another's transaction when an append in it was refused
+    because that transaction's xid is older than the aggregate's last version's (the store's
+    per-aggregate order). Every savepoint shares that xid, so no retry inside can succeed: the
+    transaction's owner rolls it back and runs it again in a new one (`retry_in_new_transaction`).
+    """
+
+
 class StaleVersionError(CommandError):
     """Raised when If-Match names a version other than the object's current one."""
 

@@ -13,8 +13,13 @@ import asyncpg
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper
 
-from risiti.commands.errors import ConcurrentUpdateError, NotFoundError, StaleVersionError
-from risiti.eventstore.errors import VersionConflictError
+from risiti.commands.errors import (
+    ConcurrentUpdateError,
+    NotFoundError,
+    StaleVersionError,
+    TransactionTooOldError,
+)
+from risiti.eventstore.errors import AppendOutOfOrderError, VersionConflictError
 from risiti.eventstore.mapper import create_mapper
 from risiti.eventstore.recorder import (
     RecordedEvent,
@@ -74,9 +79,15 @@ class Ledger:
     async def transaction(self) -> AsyncIterator[LedgerTransaction]:
         """A unit of work: everything saved in it commits together or not at all."""
         if self._joined is not None:
-            # A savepoint: a lost race rolls back this attempt alone, and a retry can follow.
-            async with self._joined.transaction():
-                yield LedgerTransaction(self._joined, self.mapper, self.actor)
+            # A savepoint: a lost race rolls back this attempt alone, and a retry can follow,
+            # except a refusal of the joined transaction's own xid, which only its owner can fix.
+            try:
+                async with self._joined.transaction():
+                    yield LedgerTransaction(self._joined, self.mapper, self.actor)
+            except AppendOutOfOrderError as error:
+                raise TransactionTooOldError(
+                    "The object is being changed by other requests; try again."
+                ) from error
             return
         async with self.pool.acquire() as conn:
             async with conn.transaction():
@@ -137,10 +148,23 @@ async def retry_on_conflict(operation: Callable[[], Awaitable[T]]) -> T:
     all at the same instant, so retried at once they would race again in step, one winning each
     round, and the tenth of ten concurrent writers would run out of attempts.
     """
+    return await _retried(operation, VersionConflictError)
+
+
+async def retry_in_new_transaction(operation: Callable[[], Awaitable[T]]) -> T:
+    """Run again, from its start, an operation that owns a transaction ledgers join (`joining`)
+    when an append in it was refused for that transaction's age (TransactionTooOldError): the
+    new transaction's xid is younger than every committed one."""
+    return await _retried(operation, TransactionTooOldError)
+
+
+async def _retried(
+    operation: Callable[[], Awaitable[T]], retried: type[Exception] | tuple[type[Exception], ...]
+) -> T:
     for attempt in range(CONFLICT_RETRIES):
         try:
             return await operation()
-        except VersionConflictError:
+        except retried:
             pause = CONFLICT_BACKOFF_SECONDS * 2 ** min(attempt, 6)
             await asyncio.sleep(random.uniform(0, pause))
     raise ConcurrentUpdateError("The object is being changed by other requests; try again.")
@@ -155,7 +179,8 @@ def check_version(aggregate: Aggregate, expected: int | None) -> None:
 async def run_at_version(operation: Callable[[], Awaitable[T]], expected: int | None) -> T:
     """Run a command that checks `expected` with `check_version`: once when the caller named a
     version, since another writer's change must then reach it as 412; otherwise retried on
-    fresh state when it loses a race."""
+    fresh state when it loses a race. An append refused for its transaction's age alone is
+    retried either way: fresh state may still be at the named version."""
     if expected is not None:
-        return await operation()
+        return await _retried(operation, AppendOutOfOrderError)
     return await retry_on_conflict(operation)

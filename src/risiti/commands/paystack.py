@@ -18,7 +18,7 @@ from uuid import UUID
 from risiti.commands.caller import Caller
 from risiti.commands.errors import CommandError, NotFoundError
 from risiti.commands.invoices import RecordPayment, record_payment
-from risiti.commands.ledger import Ledger
+from risiti.commands.ledger import Ledger, retry_in_new_transaction
 from risiti.domain.errors import (
     DomainError,
     InstallmentLimitError,
@@ -91,17 +91,25 @@ async def record_paystack_charge(
         reference=charge.reference,
         paid_at=charge.paid_at,
     )
-    async with ledger.pool.acquire() as conn:
-        try:
-            async with conn.transaction():
-                # A delivery of the same charge in flight holds this row until it ends.
-                if not await lookups.claim_paystack_reference(conn, charge.reference, invoice.id):
-                    return ChargeOutcome(invoice, recorded=False, reason="already_recorded")
-                paid = await record_payment(ledger.joining(conn), command)
-        except DomainError as refused:  # the claim is rolled back with the payment
-            return ChargeOutcome(invoice, recorded=False, reason=_refusal(refused))
-        await notify_appended(conn)
-    return ChargeOutcome(paid, recorded=True)
+
+    async def record() -> ChargeOutcome:
+        async with ledger.pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    # A delivery of the same charge in flight holds this row until it ends.
+                    if not await lookups.claim_paystack_reference(
+                        conn, charge.reference, invoice.id
+                    ):
+                        return ChargeOutcome(invoice, recorded=False, reason="already_recorded")
+                    paid = await record_payment(ledger.joining(conn), command)
+            except DomainError as refused:  # the claim is rolled back with the payment
+                return ChargeOutcome(invoice, recorded=False, reason=_refusal(refused))
+            await notify_appended(conn)
+        return ChargeOutcome(paid, recorded=True)
+
+    # The claim takes the transaction's xid before the invoice is read: a payment appended
+    # meanwhile by another transaction makes this one too old to append after it.
+    return await retry_in_new_transaction(record)
 
 
 async def _named_invoice(ledger: Ledger, charge: PaystackCharge) -> Invoice:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, localcontext
 from typing import Literal
 
+from risiti.domain.bounds import MAX_AMOUNT, MAX_QUANTITY, QUANTITY_PLACES
 from risiti.domain.errors import DiscountExceedsSubtotalError, InvalidInvoiceError
 from risiti.domain.money import allocate, round_half_up
 
@@ -103,7 +104,10 @@ def price_invoice(
             for line, amount, part in zip(lines, amounts, discounts, strict=True)
         )
         shipping_tax = _exclusive_tax(shipping_fee, shipping_taxes)
-    return _totals(priced, shipping_fee, shipping_tax)
+    totals = _totals(priced, shipping_fee, shipping_tax)
+    if check:
+        _check_within_bound(totals)
+    return totals
 
 
 def line_amount(line: LineInput) -> int:
@@ -164,6 +168,25 @@ def _totals(lines: tuple[PricedLine, ...], shipping_fee: int, shipping_tax: int)
     )
 
 
+def _check_within_bound(totals: InvoiceTotals) -> None:
+    """Refuse figures past `MAX_AMOUNT`. Each line's amount bounds its discount and taxes (no
+    rate is above 100 %), and the total bounds the tax total, so these are all that can exceed."""
+    for index, line in enumerate(totals.lines):
+        if line.amount > MAX_AMOUNT:
+            raise InvalidInvoiceError(
+                f"quantity times unit_price of this line is {line.amount} minor units; "
+                f"a line amounts to at most {MAX_AMOUNT}.",
+                field=f"items.{index}.unit_price",
+            )
+    for name in ("subtotal", "total"):
+        figure = getattr(totals, name)
+        if figure > MAX_AMOUNT:
+            raise InvalidInvoiceError(
+                f"The invoice's {name} would be {figure} minor units; at most {MAX_AMOUNT}.",
+                field=name,
+            )
+
+
 def _check_lines(lines: Sequence[LineInput]) -> None:
     for index, line in enumerate(lines):
         field = f"items.{index}"
@@ -175,16 +198,18 @@ def _check_lines(lines: Sequence[LineInput]) -> None:
 def _check_quantity(quantity: Decimal, field: str) -> None:
     if not isinstance(quantity, Decimal) or not quantity.is_finite() or quantity <= 0:
         raise InvalidInvoiceError("A quantity must be a positive decimal.", field=field)
-    if _decimal_places(quantity) > _MAX_DECIMAL_PLACES:
+    if quantity > MAX_QUANTITY:
+        raise InvalidInvoiceError(f"A quantity is at most {MAX_QUANTITY}.", field=field)
+    if _decimal_places(quantity) > QUANTITY_PLACES:
         raise InvalidInvoiceError(
-            f"A quantity has at most {_MAX_DECIMAL_PLACES} decimal places.", field=field
+            f"A quantity has at most {QUANTITY_PLACES} decimal places.", field=field
         )
 
 
 def _check_minor_units(amount: object, field: str) -> None:
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= MAX_AMOUNT:
         raise InvalidInvoiceError(
-            "An amount must be a non-negative integer of minor units.", field=field
+            f"An amount must be an integer of minor units from 0 to {MAX_AMOUNT}.", field=field
         )
 
 

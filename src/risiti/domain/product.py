@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from risiti.domain.bounds import MAX_AMOUNT, MAX_STOCK
 from risiti.domain.errors import InsufficientStockError, InvalidFieldError
 from risiti.domain.money import currency_exponent
 
@@ -50,8 +51,8 @@ class Product(Aggregate):
             "metadata": metadata or {},
         }
         check_fields(fields)
-        if stock < 0:
-            raise InvalidFieldError("stock starts at 0 or more.", field="stock")
+        if not _is_count(stock) or not 0 <= stock <= MAX_STOCK:
+            raise InvalidFieldError(f"stock starts at 0 to {MAX_STOCK}.", field="stock")
         return cls(account_id=account_id, livemode=livemode, stock=stock, **fields)
 
     @event("Created")
@@ -108,8 +109,14 @@ class Product(Aggregate):
     ) -> None:
         """Add (or, negative, remove) units: refused if stock would go below zero and the
         account does not allow negative stock."""
-        if delta == 0:
-            raise InvalidFieldError("delta must not be 0.", field="delta")
+        if not _is_count(delta) or delta == 0:
+            raise InvalidFieldError("delta must be a whole number other than 0.", field="delta")
+        if abs(self.stock + delta) > MAX_STOCK:
+            raise InvalidFieldError(
+                f"An adjustment of {delta} would take stock from {self.stock} to "
+                f"{self.stock + delta}; stock stays within ±{MAX_STOCK}.",
+                field="delta",
+            )
         if self.stock + delta < 0 and not allow_negative:
             raise InsufficientStockError(self.stock, delta)
         self._stock_adjusted(delta=delta, reason=reason, reference=reference)
@@ -158,11 +165,17 @@ def check_fields(fields: dict[str, Any]) -> None:
         raise InvalidFieldError(f"sku is 1 to {MAX_SKU_LENGTH} characters.", field="sku")
     if not isinstance(fields["name"], str) or not fields["name"].strip():
         raise InvalidFieldError("A product needs a name.", field="name")
-    if fields["unit_price"] is None or fields["unit_price"] < 0:
-        raise InvalidFieldError("unit_price must be 0 or more.", field="unit_price")
+    price = fields["unit_price"]
+    if not _is_count(price) or not 0 <= price <= MAX_AMOUNT:
+        raise InvalidFieldError(f"unit_price is 0 to {MAX_AMOUNT} minor units.", field="unit_price")
     currency_exponent(fields["currency"])
     threshold = fields["low_stock_threshold"]
-    if threshold is not None and threshold < 0:
+    if threshold is not None and (not _is_count(threshold) or not 0 <= threshold <= MAX_STOCK):
         raise InvalidFieldError(
-            "low_stock_threshold must be 0 or more.", field="low_stock_threshold"
+            f"low_stock_threshold is 0 to {MAX_STOCK}.", field="low_stock_threshold"
         )
+
+
+def _is_count(value: object) -> bool:
+    """A whole number: an int that is not a bool (True would count as 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -14,5 +14,16 @@ class VersionConflictError(EventStoreError):
     """
 
 
+class AppendOutOfOrderError(VersionConflictError):
+    """Raised when an aggregate's previous version was appended by a transaction younger than
+    the appending one: this one took its xid (at its first write) before the other, which then
+    appended and committed, and followers, who read the log in transaction id order, would see
+    the new version before the previous one.
+
+    Decide again in a new transaction, whose xid is younger than every committed one; a
+    savepoint of this transaction keeps its xid and would be refused again.
+    """
+
+
 class AggregateNotFoundError(EventStoreError):
     """Raised when no event was ever recorded for an aggregate id."""

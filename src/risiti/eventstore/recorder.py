@@ -3,6 +3,11 @@
 No table lock: the primary key (originator_id, originator_version) gives optimistic concurrency,
 and followers order the log by transaction id (see `read_log`), so writers never wait on each
 other unless they write the same aggregate.
+
+Followers may rely on one more thing: within an aggregate, log order is version order. A
+transaction's xid is assigned at its first write, so one that wrote anything (a job row, an
+idempotency row) before reading an aggregate could otherwise append version N+1 under an xid
+older than version N's; `append_events` refuses that append (AppendOutOfOrderError).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import StoredEvent
 
-from risiti.eventstore.errors import VersionConflictError
+from risiti.eventstore.errors import AppendOutOfOrderError, VersionConflictError
 from risiti.eventstore.hashchain import GENESIS, chain_hash
 
 
@@ -91,7 +96,9 @@ async def append_events(
     """Append events in the caller's transaction; returns their positions. `actor` says who
     appended them (an API key id, `job:<name>`), for the audit trail.
 
-    Raises VersionConflictError if another writer took one of the versions first.
+    Raises VersionConflictError if another writer took one of the versions first, and its
+    AppendOutOfOrderError if an aggregate's previous version was appended by a transaction
+    younger than this one (its events would sort before that version in the log's order).
     """
     if not events:
         return []
@@ -141,7 +148,11 @@ async def _chain(conn: asyncpg.Connection, events: Sequence[StoredEvent]) -> lis
 async def _previous_hashes(
     conn: asyncpg.Connection, events: Sequence[StoredEvent]
 ) -> dict[UUID, bytes]:
-    """The stored hash before the first new event of each aggregate that already has events."""
+    """The stored hash before the first new event of each aggregate that already has events.
+
+    The same statement checks that this transaction's xid is not older than that event's (equal
+    is this transaction appending again): no extra round trip for the order guarantee.
+    """
     first_versions: dict[UUID, int] = {}
     for e in events:
         first_versions.setdefault(UUID(str(e.originator_id)), e.originator_version)
@@ -149,12 +160,19 @@ async def _previous_hashes(
     if not wanted:
         return {}
     rows = await conn.fetch(
-        "SELECT e.originator_id, e.hash FROM events e"
+        "SELECT e.originator_id, e.originator_version, e.hash, e.transaction_id,"
+        " pg_current_xact_id() AS own_transaction_id FROM events e"
         " JOIN unnest($1::uuid[], $2::bigint[]) AS w(id, version)"
         " ON e.originator_id = w.id AND e.originator_version = w.version",
         [oid for oid, _ in wanted],
         [v for _, v in wanted],
     )
+    for row in rows:
+        if row["transaction_id"] > row["own_transaction_id"]:
+            raise AppendOutOfOrderError(
+                f"{row['originator_id']} v{row['originator_version']} was appended by transaction"
+                f" {row['transaction_id']}, younger than this one ({row['own_transaction_id']})"
+            )
     return {row["originator_id"]: row["hash"] for row in rows}
 
 

@@ -82,6 +82,20 @@ class _Range:
     aggregates: dict[UUID, set[UUID]] = field(default_factory=dict)
 
 
+async def missing_log(conn: asyncpg.Connection, account_id: UUID | None = None) -> str | None:
+    """Why the database of `conn` holds no Risiti log (of `account_id`, if given), or None when
+    it does: the auditors' commands refuse to report on a log that is not there."""
+    if await conn.fetchval("SELECT to_regclass('events') IS NULL"):
+        return "it has no events table (not a Risiti database, or never migrated)"
+    if account_id is None:
+        has_events = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM events)")
+        return None if has_events else "its log has no events"
+    has_events = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE account_id = $1)", account_id
+    )
+    return None if has_events else f"its log has no events of account {account_id}"
+
+
 async def verify_log(
     conn: asyncpg.Connection,
     *,
