@@ -13,7 +13,7 @@ from eventsourcing.domain import Aggregate
 
 from risiti.commands.documents import invoice_record, record_json
 from risiti.domain.invoice import DELETED, OPEN, PARTIALLY_PAID, Invoice
-from risiti.eventstore.paging import Place, encode_cursor
+from risiti.eventstore.paging import Place, cursor_after, newest_first, seek
 
 INVOICE_TOPICS: tuple[str, ...] = (f"{Invoice.__module__}:{Invoice.__qualname__}.",)
 
@@ -236,12 +236,14 @@ def list_query(
     limit: int,
     filters: InvoiceFilters | None = None,
     after: Place | None = None,
+    backward: bool = False,
 ) -> tuple[str, list[Any]]:
     """The SQL of a page of the list and its parameters (benchmarks and EXPLAIN tests run it
-    as it is)."""
+    as it is); `backward`, the rows just newer than `after`, oldest first."""
     where = _where(account_id, livemode, filters or InvoiceFilters())
+    comparison, order = seek(backward=backward)
     if after is not None:
-        where.add("(created_at, id) < (?, ?::uuid)", after[0], after[1])
+        where.add(f"(created_at, id) {comparison} (?, ?::uuid)", after[0], after[1])
     where.params.append(limit + 1)
     source = f"invoice_list WHERE {where.sql()}"
     if filters is not None and filters.q is not None and customer_email_in(filters.q) is None:
@@ -252,7 +254,7 @@ def list_query(
         source = f"(SELECT {_PAGE_COLUMNS} FROM {source} OFFSET 0) AS matches"
     sql = (
         f"SELECT {_PAGE_COLUMNS.replace('document', 'document::text', 1)}"
-        f" FROM {source} ORDER BY created_at DESC, id DESC LIMIT ${len(where.params)}"
+        f" FROM {source} ORDER BY created_at {order}, id {order} LIMIT ${len(where.params)}"
     )
     return sql, where.params
 
@@ -265,27 +267,28 @@ async def list_invoices(
     limit: int,
     filters: InvoiceFilters | None = None,
     after: Place | None = None,
+    backward: bool = False,
 ) -> InvoicePage:
-    """A page of an account's invoices, newest first, after a cursor's place."""
-    sql, params = list_query(account_id, livemode, limit=limit, filters=filters, after=after)
-    rows = await conn.fetch(sql, *params)
-    page = rows[:limit]
-    has_more = len(rows) > limit
-    last = page[-1] if page else None
+    """A page of an account's invoices, newest first, after a cursor's place; `backward`, the
+    page just before it (`ending_before`), still newest first."""
+    sql, params = list_query(
+        account_id, livemode, limit=limit, filters=filters, after=after, backward=backward
+    )
+    page, has_more = newest_first(await conn.fetch(sql, *params), limit, backward=backward)
     return InvoicePage(
         invoices=[
             ListedInvoice(row["document"], row["view_token"], row["status"], row["due_date"])
             for row in page
         ],
         has_more=has_more,
-        next_cursor=encode_cursor(last["created_at"], last["id"]) if has_more and last else None,
+        next_cursor=cursor_after(page, has_more, backward=backward),
     )
 
 
 async def find_invoice_cursor(
     conn: asyncpg.Connection | asyncpg.Pool, account_id: UUID, livemode: bool, invoice_id: UUID
 ) -> Place | None:
-    """The place of an invoice in the list, for `starting_after=<id>`."""
+    """The place of an invoice in the list, for `starting_after=<id>` or `ending_before=<id>`."""
     row = await conn.fetchrow(
         "SELECT created_at, id FROM invoice_list WHERE id = $1 AND account_id = $2"
         " AND livemode = $3",

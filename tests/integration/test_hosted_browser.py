@@ -125,3 +125,32 @@ async def test_customer_pays_on_a_phone_and_the_business_hears_invoice_paid(
 
 async def _received(receiver: Receiver) -> bool:
     return bool(receiver.received)
+
+
+@pytest.mark.timeout(900)
+async def test_a_void_invoice_page_says_it_is_void_with_nothing_due(
+    chromium: Browser, http: TestClient[Any, Any], api: Api
+) -> None:
+    _, created = await api.post("/v1/invoices", KREDO_INVOICE)
+    invoice = created["data"]
+    status, _ = await api.post(f"/v1/invoices/{invoice['id']}/void", {})
+    assert status == 200
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    context = await chromium.new_context(viewport=PHONE, java_script_enabled=False)
+    page = await context.new_page()
+    response = await page.goto(
+        str(http.make_url(invoice["view_url"].removeprefix("http://risiti.test")))
+    )
+    assert response is not None and response.status == 200
+
+    assert await page.locator("#status").inner_text() == "Void"
+    assert await page.get_by_text("was voided").is_visible()
+    assert await page.locator("#amount-due").inner_text() == "₦0.00"
+    figures = await page.locator("table.figures").inner_text()
+    assert "Amount due\t₦0.00" in figures
+    assert await page.get_by_role("button", name="Pay now (test)").count() == 0
+    # Nowhere on the page is the old total still called due.
+    assert "Amount due ₦2,500.00" not in " ".join((await page.inner_text("main")).split())
+    await page.screenshot(path=str(ARTIFACTS / "hosted_invoice_void.png"), full_page=True)
+    await context.close()

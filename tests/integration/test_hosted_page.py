@@ -165,6 +165,7 @@ async def test_void_invoice_says_so_and_cannot_be_paid(
     paid = await pay_form(api, invoice, voided.data["version"])
 
     assert "was voided" in html and 'id="status">Void<' in html
+    assert 'id="amount-due">₦0.00<' in html and "<th>Amount due</th><td>₦0.00</td>" in html
     assert "Pay now" not in html
     assert paid.status == 303  # back to the page, which still says void
     assert await event_count(pool, account.account_id) == before

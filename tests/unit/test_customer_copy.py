@@ -62,6 +62,21 @@ def test_partly_paid_paid_and_void_read_as_the_customer_says_them() -> None:
     assert customer_state(unpaid, TODAY) == "void"
 
 
+def test_a_void_invoice_owes_nothing_though_its_total_stands() -> None:
+    invoice = _invoice()
+    invoice.void(reason=None, voided_at=NOW)
+
+    copy = write_customer_copy(invoice, Account.open("Ada's Kitchen"), today=TODAY)
+
+    assert copy.state == "void" and not copy.payable
+    assert copy.amount_due_minor == 0
+    assert copy.amount_due == "₦0.00"
+    assert copy.total == "₦160,000.00"
+    assert [(f.label, f.minor) for f in copy.figures if f.label == "Amount due"] == [
+        ("Amount due", 0)
+    ]
+
+
 def test_figures_are_the_invoice_totals_to_the_minor_unit() -> None:
     invoice = _invoice(
         discount={"type": "amount", "value": 1001},

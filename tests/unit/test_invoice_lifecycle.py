@@ -212,13 +212,37 @@ def test_refused_transition_names_the_status_and_what_it_allows(status: str, act
 def test_refusal_message_says_what_the_invoice_can_do_instead() -> None:
     invoice = _invoice_in("paid")
 
-    with pytest.raises(InvalidStateError, match="from paid it can: update, send, mark_unpaid"):
+    with pytest.raises(InvalidStateError) as refused:
         _void(invoice)
+
+    assert str(refused.value) == (
+        "Cannot void an invoice that is paid."
+        " An invoice that is paid allows only: update, send, mark_unpaid."
+    )
 
 
 def test_refusal_message_of_a_void_invoice_says_nothing_is_possible() -> None:
-    with pytest.raises(InvalidStateError, match="it can: nothing"):
+    with pytest.raises(InvalidStateError) as refused:
         _act(_invoice_in("void"), "update")
+
+    assert str(refused.value) == (
+        "Cannot update an invoice that is void. An invoice that is void allows no further action."
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "sentence"),
+    [
+        ("record_payment", "Cannot record a payment on an invoice that is paid."),
+        ("mark_paid", "Cannot mark an invoice that is paid as paid."),
+        ("void", "Cannot void an invoice that is paid."),
+    ],
+)
+def test_refusal_message_is_an_english_sentence(action: str, sentence: str) -> None:
+    with pytest.raises(InvalidStateError) as refused:
+        _act(_invoice_in("paid"), action)
+
+    assert str(refused.value).startswith(sentence + " ")
 
 
 # --- Updating ---------------------------------------------------------------------------------

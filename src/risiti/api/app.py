@@ -28,6 +28,7 @@ from risiti.api.errors import error_middleware
 from risiti.api.idempotency import idempotency_middleware
 from risiti.api.keys import LEDGER, SETTINGS
 from risiti.api.rate_limits import rate_limit_middleware, rate_limiter, send_rate_limit_headers
+from risiti.api.responses import compress_large_json, name_the_server
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
@@ -39,6 +40,7 @@ def create_app(settings: Settings) -> web.Application:
         # Bodies are checked before the idempotency fingerprint parses them.
         middlewares=[
             access_log_middleware,
+            compress_large_json,
             error_middleware,
             auth_middleware,
             rate_limit_middleware,
@@ -52,6 +54,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_ledger)
     app.cleanup_ctx.append(rate_limiter)
     app.on_response_prepare.append(send_rate_limit_headers)
+    app.on_response_prepare.append(name_the_server)
     for module in (
         health,
         invoices,

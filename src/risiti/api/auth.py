@@ -8,7 +8,7 @@ from uuid import UUID
 
 from aiohttp import web
 
-from risiti.api.errors import ApiError, Handler
+from risiti.api.errors import BEARER_CHALLENGE, ApiError, Handler
 from risiti.api.keys import CALLER, LEDGER
 from risiti.api.request_signing import (
     NATIVE_FORM,
@@ -35,6 +35,8 @@ PUBLIC_PREFIXES = (
     "/v1/openapi.json",
     "/v1/integrations/paystack/",  # signed with the account's Paystack secret key instead
 )
+# RFC 6750: a key that was sent but is wrong is an invalid_token.
+INVALID_TOKEN = {"WWW-Authenticate": f'{BEARER_CHALLENGE}, error="invalid_token"'}
 
 
 class KeyCache:
@@ -78,10 +80,11 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             401,
             "authentication_required",
             "Send your secret key as `Authorization: Bearer sk_test_…`.",
+            headers={"WWW-Authenticate": BEARER_CHALLENGE},
         )
     authenticated = await request.app[KEY_CACHE].authenticate(request.app[LEDGER], key.strip())
     if authenticated is None:
-        raise ApiError(401, "invalid_api_key", "This API key is not valid.")
+        raise ApiError(401, "invalid_api_key", "This API key is not valid.", headers=INVALID_TOKEN)
     if authenticated.require_signed_requests:
         await check_signature(request, key.strip(), authenticated.caller.account_id)
     request[CALLER] = authenticated.caller

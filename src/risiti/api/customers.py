@@ -20,14 +20,22 @@ async def create_customer(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateCustomerRequest)
     command = customers.CreateCustomer(request[CALLER], **body.model_dump())
     customer = await customers.create_customer(ledger_for(request), command)
-    return ok(customers.customer_record(customer), status=201)
+    return ok(
+        customers.customer_record(customer),
+        status=201,
+        headers={"Location": f"/v1/customers/{customer.id}"},
+    )
 
 
 @routes.get("/v1/customers")
 async def list_customers(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     result = await customers.list_customers(
-        ledger_for(request), request[CALLER], limit=query.limit, after=list_place(query)
+        ledger_for(request),
+        request[CALLER],
+        limit=query.limit,
+        after=list_place(query),
+        backward=query.backward,
     )
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
 

@@ -179,12 +179,12 @@ def presented(request: web.Request, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def invoice_response(request: web.Request, invoice: Invoice, *, status: int = 200) -> web.Response:
-    """An invoice in the envelope, with its version as the ETag."""
-    return ok(
-        presented(request, invoice_record(invoice)),
-        status=status,
-        headers={"ETag": f'"{invoice.version}"'},
-    )
+    """An invoice in the envelope, with its version as the ETag; a 201 (the invoice, or a payment
+    on it) says where the invoice is read."""
+    headers = {"ETag": f'"{invoice.version}"'}
+    if status == 201:
+        headers["Location"] = f"/v1/invoices/{invoice.id}"
+    return ok(presented(request, invoice_record(invoice)), status=status, headers=headers)
 
 
 # Digits bounded so that int() never reads a megabyte of them; past MAX_POSITION names no version.
@@ -215,7 +215,20 @@ def decoded_cursor(cursor: str) -> Place:
 
 
 def list_place(query: ListQuery) -> Place | UUID | None:
-    """Where a list page starts: after a cursor's place, or after the row `starting_after`."""
+    """Where a list page starts: after a cursor's place, after the row `starting_after`, or
+    (`query.backward`) just before the row `ending_before`."""
+    if query.ending_before is not None:
+        if query.cursor or query.starting_after:
+            raise validation_error(
+                [
+                    {
+                        "field": "ending_before",
+                        "message": "pages backward: send it alone, without"
+                        " cursor or starting_after",
+                    }
+                ]
+            )
+        return query.ending_before
     if query.cursor:
         return decoded_cursor(query.cursor)
     return query.starting_after

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -31,20 +31,29 @@ from risiti.eventstore.errors import VersionConflictError
 log = logging.getLogger(__name__)
 
 REQUEST_ID = web.RequestKey("request_id", str)
+# What every 401 answers with (RFC 9110 §11.6.1): the scheme and realm a key is sent in.
+BEARER_CHALLENGE = 'Bearer realm="risiti"'
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class ApiError(Exception):
-    """An error answered in the envelope; raised by handlers for what only HTTP knows."""
+    """An error answered in the envelope; raised by handlers for what only HTTP knows. `headers`
+    go with it (`WWW-Authenticate` on a 401, `Allow` on a 405)."""
 
     def __init__(
-        self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.headers = dict(headers or {})
 
 
 def validation_error(details: list[dict[str, Any]], message: str | None = None) -> ApiError:
@@ -134,7 +143,9 @@ def _translate(error: Exception) -> ApiError:
         return from_command(error)
     for kinds, status, code, message in _FIXED:
         if isinstance(error, kinds):
-            return ApiError(status, code, message)
+            # aiohttp's 405 knows the route's methods; its Allow header must survive the envelope.
+            allow = error.headers.get("Allow") if isinstance(error, web.HTTPException) else None
+            return ApiError(status, code, message, headers={"Allow": allow} if allow else None)
     if isinstance(error, web.HTTPException):
         return ApiError(error.status, "invalid_request", error.reason)
     log.exception("unexpected error", exc_info=error)
@@ -163,8 +174,16 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as http_error:
         if http_error.status < 400:
             raise
-        return error_response(_translate(http_error), request_id)
+        return _answer(_translate(http_error), request_id)
     except Exception as error:  # the one place every error is turned into the envelope
-        return error_response(_translate(error), request_id)
+        return _answer(_translate(error), request_id)
     response.headers["Request-Id"] = request_id
+    return response
+
+
+def _answer(error: ApiError, request_id: str) -> web.Response:
+    response = error_response(error, request_id)
+    response.headers.update(error.headers)
+    if error.status == 401:
+        response.headers.setdefault("WWW-Authenticate", BEARER_CHALLENGE)
     return response

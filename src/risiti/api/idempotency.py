@@ -28,7 +28,7 @@ MAX_KEY_LENGTH = 255
 # How long a request waits for another with the same key before it gives up.
 WAIT_FOR_FIRST_SECONDS = 30.0
 _POLL_SECONDS = 0.02
-_REPLAYED_HEADERS = ("Content-Type", "ETag")
+_REPLAYED_HEADERS = ("Content-Type", "ETag", "Location")
 
 
 @web.middleware

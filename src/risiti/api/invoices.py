@@ -8,9 +8,9 @@ from uuid import UUID
 from aiohttp import web
 
 from risiti.api.envelope import (
-    decoded_cursor,
     if_match,
     invoice_response,
+    list_place,
     ok,
     page_of_json,
     parse_body,
@@ -72,20 +72,22 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
     query = parse_query(request, ListInvoicesQuery)
     caller = request[CALLER]
     pool = request.app[LEDGER].pool
-    after = decoded_cursor(query.cursor) if query.cursor else None
-    if query.starting_after and not query.cursor:
-        after = await find_invoice_cursor(
-            pool, caller.account_id, caller.livemode, query.starting_after
+    place = list_place(query)
+    if isinstance(place, UUID):
+        row_id, place = (
+            place,
+            await find_invoice_cursor(pool, caller.account_id, caller.livemode, place),
         )
-        if after is None:
-            raise ApiError(404, "not_found", f"No invoice with id '{query.starting_after}'.")
+        if place is None:
+            raise ApiError(404, "not_found", f"No invoice with id '{row_id}'.")
     result = await list_invoices(
         pool,
         caller.account_id,
         caller.livemode,
         limit=query.limit,
         filters=_filters(query),
-        after=after,
+        after=place,
+        backward=query.backward,
     )
     base_url, today = request.app[SETTINGS].base_url, datetime.now(UTC).date()
     documents = [

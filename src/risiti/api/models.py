@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from risiti.api.schemas import SubscribedEventType
 from risiti.domain.bounds import MAX_AMOUNT, MAX_QUANTITY, MAX_STOCK, QUANTITY_PLACES
 from risiti.domain.errors import InvalidInvoiceError
 from risiti.eventstore.paging import MAX_POSITION
@@ -316,7 +317,8 @@ class UpdateInvoiceRequest(InvoiceFieldsIn):
 
 class CreateWebhookEndpointRequest(Model):
     url: str = Field(min_length=1, max_length=2000)
-    events: list[str] = Field(min_length=1, max_length=50)
+    # Checked by the domain (`check_events`), which names the unknown ones; listed for clients.
+    events: list[SubscribedEventType] = Field(min_length=1, max_length=50)
     description: str | None = Field(None, max_length=500)
 
 
@@ -324,7 +326,7 @@ class UpdateWebhookEndpointRequest(Model):
     """PATCH: the fields sent replace the endpoint's; a new url is checked like a new endpoint's."""
 
     url: str | None = Field(None, min_length=1, max_length=2000)
-    events: list[str] | None = Field(None, min_length=1, max_length=50)
+    events: list[SubscribedEventType] | None = Field(None, min_length=1, max_length=50)
     description: str | None = Field(None, max_length=500)
     enabled: bool | None = None
 
@@ -485,6 +487,15 @@ class ListQuery(Model):
     limit: int = Field(50, ge=1, le=100)
     cursor: str | None = None
     starting_after: UUID | None = None
+    ending_before: UUID | None = Field(
+        None,
+        description="The page just newer than this row, still newest first: `has_more` then"
+        " says whether newer rows remain (ask again with `ending_before` set to the first id).",
+    )
+
+    @property
+    def backward(self) -> bool:
+        return self.ending_before is not None
 
 
 class ListInvoicesQuery(ListQuery):

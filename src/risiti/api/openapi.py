@@ -18,10 +18,11 @@ from http import HTTPStatus
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import AliasChoices, BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from risiti.api import models, schemas
+from risiti.api.keys import SETTINGS
 
 routes = web.RouteTableDef()
 
@@ -56,7 +57,6 @@ class Operation:
     responses: dict[int, Answer]
     errors: tuple[int, ...] = ()
     body: type[BaseModel] | None = None
-    body_required: bool = True
     query: type[BaseModel] | None = None
     if_match: bool = False
     public: bool = False
@@ -87,7 +87,6 @@ def _invoice_command(
         {status: schemas.InvoiceResponse},
         errors=(409,),
         body=body,
-        body_required=False,
         if_match=True,
         etag=True,
         example=example,
@@ -313,6 +312,14 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: schemas.TaxRateList},
         query=models.ListQuery,
     ),
+    Operation(
+        "GET",
+        "/v1/tax-rates/{id}",
+        "getTaxRate",
+        "Get a tax rate",
+        "Tax rates",
+        {200: schemas.TaxRateResponse},
+    ),
     # Account
     Operation(
         "GET",
@@ -444,7 +451,6 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: schemas.WebhookSecretResponse},
         errors=(409,),
         body=models.RotateWebhookSecretRequest,
-        body_required=False,
         example={"expire_current_after_seconds": 3600},
     ),
     Operation(
@@ -596,6 +602,71 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+TAGS: list[dict[str, str]] = [
+    {"name": "Invoices", "description": "Invoices and receipts, and what is done to them."},
+    {"name": "Customers", "description": "The account's saved customers."},
+    {"name": "Products", "description": "The catalogue and its stock (docs/api.md, Inventory)."},
+    {"name": "Tax rates", "description": "Saved tax rates an invoice copies."},
+    {"name": "Account", "description": "The caller's account and its settings."},
+    {"name": "Integrations", "description": "Callbacks from payment providers."},
+    {"name": "Balances", "description": "Balances and the aging report, per currency."},
+    {"name": "Events", "description": "The account's public events, as webhooks carry them."},
+    {"name": "Webhooks", "description": "Endpoints that receive the events, and deliveries."},
+    {"name": "Auditing", "description": "The log as auditors read it (docs/auditing.md)."},
+    {"name": "Health", "description": "Probes and metrics for operators."},
+    {"name": "Hosted", "description": "The pages a customer opens, without a key."},
+    {"name": "Meta", "description": "This document."},
+]
+
+# What each webhook says happened (DESIGN.md §7; docs/api.md, Webhook endpoints).
+WEBHOOK_SUMMARIES: dict[str, str] = {
+    "invoice.created": "An invoice was created, as a draft or issued at once",
+    "invoice.finalized": "A draft was issued and numbered",
+    "invoice.updated": "An invoice was changed, or its payments were reversed",
+    "invoice.sent": "An invoice was sent on one channel (email or text)",
+    "invoice.payment_recorded": "A payment was recorded on an invoice",
+    "invoice.partially_paid": "A payment left part of the invoice due",
+    "invoice.paid": "An invoice was paid in full",
+    "invoice.overdue": "An open invoice passed its due date",
+    "invoice.voided": "An invoice was voided",
+    "invoice.deleted": "A draft was deleted",
+    "receipt.created": "A receipt was issued, paid",
+    "customer.created": "A customer was created",
+    "product.stock_low": "A product's stock fell to its low-stock threshold or below",
+    "product.out_of_stock": "A product's stock fell to zero or below",
+    "inventory.adjusted": "A product's stock changed",
+    "webhook_endpoint.disabled": "Risiti disabled this endpoint: it answered 410, or failed for "
+    "days",
+    "webhook_endpoint.test": "The test event `POST /v1/webhook-endpoints/{id}/test` asked for, "
+    "sent whatever the endpoint subscribed to",
+}
+
+# The Standard Webhooks headers every delivery carries.
+WEBHOOK_HEADERS: list[dict[str, Any]] = [
+    {
+        "name": "webhook-id",
+        "in": "header",
+        "required": True,
+        "description": "The event's id (the payload's `id`): the same on every attempt.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "webhook-timestamp",
+        "in": "header",
+        "required": True,
+        "description": "Seconds since the Unix epoch when this attempt was signed.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    {
+        "name": "webhook-signature",
+        "in": "header",
+        "required": True,
+        "description": "`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per unexpired "
+        "secret, space-separated; any Standard Webhooks library verifies it.",
+        "schema": {"type": "string"},
+    },
+]
+
 # The error responses, each the error envelope with the codes it carries.
 ERRORS: dict[int, tuple[str, str]] = {
     400: (
@@ -629,8 +700,12 @@ ERRORS: dict[int, tuple[str, str]] = {
         "ValidationError",
         "`validation_error` (`details` lists `{field, message}`) or `idempotency_key_reused`.",
     ),
-    429: ("RateLimited", "`rate_limited`: retry after `Retry-After` seconds (docs/api.md)."),
-    503: ("ServiceUnavailable", "`service_unavailable`: try again after `Retry-After` seconds."),
+    429: (
+        "RateLimited",
+        "`rate_limited`: this key sent more requests than its rate allows; send again after "
+        "`Retry-After` seconds.",
+    ),
+    503: ("ServiceUnavailable", "`service_unavailable`: try again soon (after `Retry-After`)."),
 }
 
 PARAMETERS: dict[str, dict[str, Any]] = {
@@ -660,31 +735,38 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": 'The version of the resource, such as `"3"`; send it as `If-Match`.',
         "schema": {"type": "string"},
     },
+    "RetryAfter": {
+        "description": "Seconds to wait before sending again.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
 }
 
 
 @routes.get("/v1/openapi.json")
-async def openapi_json(_: web.Request) -> web.Response:
-    return web.Response(body=_document_bytes(), content_type="application/json")
+async def openapi_json(request: web.Request) -> web.Response:
+    base_url = request.app[SETTINGS].base_url
+    return web.Response(body=_document_bytes(base_url), content_type="application/json")
 
 
 @cache
-def _document_bytes() -> bytes:
-    return json.dumps(_document()).encode()
+def _document_bytes(base_url: str | None) -> bytes:
+    return json.dumps(_document(base_url)).encode()
 
 
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every operation in `OPERATIONS` (a copy to change at will)."""
-    return copy.deepcopy(_document())
+def openapi_document(base_url: str | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every operation in `OPERATIONS` (a copy to change at will);
+    served at `base_url` (Settings.base_url), the document names it in `servers`."""
+    return copy.deepcopy(_document(base_url))
 
 
 @cache
-def _document() -> dict[str, Any]:
+def _document(base_url: str | None) -> dict[str, Any]:
     components, refs = _model_schemas()
     paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:
         item = paths.setdefault(operation.path, {})
         item[operation.method.lower()] = _operation(operation, refs, components)
+    servers = [] if base_url is None else [{"url": base_url, "description": "This server."}]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -694,11 +776,15 @@ def _document() -> dict[str, Any]:
             "Every answer is an envelope: `{success: true, data}` or "
             "`{success: false, error: {code, message, details?, request_id}}`.",
         },
+        **({"servers": servers} if servers else {}),
+        "tags": TAGS,
         "paths": paths,
+        "webhooks": _webhooks(refs),
         "components": {
             "schemas": components,
             "responses": {
-                name: _error_response(description) for name, description in ERRORS.values()
+                name: _error_response(status, description)
+                for status, (name, description) in ERRORS.items()
             },
             "parameters": PARAMETERS,
             "headers": HEADERS,
@@ -717,6 +803,7 @@ def _document() -> dict[str, Any]:
 def _model_schemas() -> tuple[dict[str, Any], Refs]:
     """The components' schemas, and the reference to each (model, mode) in them."""
     wanted: set[tuple[type[BaseModel], JsonSchemaMode]] = {(schemas.ErrorEnvelope, "serialization")}
+    wanted |= {(payload, "serialization") for payload in schemas.WEBHOOK_PAYLOADS.values()}
     for operation in OPERATIONS:
         for request_model in (operation.body, operation.form):
             if request_model is not None:
@@ -728,45 +815,54 @@ def _model_schemas() -> tuple[dict[str, Any], Refs]:
     refs, document = models_json_schema(ordered, ref_template=REF)
     components = _standard(document.get("$defs", {}))
     for name, rule in RULES.items():
-        if name in components:
-            components[name] |= rule
+        described = components[name].get("description", "")
+        components[name]["description"] = f"{described}\n\n{rule}".strip()
+    _aliases(components)
     by_model: Refs = {}
     for (model, mode), ref in refs.items():
         by_model[(model, mode)] = ref
     return components, by_model
 
 
-def _one_of_named(*names: str) -> dict[str, Any]:
-    """At least one of `names`, not blank (the models strip whitespace)."""
-    return {
-        "anyOf": [
-            {"required": [name], "properties": {name: {"type": "string", "pattern": "\\S"}}}
-            for name in names
-        ]
-    }
-
-
-# What the request models' validators require beyond their fields' types.
-RULES: dict[str, dict[str, Any]] = {
-    "ItemIn": {
-        "allOf": [
-            _one_of_named("description", "name", "product_id", "sku"),
-            {
-                "anyOf": [
-                    {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
-                    for name in ("unit_price", "product_id", "sku")
-                ]
-            },
-        ]
-    },
-    "CreateInvoiceRequest": {
-        "anyOf": [
-            {"required": ["customer"], "properties": {"customer": {"type": "object"}}},
-            {"required": ["customer_id"], "properties": {"customer_id": {"type": "string"}}},
-            *_one_of_named("customer_name")["anyOf"],
-        ]
-    },
+# What the request models' validators require beyond their fields' types, said in words. As a
+# top-level `anyOf` of partial schemas it was exact for validators, but client generators build
+# no model of it (openapi-python-client's `create_invoice` did not import); a request that
+# breaks one is answered 422 `validation_error` naming the field.
+RULES: dict[str, str] = {
+    "ItemIn": "A line needs a `description` (or `name`), or a `product_id` or `sku`; and a "
+    "`unit_price` (or its alias `price` or `rate`) unless it names a product, whose price it "
+    "then takes.",
+    "CreateInvoiceRequest": "Needs a customer: `customer`, `customer_id` (or its alias "
+    "`recipient_ref` or `recipient`), or `customer_name`. Every field is also accepted in "
+    "camelCase (`acceptPartialPayments`), as Paycashless sends it.",
 }
+
+
+def _aliases(components: dict[str, Any]) -> None:
+    """Each seed API's name of a field (Kredo's `qty`, Duplo's `recipient_ref`) as a property of
+    its own, documented as the alias it is: the server accepts either (docs/api.md)."""
+    for name, schema in components.items():
+        model = getattr(models, name, None)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        for field_name, info in model.model_fields.items():
+            if not isinstance(info.validation_alias, AliasChoices):
+                continue
+            canonical, *aliases = (str(choice) for choice in info.validation_alias.choices)
+            assert not info.is_required(), f"{name}.{field_name}: a required field's alias"
+            prop = schema["properties"][canonical]
+            # No default shown: a client that sends every default would send `quantity: 1`
+            # beside the `qty` its user set, and the canonical name wins.
+            if "default" in prop and prop["default"] is not None:
+                prop["description"] = (
+                    f"{prop.get('description', '')} Default {prop['default']}.".strip()
+                )
+            prop.pop("default", None)
+            documented = {key: value for key, value in prop.items() if key != "title"}
+            for alias in aliases:
+                schema["properties"][alias] = documented | {
+                    "description": f"An alias of `{canonical}`; send one of the two."
+                }
 
 
 # Pydantic writes a constraint it cannot push into the inner schema (a field whose type has a
@@ -829,7 +925,7 @@ def _operation(
         if operation.example is not None:
             media["examples"] = {"example": {"value": operation.example}}
         spec["requestBody"] = {
-            "required": operation.body_required,
+            "required": _body_required(operation.body),
             "content": {"application/json": media},
         }
     if operation.form is not None:
@@ -841,6 +937,12 @@ def _operation(
     if not spec["parameters"]:
         del spec["parameters"]
     return spec
+
+
+def _body_required(model: type[BaseModel]) -> bool:
+    """Whether a body must be sent: an absent body reads as `{}`, which a model with a required
+    field (a payment's `amount`) refuses, and a model of optional fields takes."""
+    return any(info.is_required() for info in model.model_fields.values())
 
 
 def _parameters(operation: Operation, components: dict[str, Any]) -> list[dict[str, Any]]:
@@ -946,12 +1048,48 @@ def _implied_errors(operation: Operation) -> set[int]:
     return implied
 
 
-def _error_response(description: str) -> dict[str, Any]:
+def _error_response(status: int, description: str) -> dict[str, Any]:
+    headers = {"Request-Id": {"$ref": "#/components/headers/RequestId"}}
+    if status in (429, 503):
+        headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
     return {
         "description": description,
-        "headers": {"Request-Id": {"$ref": "#/components/headers/RequestId"}},
+        "headers": headers,
         "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorEnvelope")}}},
     }
+
+
+def _webhooks(refs: Refs) -> dict[str, Any]:
+    """Every event type the server sends, as the request it makes to a subscribed endpoint."""
+    return {
+        event_type: {
+            "post": {
+                "operationId": _camel_case(event_type) + "Webhook",
+                "summary": WEBHOOK_SUMMARIES[event_type],
+                "tags": ["Webhooks"],
+                "security": [],
+                "parameters": WEBHOOK_HEADERS,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": refs[(payload, "serialization")]}},
+                },
+                "responses": {
+                    "2XX": {"description": "Delivered: any 2xx within 15 s."},
+                    "410": {"description": "Gone: Risiti disables the endpoint."},
+                    "4XX": {
+                        "description": "Failed: retried on the schedule of DESIGN.md §7 "
+                        "(after `Retry-After` on a 429)."
+                    },
+                },
+            }
+        }
+        for event_type, payload in schemas.WEBHOOK_PAYLOADS.items()
+    }
+
+
+def _camel_case(event_type: str) -> str:
+    first, *rest = re.split(r"[._]", event_type)
+    return first + "".join(word.capitalize() for word in rest)
 
 
 def _links(operation: Operation) -> dict[str, Any]:

@@ -33,7 +33,11 @@ async def create_product(request: web.Request) -> web.Response:
 async def list_products(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     result = await products.list_products(
-        ledger_for(request), request[CALLER], limit=query.limit, after=list_place(query)
+        ledger_for(request),
+        request[CALLER],
+        limit=query.limit,
+        after=list_place(query),
+        backward=query.backward,
     )
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
 
@@ -60,13 +64,17 @@ async def adjust_stock(request: web.Request) -> web.Response:
     command = products.AdjustStock(request[CALLER], _product_id(request), **body.model_dump())
     adjustment = await products.adjust_stock(ledger_for(request), command)
     # 200 for a reference seen before: nothing was applied this time.
-    return ok(products.adjustment_record(adjustment), status=200 if adjustment.replayed else 201)
+    status = 200 if adjustment.replayed else 201
+    # An adjustment is read in its product's stock: that is where the new one shows.
+    location = {"Location": f"/v1/products/{adjustment.product.id}"} if status == 201 else None
+    return ok(products.adjustment_record(adjustment), status=status, headers=location)
 
 
 def _product_response(product: Product, *, status: int = 200) -> web.Response:
-    return ok(
-        products.product_record(product), status=status, headers={"ETag": f'"{product.version}"'}
-    )
+    headers = {"ETag": f'"{product.version}"'}
+    if status == 201:
+        headers["Location"] = f"/v1/products/{product.id}"
+    return ok(products.product_record(product), status=status, headers=headers)
 
 
 def _product_id(request: web.Request) -> UUID:

@@ -8,16 +8,33 @@ forbid unknown keys, so a field a handler adds without a line here fails the sch
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
+
+from risiti.commands.webhook_endpoints import TEST_EVENT
+from risiti.domain.webhook_endpoint import EVENT_TYPES
 
 T = TypeVar("T")
 
 InvoiceStatus = Literal["draft", "open", "partially_paid", "paid", "void"]
+
+
+def _one_of(values: tuple[str, ...], description: str) -> WithJsonSchema:
+    """A string the document lists the values of (a client generates an enum of them)."""
+    return WithJsonSchema({"type": "string", "enum": list(values), "description": description})
+
+
+# Every public event the server sends: those an endpoint subscribes to (DESIGN.md §7), and the
+# test event an endpoint gets on request whatever it subscribed to.
+SENT_EVENT_TYPES = (*EVENT_TYPES, TEST_EVENT)
+EventType = Annotated[str, _one_of(SENT_EVENT_TYPES, "A public event type (DESIGN.md §7).")]
+SubscribedEventType = Annotated[
+    str, _one_of((*EVENT_TYPES, "*"), "An event type to receive, or `*` for every one.")
+]
 
 
 class Schema(BaseModel):
@@ -265,7 +282,7 @@ class WebhookEndpointView(Schema):
     id: UUID
     object: Literal["webhook_endpoint"]
     url: str
-    events: list[str]
+    events: list[SubscribedEventType]
     description: str | None
     enabled: bool
     disabled_reason: Literal["gone", "failing"] | None = Field(
@@ -317,7 +334,7 @@ class WebhookDelivery(Schema):
     object: Literal["webhook_delivery"]
     endpoint_id: UUID
     event_id: str = Field(description="The payload's `id`, sent as `webhook-id`.")
-    event_type: str
+    event_type: EventType
     status: Literal["pending", "succeeded", "failed"]
     next_attempt_at: datetime | None = Field(description="When pending: the next attempt.")
     created_at: datetime
@@ -408,7 +425,7 @@ class Event(Schema):
     """One public event, exactly as its webhooks carry it."""
 
     id: str
-    event: str
+    event: EventType
     environment: Literal["production", "test"]
     created_at: datetime
     data: dict[str, Any]
@@ -598,3 +615,58 @@ class InvoiceHistoryResponse(Envelope[InvoiceHistory]):
 
 class AuditCheckpointList(ListEnvelope[AuditCheckpoint]):
     pass
+
+
+# Webhook payloads (DESIGN.md §7), one model per kind of object an event carries ------------
+
+
+class EventPayload(Schema, Generic[T]):
+    """The body of a webhook: the object just after the event, signed per Standard Webhooks."""
+
+    id: str = Field(description="Also the `webhook-id` header; the same on every attempt.")
+    environment: Literal["production", "test"] = Field(
+        description="`production` for a live key's objects, `test` for a test key's."
+    )
+    created_at: datetime = Field(description="When the event was recorded.")
+    data: T
+
+
+def _of_kind(*prefixes: str) -> tuple[str, ...]:
+    return tuple(name for name in SENT_EVENT_TYPES if name.startswith(prefixes))
+
+
+INVOICE_EVENT_TYPES = _of_kind("invoice.", "receipt.")
+CUSTOMER_EVENT_TYPES = _of_kind("customer.")
+PRODUCT_EVENT_TYPES = _of_kind("product.", "inventory.")
+WEBHOOK_ENDPOINT_EVENT_TYPES = _of_kind("webhook_endpoint.")
+
+
+class InvoiceEvent(EventPayload[Invoice]):
+    """An invoice's or receipt's event; `data` is the whole invoice as `GET` answers it."""
+
+    event: Annotated[str, _one_of(INVOICE_EVENT_TYPES, "The event type.")]
+
+
+class CustomerEvent(EventPayload[Customer]):
+    event: Annotated[str, _one_of(CUSTOMER_EVENT_TYPES, "The event type.")]
+
+
+class ProductEvent(EventPayload[Product]):
+    """A stock change: `data` is the product with its stock just after it."""
+
+    event: Annotated[str, _one_of(PRODUCT_EVENT_TYPES, "The event type.")]
+
+
+class WebhookEndpointEvent(EventPayload[WebhookEndpointView]):
+    """About the receiving endpoint itself; `data` is the endpoint (never its secret)."""
+
+    event: Annotated[str, _one_of(WEBHOOK_ENDPOINT_EVENT_TYPES, "The event type.")]
+
+
+WEBHOOK_PAYLOADS: dict[str, type[EventPayload[Any]]] = {
+    **dict.fromkeys(INVOICE_EVENT_TYPES, InvoiceEvent),
+    **dict.fromkeys(CUSTOMER_EVENT_TYPES, CustomerEvent),
+    **dict.fromkeys(PRODUCT_EVENT_TYPES, ProductEvent),
+    **dict.fromkeys(WEBHOOK_ENDPOINT_EVENT_TYPES, WebhookEndpointEvent),
+}
+"""The payload model of each event type the server sends."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from aiohttp import web
 
 from risiti.api.envelope import list_place, ok, page, parse_body, parse_query
+from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateTaxRateRequest, ListQuery
 from risiti.commands import tax_rates
@@ -17,13 +20,33 @@ async def create_tax_rate(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateTaxRateRequest)
     command = tax_rates.CreateTaxRate(request[CALLER], **body.model_dump())
     tax_rate = await tax_rates.create_tax_rate(ledger_for(request), command)
-    return ok(tax_rates.tax_rate_record(tax_rate), status=201)
+    return ok(
+        tax_rates.tax_rate_record(tax_rate),
+        status=201,
+        headers={"Location": f"/v1/tax-rates/{tax_rate.id}"},
+    )
 
 
 @routes.get("/v1/tax-rates")
 async def list_tax_rates(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     result = await tax_rates.list_tax_rates(
-        ledger_for(request), request[CALLER], limit=query.limit, after=list_place(query)
+        ledger_for(request),
+        request[CALLER],
+        limit=query.limit,
+        after=list_place(query),
+        backward=query.backward,
     )
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
+
+
+@routes.get("/v1/tax-rates/{id}")
+async def get_tax_rate(request: web.Request) -> web.Response:
+    """Where a created tax rate's `Location` points."""
+    value = request.match_info["id"]
+    try:
+        tax_rate_id = UUID(value)
+    except ValueError:
+        raise ApiError(404, "not_found", f"No tax rate with id '{value}'.") from None
+    tax_rate = await tax_rates.get_tax_rate(ledger_for(request), request[CALLER], tax_rate_id)
+    return ok(tax_rates.tax_rate_record(tax_rate))

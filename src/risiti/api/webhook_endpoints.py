@@ -40,14 +40,22 @@ async def create_webhook_endpoint(request: web.Request) -> web.Response:
     )
     endpoint, secret = await register_webhook_endpoint(ledger_for(request), command)
     # The secret is shown only in this response; keep it to verify signatures.
-    return ok({**webhook_endpoint_record(endpoint), "secret": secret}, status=201)
+    return ok(
+        {**webhook_endpoint_record(endpoint), "secret": secret},
+        status=201,
+        headers={"Location": f"/v1/webhook-endpoints/{endpoint.id}"},
+    )
 
 
 @routes.get("/v1/webhook-endpoints")
 async def list_webhook_endpoints(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     result = await endpoints.list_webhook_endpoints(
-        ledger_for(request), request[CALLER], limit=query.limit, after=list_place(query)
+        ledger_for(request),
+        request[CALLER],
+        limit=query.limit,
+        after=list_place(query),
+        backward=query.backward,
     )
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
 
@@ -110,6 +118,7 @@ async def list_webhook_deliveries(request: web.Request) -> web.Response:
         _endpoint_id(request),
         limit=query.limit,
         after=list_place(query),
+        backward=query.backward,
     )
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
 

@@ -147,13 +147,15 @@ def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> C
         return Money(amount, invoice.currency).format(locale)
 
     details = account.details
+    state = customer_state(invoice, today)
+    due = amount_due(invoice, state)
     return CustomerCopy(
         invoice_id=invoice.id,
         version=invoice.version,
         livemode=invoice.livemode,
         kind="Receipt" if invoice.document_type == "receipt" else "Invoice",
         document_number=invoice.document_number,
-        state=customer_state(invoice, today),
+        state=state,
         business=Party(
             account.name,
             details.get("contact_email"),
@@ -162,10 +164,10 @@ def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> C
         ),
         customer=_customer(invoice),
         lines=_lines(invoice, money, locale),
-        figures=_figures(invoice, money),
+        figures=_figures(invoice, money, due),
         total=money(invoice.totals.total),
-        amount_due=money(invoice.amount_due),
-        amount_due_minor=invoice.amount_due,
+        amount_due=money(due),
+        amount_due_minor=due,
         issue_date=_day(invoice.issue_date, locale),
         due_date=_day(invoice.due_date, locale) if invoice.due_date else None,
         payments=[_payment(p, money, locale) for p in invoice.payments],
@@ -189,6 +191,12 @@ def customer_state(invoice: Invoice, today: date) -> str:
         DRAFT: "draft",
         DELETED: "deleted",
     }[status]
+
+
+def amount_due(invoice: Invoice, state: str) -> int:
+    """What the customer still owes: nothing on a void (or deleted) invoice, whatever its
+    figures were; the API's `amount_due` keeps them, for the business' own records."""
+    return 0 if state in ("void", "deleted") else invoice.amount_due
 
 
 def _customer(invoice: Invoice) -> Party:
@@ -215,9 +223,9 @@ def _lines(invoice: Invoice, money: _Formatter, locale: str) -> list[Line]:
     ]
 
 
-def _figures(invoice: Invoice, money: _Formatter) -> list[Figure]:
+def _figures(invoice: Invoice, money: _Formatter, due: int) -> list[Figure]:
     """The totals, each row shown only where it is not zero; every one recomputable from the
-    lines, as in the API."""
+    lines, as in the API, but for the amount `due`, which is nothing once void."""
     totals = invoice.totals
     rows: list[tuple[str, int, bool]] = [("Subtotal", totals.subtotal, True)]
     rows += [
@@ -232,7 +240,7 @@ def _figures(invoice: Invoice, money: _Formatter) -> list[Figure]:
         figures.append(Figure("Tax included in prices", money(included), included))
     if invoice.amount_paid:
         figures.append(Figure("Paid", money(-invoice.amount_paid), -invoice.amount_paid))
-    figures.append(Figure("Amount due", money(invoice.amount_due), invoice.amount_due, True))
+    figures.append(Figure("Amount due", money(due), due, True))
     return figures
 
 

@@ -84,9 +84,16 @@ async def get_customer(ledger: Ledger, caller: Caller, customer_id: UUID) -> Cus
 
 
 async def list_customers(
-    ledger: Ledger, caller: Caller, *, limit: int, after: Place | UUID | None
+    ledger: Ledger,
+    caller: Caller,
+    *,
+    limit: int,
+    after: Place | UUID | None,
+    backward: bool = False,
 ) -> lookups.RecordPage:
-    return await list_listed(ledger, caller, "customers", "customer", limit=limit, after=after)
+    return await list_listed(
+        ledger, caller, "customers", "customer", limit=limit, after=after, backward=backward
+    )
 
 
 async def linked_customer(

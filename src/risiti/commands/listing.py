@@ -19,12 +19,20 @@ async def list_listed(
     *,
     limit: int,
     after: Place | UUID | None,
+    backward: bool = False,
 ) -> lookups.RecordPage:
     """A page of `table` (one of `lookups.LISTED_TABLES`) after a cursor's place or after the
-    row `after` names; an unknown `after` id is a `kind` not found."""
+    row `after` names (`backward`: just before it); an unknown `after` id is a `kind` not
+    found."""
     async with ledger.connection() as conn:
         page = await lookups.list_page(
-            conn, table, caller.account_id, caller.livemode, limit=limit, after=after
+            conn,
+            table,
+            caller.account_id,
+            caller.livemode,
+            limit=limit,
+            after=after,
+            backward=backward,
         )
     if page is None:
         raise NotFoundError(kind, after)

@@ -148,9 +148,16 @@ async def get_product(ledger: Ledger, caller: Caller, product_id: UUID) -> Produ
 
 
 async def list_products(
-    ledger: Ledger, caller: Caller, *, limit: int, after: Place | UUID | None
+    ledger: Ledger,
+    caller: Caller,
+    *,
+    limit: int,
+    after: Place | UUID | None,
+    backward: bool = False,
 ) -> lookups.RecordPage:
-    return await list_listed(ledger, caller, "products", "product", limit=limit, after=after)
+    return await list_listed(
+        ledger, caller, "products", "product", limit=limit, after=after, backward=backward
+    )
 
 
 async def update_product(ledger: Ledger, command: UpdateProduct) -> Product:

@@ -178,10 +178,21 @@ async def get_webhook_endpoint(
 
 
 async def list_webhook_endpoints(
-    ledger: Ledger, caller: Caller, *, limit: int, after: Place | UUID | None
+    ledger: Ledger,
+    caller: Caller,
+    *,
+    limit: int,
+    after: Place | UUID | None,
+    backward: bool = False,
 ) -> lookups.RecordPage:
     return await list_listed(
-        ledger, caller, "webhook_endpoint_records", "webhook endpoint", limit=limit, after=after
+        ledger,
+        caller,
+        "webhook_endpoint_records",
+        "webhook endpoint",
+        limit=limit,
+        after=after,
+        backward=backward,
     )
 
 
@@ -281,11 +292,19 @@ async def rotate_webhook_secret(
 
 
 async def list_webhook_deliveries(
-    ledger: Ledger, caller: Caller, endpoint_id: UUID, *, limit: int, after: Place | UUID | None
+    ledger: Ledger,
+    caller: Caller,
+    endpoint_id: UUID,
+    *,
+    limit: int,
+    after: Place | UUID | None,
+    backward: bool = False,
 ) -> lookups.RecordPage:
     await get_webhook_endpoint(ledger, caller, endpoint_id)
     async with ledger.connection() as conn:
-        page = await lookups.list_webhook_deliveries(conn, endpoint_id, limit=limit, after=after)
+        page = await lookups.list_webhook_deliveries(
+            conn, endpoint_id, limit=limit, after=after, backward=backward
+        )
     if page is None:
         raise NotFoundError("webhook delivery", after)
     return page

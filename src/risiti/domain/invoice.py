@@ -58,6 +58,17 @@ ALLOWED_ACTIONS: dict[str, tuple[str, ...]] = {
     VOID: (),
     DELETED: (),
 }
+# How a refusal names each action in a sentence; `{document}` reads "an invoice that is paid".
+ACTION_PHRASES: dict[str, str] = {
+    "update": "update {document}",
+    "delete": "delete {document}",
+    "finalize": "finalize {document}",
+    "send": "send {document}",
+    "record_payment": "record a payment on {document}",
+    "mark_paid": "mark {document} as paid",
+    "mark_unpaid": "mark {document} as unpaid",
+    "void": "void {document}",
+}
 # Once issued, the figures are fixed; only what does not change the amount may still change.
 EDITABLE_ONCE_ISSUED = frozenset({"note", "due_date", "metadata", "reference"})
 
@@ -225,7 +236,7 @@ class Invoice(Aggregate):
         refused = sorted(set(changes) - editable)
         if refused:
             raise InvalidStateError(
-                f"Cannot change {', '.join(refused)} of an invoice that is {self.status}; "
+                f"Cannot change {', '.join(refused)} of {self._a_document} that is {self.status}; "
                 f"only {', '.join(sorted(editable))} may change now.",
                 current=self.status,
                 allowed=ALLOWED_ACTIONS[self.status],
@@ -562,11 +573,22 @@ class Invoice(Aggregate):
         allowed = ALLOWED_ACTIONS[self.status]
         if action not in allowed:
             raise InvalidStateError(
-                f"Cannot {action.replace('_', ' ')} {self._a_document} that is {self.status}; "
-                f"from {self.status} it can: {', '.join(allowed) or 'nothing'}.",
-                current=self.status,
-                allowed=allowed,
+                refusal(action, self._a_document, self.status), current=self.status, allowed=allowed
             )
+
+
+def refusal(action: str, document: str, status: str) -> str:
+    """The sentence refusing `action` on a document in `status`, and what it allows instead:
+    "Cannot record a payment on an invoice that is paid. An invoice that is paid allows only:
+    update, send, mark_unpaid." (the actions by the names `details.allowed` lists)."""
+    allowed = ALLOWED_ACTIONS[status]
+    instead = (
+        f"{document.capitalize()} that is {status} allows only: {', '.join(allowed)}."
+        if allowed
+        else f"{document.capitalize()} that is {status} allows no further action."
+    )
+    refused = ACTION_PHRASES[action].format(document=f"{document} that is {status}")
+    return f"Cannot {refused}. {instead}"
 
 
 def _price(

@@ -144,7 +144,7 @@ class WebhookEndpoint(Aggregate):
     def request_test_event(self) -> None:
         """Ask for a `webhook_endpoint.test` event to be sent to this endpoint alone, whatever
         it subscribed to and even while it is disabled: its owner wants to see one arrive."""
-        self._require_not_deleted("test")
+        self._require_not_deleted("send a test event to")
         self._test_requested()
 
     class TestRequested(Aggregate.Event):

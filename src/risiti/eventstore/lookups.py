@@ -4,6 +4,7 @@ with the log: key hashes, document-number counters, hosted-page tokens, endpoint
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -11,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from risiti.eventstore.paging import Place, encode_cursor
+from risiti.eventstore.paging import Place, cursor_after, newest_first, seek
 
 
 class KeyOwner(NamedTuple):
@@ -199,23 +200,25 @@ async def list_records(
     *,
     limit: int,
     after: Place | None,
+    backward: bool = False,
 ) -> RecordPage:
     """A newest-first page of an account's customers, tax rates or endpoints, after a cursor's
-    place."""
+    place (`backward`: just before it)."""
     if table not in LISTED_TABLES:
         raise ValueError(f"{table} is not a listed table")
+    comparison, order = seek(backward=backward)
     rows = await conn.fetch(
         f"SELECT record::text, created_at, id FROM {table}"
         " WHERE account_id = $1 AND livemode = $2"
-        " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))"
-        " ORDER BY created_at DESC, id DESC LIMIT $5",
+        f" AND ($3::timestamptz IS NULL OR (created_at, id) {comparison} ($3, $4::uuid))"
+        f" ORDER BY created_at {order}, id {order} LIMIT $5",
         account_id,
         livemode,
         after[0] if after else None,
         after[1] if after else None,
         limit + 1,
     )
-    return _record_page([json.loads(row["record"]) for row in rows], rows, limit)
+    return _record_page(rows, limit, backward, lambda row: json.loads(row["record"]))
 
 
 async def find_record_place(
@@ -241,14 +244,18 @@ async def list_page(
     *,
     limit: int,
     after: Place | UUID | None,
+    backward: bool = False,
 ) -> RecordPage | None:
-    """A page after a cursor's place or after the row with an id; None if that row is unknown."""
+    """A page after (`backward`: before) a cursor's place or the row with an id; None if that
+    row is unknown."""
     if isinstance(after, UUID):
         place = await find_record_place(conn, table, account_id, livemode, after)
         if place is None:
             return None
         after = place
-    return await list_records(conn, table, account_id, livemode, limit=limit, after=after)
+    return await list_records(
+        conn, table, account_id, livemode, limit=limit, after=after, backward=backward
+    )
 
 
 async def set_signed_requests(conn: asyncpg.Connection, account_id: UUID, required: bool) -> None:
@@ -279,21 +286,27 @@ async def delete_webhook_endpoint_record(conn: asyncpg.Connection, endpoint_id: 
     await conn.execute("DELETE FROM webhook_endpoint_records WHERE id = $1", endpoint_id)
 
 
-def _record_page(records: list[dict[str, Any]], rows: list[Any], limit: int) -> RecordPage:
-    has_more = len(rows) > limit
-    last = rows[limit - 1] if has_more else None
+def _record_page(
+    rows: list[Any], limit: int, backward: bool, record: Callable[[Any], dict[str, Any]]
+) -> RecordPage:
+    page, has_more = newest_first(rows, limit, backward=backward)
     return RecordPage(
-        records=records[:limit],
+        records=[record(row) for row in page],
         has_more=has_more,
-        next_cursor=encode_cursor(last["created_at"], last["id"]) if last else None,
+        next_cursor=cursor_after(page, has_more, backward=backward),
     )
 
 
 async def list_webhook_deliveries(
-    conn: asyncpg.Connection, endpoint_id: UUID, *, limit: int, after: Place | UUID | None
+    conn: asyncpg.Connection,
+    endpoint_id: UUID,
+    *,
+    limit: int,
+    after: Place | UUID | None,
+    backward: bool = False,
 ) -> RecordPage | None:
-    """A newest-first page of an endpoint's deliveries, each with its attempts in order; None
-    if the delivery `after` names is not the endpoint's."""
+    """A newest-first page of an endpoint's deliveries (after `after`, or just before it), each
+    with its attempts in order; None if the delivery `after` names is not the endpoint's."""
     if isinstance(after, UUID):
         row = await conn.fetchrow(
             "SELECT created_at, id FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2",
@@ -303,11 +316,12 @@ async def list_webhook_deliveries(
         if row is None:
             return None
         after = (row["created_at"], row["id"])
+    comparison, order = seek(backward=backward)
     rows = await conn.fetch(
         "SELECT id, endpoint_id, event_type, payload::json ->> 'id' AS event_id, status,"
         " attempts, next_attempt_at, created_at FROM webhook_deliveries WHERE endpoint_id = $1"
-        " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))"
-        " ORDER BY created_at DESC, id DESC LIMIT $4",
+        f" AND ($2::timestamptz IS NULL OR (created_at, id) {comparison} ($2, $3::uuid))"
+        f" ORDER BY created_at {order}, id {order} LIMIT $4",
         endpoint_id,
         after[0] if after else None,
         after[1] if after else None,
@@ -331,7 +345,7 @@ async def list_webhook_deliveries(
                 "error": attempt["error"],
             }
         )
-    return _record_page([_delivery_record(row, by_delivery) for row in rows], rows, limit)
+    return _record_page(rows, limit, backward, lambda row: _delivery_record(row, by_delivery))
 
 
 def _delivery_record(row: Any, attempts: dict[UUID, list[dict[str, Any]]]) -> dict[str, Any]:

@@ -1,14 +1,18 @@
-"""Where a page of a list starts: opaque (created_at, id) cursors of newest-first lists, and the
-bound of the numeric cursors (log positions, feed sequences, checkpoint sequences)."""
+"""Where a page of a list starts: opaque (created_at, id) cursors of newest-first lists, the
+backward page of `ending_before`, and the bound of the numeric cursors (log positions, feed
+sequences, checkpoint sequences)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 Place = tuple[datetime, UUID]
+Row = TypeVar("Row")
 
 MAX_POSITION = 2**63 - 1
 """The largest bigint: every position, sequence and version the store keeps is one, so a
@@ -36,3 +40,28 @@ def decode_cursor(cursor: str) -> Place:
     except OverflowError as error:
         raise ValueError("not a cursor: its time is off the calendar") from error
     return place
+
+
+def seek(*, backward: bool) -> tuple[str, str]:
+    """How a page's query compares (created_at, id) with its edge, and how it orders: forward,
+    the older rows newest first; backward (`ending_before`), the newer rows oldest first, so that
+    LIMIT keeps the ones nearest the edge (`newest_first` then turns them round)."""
+    return (">", "ASC") if backward else ("<", "DESC")
+
+
+def newest_first(rows: Sequence[Row], limit: int, *, backward: bool) -> tuple[list[Row], bool]:
+    """The page of rows a query fetched (one more than `limit`, to know whether more lie beyond),
+    newest first, and whether more lie beyond it in the direction read: older rows forward,
+    newer rows backward."""
+    page = list(rows[:limit])
+    if backward:
+        page.reverse()
+    return page, len(rows) > limit
+
+
+def cursor_after(page: Sequence[Any], has_more: bool, *, backward: bool) -> str | None:
+    """The cursor of the page after this one, older: forward only when more lie beyond; a
+    backward page always has older rows after it (at least the row it ended before)."""
+    if not page or not (has_more or backward):
+        return None
+    return encode_cursor(page[-1]["created_at"], page[-1]["id"])
