@@ -113,6 +113,8 @@ def _start_dev(folder: Path, port: int, log: Path) -> subprocess.Popen[str]:
     }
     # Deliveries are tried again within a second; a lost Redis wake-up is swept up within 5 s.
     env |= {"RISITI_POLL_INTERVAL": "0.1", "RISITI_WEBHOOK_RETRY_SCALE": "0.01"}
+    # Several runs on one machine would fight over the fixed metrics ports.
+    env |= {"RISITI_PROJECTOR_METRICS_PORT": "0", "RISITI_WORKER_METRICS_PORT": "0"}
     with log.open("w") as stderr:
         return subprocess.Popen(
             [sys.executable, "-m", "risiti.cli", "dev", "--port", str(port)],

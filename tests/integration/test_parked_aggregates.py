@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 from eventsourcing.persistence import StoredEvent
+from prometheus_client.parser import text_string_to_metric_families
 
 from risiti.commands.accounts import OpenedAccount, open_account
 from risiti.commands.ledger import Ledger
@@ -127,14 +128,11 @@ async def _parked_rows(pool: asyncpg.Pool, invoice_id: UUID) -> list[tuple[str, 
 
 async def _metrics(http: TestClient[Any, Any]) -> dict[tuple[str, str], float]:
     text = await (await http.get("/metrics")).text()
-    values: dict[tuple[str, str], float] = {}
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        name, value = line.rsplit(" ", 1)
-        metric, _, labels = name.partition("{")
-        values[(metric, labels.removeprefix('follower="').removesuffix('"}'))] = float(value)
-    return values
+    return {
+        (sample.name, sample.labels.get("follower", "")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 async def _listed(api: Api) -> dict[str, dict[str, Any]]:
