@@ -25,6 +25,7 @@ from risiti.commands.sending import DocumentSend, SendOutcome, record_send_outco
 from risiti.config import Settings
 from risiti.domain.account import Account
 from risiti.domain.invoice import CANCELLED, EMAIL, FAILED, REQUESTED, SENT, Invoice
+from risiti.metrics import DOCUMENT_SENDS
 from risiti.presentation.customer_copy import write_customer_copy
 from risiti.presentation.invoice_messages import invoice_email, invoice_notice, invoice_text
 from risiti.presentation.invoice_pdf import draw_invoice_pdf, pdf_filename
@@ -107,8 +108,10 @@ async def send_document(ctx: dict[str, Any], send_id: str) -> None:
         if error.permanent or delay is None:
             outcome = SendOutcome(FAILED, datetime.now(UTC), str(error))
         else:
+            DOCUMENT_SENDS.labels(send.channel, "retrying").inc()
             await _retry_later(pool, ctx["redis"], send, str(error), delay)
             return
+    DOCUMENT_SENDS.labels(send.channel, outcome.status).inc()
     await record_send_outcome(ledger, send, outcome)
 
 
