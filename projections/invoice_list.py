@@ -11,9 +11,9 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.domain import Aggregate
 
-from risiti.commands.documents import invoice_record, record_json
 from risiti.domain.invoice import DELETED, OPEN, PARTIALLY_PAID, Invoice
 from risiti.eventstore.paging import Place, cursor_after, newest_first, seek
+from risiti.presentation.documents import invoice_record, record_json
 
 INVOICE_TOPICS: tuple[str, ...] = (f"{Invoice.__module__}:{Invoice.__qualname__}.",)
 

@@ -11,10 +11,10 @@ from uuid import uuid4
 
 import pytest
 
-from risiti.commands.public_events import invoice_event_types
 from risiti.domain.errors import NotOverdueError
 from risiti.domain.invoice import Invoice, InvoiceDraft
 from risiti.eventstore.mapper import create_mapper
+from risiti.presentation.public_events import invoice_event_types
 
 NOW = datetime(2026, 4, 15, 14, 30, tzinfo=UTC)
 ISSUED = date(2026, 3, 1)

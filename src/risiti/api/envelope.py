@@ -20,9 +20,9 @@ from pydantic import BaseModel
 from risiti.api.errors import ApiError, Handler, validation_error
 from risiti.api.keys import SETTINGS
 from risiti.api.models import ListQuery
-from risiti.commands.documents import invoice_record, present
 from risiti.domain.invoice import Invoice
 from risiti.eventstore.paging import MAX_POSITION, Place, decode_cursor
+from risiti.presentation.documents import invoice_record, present
 
 M = TypeVar("M", bound=BaseModel)
 

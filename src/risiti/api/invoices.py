@@ -28,11 +28,13 @@ from risiti.api.models import (
     SendInvoiceRequest,
     UpdateInvoiceRequest,
 )
-from risiti.commands import audit, invoices
+from risiti.commands import invoices
 from risiti.commands.caller import Caller
-from risiti.commands.documents import present_json
 from risiti.domain.invoice import InvoiceDraft
+from risiti.presentation.documents import present_json
 from risiti.projections.invoice_list import InvoiceFilters, find_invoice_cursor, list_invoices
+from risiti.queries import audit
+from risiti.queries import invoices as invoice_queries
 
 routes = web.RouteTableDef()
 
@@ -140,7 +142,7 @@ async def get_invoice(request: web.Request) -> web.Response:
             version=query.version,
         )
         return invoice_response(request, past)
-    invoice = await invoices.get_invoice(
+    invoice = await invoice_queries.get_invoice(
         ledger_for(request), request[CALLER], request.match_info["id"]
     )
     return invoice_response(request, invoice)
@@ -237,7 +239,7 @@ async def _target(request: web.Request) -> tuple[Caller, UUID, int | None]:
     """Whose invoice, which one (by id or number), and the version If-Match names: the fields
     every `InvoiceCommand` starts with."""
     caller = request[CALLER]
-    invoice_id = await invoices.resolve_invoice_id(
+    invoice_id = await invoice_queries.resolve_invoice_id(
         ledger_for(request), caller, request.match_info["id"]
     )
     return caller, invoice_id, if_match(request)

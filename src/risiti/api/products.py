@@ -17,6 +17,8 @@ from risiti.api.models import (
 )
 from risiti.commands import products
 from risiti.domain.product import Product
+from risiti.presentation.products import product_record
+from risiti.queries import products as product_queries
 
 routes = web.RouteTableDef()
 
@@ -32,7 +34,7 @@ async def create_product(request: web.Request) -> web.Response:
 @routes.get("/v1/products")
 async def list_products(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
-    result = await products.list_products(
+    result = await product_queries.list_products(
         ledger_for(request),
         request[CALLER],
         limit=query.limit,
@@ -44,7 +46,9 @@ async def list_products(request: web.Request) -> web.Response:
 
 @routes.get("/v1/products/{id}")
 async def get_product(request: web.Request) -> web.Response:
-    product = await products.get_product(ledger_for(request), request[CALLER], _product_id(request))
+    product = await product_queries.get_product(
+        ledger_for(request), request[CALLER], _product_id(request)
+    )
     return _product_response(product)
 
 
@@ -74,7 +78,7 @@ def _product_response(product: Product, *, status: int = 200) -> web.Response:
     headers = {"ETag": f'"{product.version}"'}
     if status == 201:
         headers["Location"] = f"/v1/products/{product.id}"
-    return ok(products.product_record(product), status=status, headers=headers)
+    return ok(product_record(product), status=status, headers=headers)
 
 
 def _product_id(request: web.Request) -> UUID:

@@ -12,8 +12,8 @@ from risiti.api.envelope import ok, parse_query
 from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, LEDGER, ledger_for
 from risiti.api.models import AgingQuery
-from risiti.commands.customers import get_customer
 from risiti.projections.balances import AGING_BUCKETS, read_aging, read_balances
+from risiti.queries.customers import get_customer
 
 routes = web.RouteTableDef()
 

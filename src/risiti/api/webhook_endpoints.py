@@ -24,6 +24,7 @@ from risiti.commands.webhook_endpoints import (
     webhook_endpoint_record,
 )
 from risiti.domain.webhook_endpoint import WebhookEndpoint
+from risiti.queries import webhook_endpoints as endpoint_queries
 
 routes = web.RouteTableDef()
 
@@ -50,7 +51,7 @@ async def create_webhook_endpoint(request: web.Request) -> web.Response:
 @routes.get("/v1/webhook-endpoints")
 async def list_webhook_endpoints(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
-    result = await endpoints.list_webhook_endpoints(
+    result = await endpoint_queries.list_webhook_endpoints(
         ledger_for(request),
         request[CALLER],
         limit=query.limit,
@@ -62,7 +63,7 @@ async def list_webhook_endpoints(request: web.Request) -> web.Response:
 
 @routes.get("/v1/webhook-endpoints/{id}")
 async def get_webhook_endpoint(request: web.Request) -> web.Response:
-    endpoint = await endpoints.get_webhook_endpoint(
+    endpoint = await endpoint_queries.get_webhook_endpoint(
         ledger_for(request), request[CALLER], _endpoint_id(request)
     )
     return _endpoint_response(endpoint)
@@ -112,7 +113,7 @@ async def rotate_webhook_secret(request: web.Request) -> web.Response:
 @routes.get("/v1/webhook-endpoints/{id}/deliveries")
 async def list_webhook_deliveries(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
-    result = await endpoints.list_webhook_deliveries(
+    result = await endpoint_queries.list_webhook_deliveries(
         ledger_for(request),
         request[CALLER],
         _endpoint_id(request),

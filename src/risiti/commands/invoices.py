@@ -1,5 +1,5 @@
 """Invoice commands (DESIGN.md §4): create, update, delete, finalize, send, record payments,
-mark paid or unpaid, void; and the reads that resolve an id or a number.
+mark paid or unpaid, void; and reading the invoice a hosted-page link names.
 
 Each command loads the invoice in a transaction, lets the aggregate decide, and appends what it
 decided. With `expected_version` (from If-Match) a stale version is refused; without it, a
@@ -265,37 +265,13 @@ async def _next_number(tx: LedgerTransaction, invoice: Invoice, year: int) -> st
     return format_document_number(invoice.document_type, year, sequence)
 
 
-async def get_invoice(ledger: Ledger, caller: Caller, id_or_number: str) -> Invoice:
-    """An invoice of the caller's account and mode, by id or by document number."""
-    invoice_id = await resolve_invoice_id(ledger, caller, id_or_number)
-    invoice = await ledger.get(Invoice, invoice_id)
-    _check_owner(invoice, caller, id_or_number)
-    return invoice
-
-
-async def resolve_invoice_id(ledger: Ledger, caller: Caller, id_or_number: str) -> UUID:
-    """Turn what a URL names (an id or a document number) into an invoice id."""
-    try:
-        return UUID(id_or_number)
-    except ValueError:
-        if "\x00" in id_or_number:  # no number holds one, and PostgreSQL refuses it as text
-            raise NotFoundError("invoice", id_or_number.replace("\x00", "")) from None
-        async with ledger.connection() as conn:
-            found = await lookups.find_invoice_by_number(
-                conn, caller.account_id, caller.livemode, id_or_number
-            )
-        if found is None:
-            raise NotFoundError("invoice", id_or_number) from None
-        return found
-
-
 async def _owned_invoice(tx: LedgerTransaction, caller: Caller, invoice_id: UUID) -> Invoice:
     invoice = await tx.get(Invoice, invoice_id)
-    _check_owner(invoice, caller, invoice_id)
+    check_owner(invoice, caller, invoice_id)
     return invoice
 
 
-def _check_owner(invoice: Invoice, caller: Caller, named: object) -> None:
+def check_owner(invoice: Invoice, caller: Caller, named: object) -> None:
     # Another account's invoice, the other mode's, or a deleted draft does not exist for this
     # caller; the deleted draft's history stays in the log for auditors.
     if (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -18,11 +18,10 @@ from uuid import UUID
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from risiti.commands.documents import is_overdue
-from risiti.commands.ledger import Ledger
 from risiti.domain.account import Account
 from risiti.domain.invoice import DELETED, DRAFT, OPEN, PAID, PARTIALLY_PAID, VOID, Invoice
 from risiti.domain.money import Money
+from risiti.presentation.documents import is_overdue
 
 # An amount in minor units → text in the invoice's currency and the account's locale.
 _Formatter = Callable[[int], str]
@@ -131,12 +130,6 @@ class CustomerCopy:
     @property
     def pay_with_paystack(self) -> bool:
         return self.payable and self.livemode and self.paystack_available
-
-
-async def customer_copy_of(ledger: Ledger, invoice: Invoice) -> CustomerCopy:
-    """The invoice as its customer reads it, with its account's contact and bank details."""
-    account = await ledger.get(Account, invoice.account_id)
-    return write_customer_copy(invoice, account, today=datetime.now(UTC).date())
 
 
 def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> CustomerCopy:
