@@ -13,7 +13,7 @@ import pytest
 
 from risiti.commands.public_events import invoice_event_types
 from risiti.domain.errors import NotOverdueError
-from risiti.domain.invoice import Invoice, InvoiceDraft
+from risiti.domain.invoice import Invoice, InvoiceDraft, is_overdue, is_past_due
 from risiti.eventstore.mapper import create_mapper
 
 NOW = datetime(2026, 4, 15, 14, 30, tzinfo=UTC)
@@ -167,3 +167,26 @@ def test_the_overdue_event_fires_invoice_overdue() -> None:
     [event] = _overdue_events(invoice)
 
     assert invoice_event_types(event, "open", invoice) == ["invoice.overdue"]
+
+
+def test_invoice_is_overdue_after_its_due_date_until_paid() -> None:
+    assert not is_overdue("open", DUE, DUE)
+    assert is_overdue("open", DUE, DUE + timedelta(days=1))
+    assert is_overdue("partially_paid", DUE, TODAY)
+    for settled in ("paid", "void", "draft", "deleted"):
+        assert not is_overdue(settled, DUE, TODAY)
+
+
+def test_an_invoice_without_a_due_date_is_never_overdue() -> None:
+    assert not is_overdue("open", None, TODAY)
+    assert not is_past_due(None, TODAY)
+
+
+def test_mark_overdue_follows_is_overdue() -> None:
+    for status in ("open", "partially_paid", "paid", "void"):
+        invoice = _invoice(status)
+        if is_overdue(invoice.status, invoice.due_date, TODAY):
+            invoice.mark_overdue(TODAY)
+        else:
+            with pytest.raises(NotOverdueError):
+                invoice.mark_overdue(TODAY)

@@ -31,6 +31,7 @@ from risiti.api.models import (
 from risiti.commands import audit, invoices
 from risiti.commands.caller import Caller
 from risiti.commands.documents import present_json
+from risiti.domain import calendar
 from risiti.domain.invoice import InvoiceDraft
 from risiti.projections.invoice_list import InvoiceFilters, find_invoice_cursor, list_invoices
 
@@ -89,7 +90,7 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
         after=place,
         backward=query.backward,
     )
-    base_url, today = request.app[SETTINGS].base_url, datetime.now(UTC).date()
+    base_url, today = request.app[SETTINGS].base_url, calendar.today()
     documents = [
         present_json(
             listed.document,
@@ -115,7 +116,7 @@ def _filters(query: ListInvoicesQuery) -> InvoiceFilters:
         due_gte=query.due_gte,
         due_lte=query.due_lte,
         q=query.q,
-        today=datetime.now(UTC).date(),
+        today=calendar.today(),
     )
 
 
@@ -225,7 +226,7 @@ def _issue_date(body: CreateInvoiceRequest) -> date:
     """The issue date sent, else today; but a request with only a due date already past (Duplo's
     documented sample, an invoice imported late) is backdated to it, not refused as due before
     it was issued: the invoice then reads as overdue, which is what the client described."""
-    today = datetime.now(UTC).date()
+    today = calendar.today()
     if body.issue_date is not None:
         return body.issue_date
     if body.due_date is not None and body.due_date < today:

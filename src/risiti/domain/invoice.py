@@ -69,6 +69,22 @@ ACTION_PHRASES: dict[str, str] = {
     "mark_unpaid": "mark {document} as unpaid",
     "void": "void {document}",
 }
+# The statuses in which an invoice can be overdue: issued and not yet paid (DESIGN.md §4).
+CAN_BE_OVERDUE = (OPEN, PARTIALLY_PAID)
+
+
+def is_past_due(due_date: date | None, today: date) -> bool:
+    """Whether a due date has passed on `today`: on its due date an invoice is still on time."""
+    return due_date is not None and due_date < today
+
+
+def is_overdue(status: str, due_date: date | None, today: date) -> bool:
+    """The one definition of overdue (DESIGN.md §4): open or partly paid, and due before today.
+    The SQL that selects overdue invoices is built from the same two parts (`CAN_BE_OVERDUE`,
+    `is_past_due`); tests/integration/test_overdue_rule.py holds the two to the same answers."""
+    return status in CAN_BE_OVERDUE and is_past_due(due_date, today)
+
+
 # Once issued, the figures are fixed; only what does not change the amount may still change.
 EDITABLE_ONCE_ISSUED = frozenset({"note", "due_date", "metadata", "reference"})
 
@@ -547,11 +563,11 @@ class Invoice(Aggregate):
         otherwise, which is what makes the scheduled job safe to run again and concurrently.
         """
         due = self.due_date
-        if self.status not in (OPEN, PARTIALLY_PAID):
+        if self.status not in CAN_BE_OVERDUE:
             raise NotOverdueError(
                 f"{self._a_document.capitalize()} that is {self.status} is never overdue."
             )
-        if due is None or due >= as_of:
+        if due is None or not is_past_due(due, as_of):
             raise NotOverdueError(f"Not past its due date ({due}) on {as_of}.")
         if self.overdue_for is not None and due <= self.overdue_for:
             raise NotOverdueError(f"Already marked overdue for the due date {self.overdue_for}.")
