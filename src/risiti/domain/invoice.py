@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
@@ -283,6 +283,24 @@ class Invoice(Aggregate):
     @event(Deleted)
     def _deleted(self) -> None:
         self.status = DELETED
+
+    @property
+    def issued_on_creation(self) -> bool:
+        """A receipt records a sale already paid for: it is never a draft, but issued (and paid)
+        as it is created."""
+        return self.document_type == "receipt"
+
+    def issue(
+        self, document_number: str, issued_at: datetime, *, receipt_paid_by: str = "other"
+    ) -> None:
+        """Finalize the draft; a receipt is issued paid (DESIGN.md §5), its whole amount
+        recorded as paid by `receipt_paid_by`: `Finalized` then `PaymentRecorded`. A document of
+        no amount is paid on finalizing already, and gets no payment."""
+        self.finalize(document_number=document_number, finalized_at=issued_at)
+        if self.issued_on_creation and self.status != PAID:
+            self.mark_paid(
+                payment_id=uuid4(), method=receipt_paid_by, reference=None, paid_at=issued_at
+            )
 
     def finalize(self, document_number: str, finalized_at: datetime) -> None:
         """Issue a draft under its number; from then on its figures no longer change."""
