@@ -177,7 +177,7 @@ def test_invoice_is_overdue_after_its_due_date_until_paid() -> None:
         assert not is_overdue(settled, DUE, TODAY)
 
 
-def test_an_invoice_without_a_due_date_is_never_overdue() -> None:
+def test_is_overdue_needs_a_due_date() -> None:
     assert not is_overdue("open", None, TODAY)
     assert not is_past_due(None, TODAY)
 
