@@ -198,11 +198,9 @@ def if_match(request: web.Request) -> int | None:
         return None
     matched = _ETAG.match(header)
     if matched is None or int(matched.group(1)) > MAX_POSITION:
-        raise ApiError(
-            422,
-            "validation_error",
-            'If-Match must be an ETag this API sent, such as "3".',
+        raise validation_error(
             [{"field": "If-Match", "message": "not an ETag of a version"}],
+            'If-Match must be an ETag this API sent, such as "3".',
         )
     return int(matched.group(1))
 

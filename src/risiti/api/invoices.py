@@ -31,6 +31,7 @@ from risiti.api.models import (
 from risiti.commands import audit, invoices
 from risiti.commands.caller import Caller
 from risiti.commands.documents import present_json
+from risiti.commands.errors import NotFoundError
 from risiti.domain import calendar
 from risiti.domain.invoice import InvoiceDraft
 from risiti.projections.invoice_list import InvoiceFilters, find_invoice_cursor, list_invoices
@@ -80,7 +81,7 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
             await find_invoice_cursor(pool, caller.account_id, caller.livemode, place),
         )
         if place is None:
-            raise ApiError(404, "not_found", f"No invoice with id '{row_id}'.")
+            raise ApiError(404, NotFoundError.code, f"No invoice with id '{row_id}'.")
     result = await list_invoices(
         pool,
         caller.account_id,

@@ -16,6 +16,7 @@ from risiti.api.models import (
     UpdateProductRequest,
 )
 from risiti.commands import products
+from risiti.commands.errors import NotFoundError
 from risiti.domain.product import Product
 
 routes = web.RouteTableDef()
@@ -82,4 +83,4 @@ def _product_id(request: web.Request) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        raise ApiError(404, "not_found", f"No product with id '{value}'.") from None
+        raise ApiError(404, NotFoundError.code, f"No product with id '{value}'.") from None

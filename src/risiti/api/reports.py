@@ -12,6 +12,7 @@ from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, LEDGER, ledger_for
 from risiti.api.models import AgingQuery
 from risiti.commands.customers import get_customer
+from risiti.commands.errors import NotFoundError
 from risiti.domain import calendar
 from risiti.projections.balances import AGING_BUCKETS, read_aging, read_balances
 
@@ -37,7 +38,7 @@ async def customer_balance(request: web.Request) -> web.Response:
     try:
         customer_id = UUID(request.match_info["id"])
     except ValueError:
-        raise ApiError(404, "not_found", "No customer with that id.") from None
+        raise ApiError(404, NotFoundError.code, "No customer with that id.") from None
     await get_customer(ledger_for(request), caller, customer_id)
     balances = await read_balances(
         request.app[LEDGER].pool,

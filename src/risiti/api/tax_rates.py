@@ -11,6 +11,7 @@ from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateTaxRateRequest, ListQuery
 from risiti.commands import tax_rates
+from risiti.commands.errors import NotFoundError
 
 routes = web.RouteTableDef()
 
@@ -47,6 +48,6 @@ async def get_tax_rate(request: web.Request) -> web.Response:
     try:
         tax_rate_id = UUID(value)
     except ValueError:
-        raise ApiError(404, "not_found", f"No tax rate with id '{value}'.") from None
+        raise ApiError(404, NotFoundError.code, f"No tax rate with id '{value}'.") from None
     tax_rate = await tax_rates.get_tax_rate(ledger_for(request), request[CALLER], tax_rate_id)
     return ok(tax_rates.tax_rate_record(tax_rate))
