@@ -12,8 +12,8 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.domain import Aggregate
 
-from risiti.domain.invoice import OPEN, PAID, PARTIALLY_PAID, Invoice
-from risiti.eventstore.overdue_sql import past_due_sql
+from risiti.domain.invoice import AGING_BUCKETS, OPEN, PAID, PARTIALLY_PAID, Invoice
+from risiti.eventstore.overdue_sql import aging_bucket_sql, past_due_sql
 from risiti.projections.invoice_list import INVOICE_TOPICS, invoices_among
 
 # Issued and not void: what counts towards what a customer was invoiced.
@@ -213,7 +213,10 @@ async def read_balances(
     return [Balance(**row) for row in rows]
 
 
-AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+_AGING_SUMS = ", ".join(
+    f'sum(outstanding) FILTER (WHERE {aging_bucket_sql(bucket, "$3")}) AS "{bucket}"'
+    for bucket in AGING_BUCKETS
+)
 
 
 async def read_aging(
@@ -222,12 +225,7 @@ async def read_aging(
     """Outstanding amounts per currency by how many days past due they are on `as_of`:
     `current` is what is not past due, the other buckets count days from the first past due."""
     rows = await conn.fetch(
-        "SELECT currency,"
-        f" sum(outstanding) FILTER (WHERE NOT coalesce({past_due_sql('$3')}, false)) AS current,"
-        ' sum(outstanding) FILTER (WHERE $3 - due_date BETWEEN 1 AND 30) AS "1_30",'
-        ' sum(outstanding) FILTER (WHERE $3 - due_date BETWEEN 31 AND 60) AS "31_60",'
-        ' sum(outstanding) FILTER (WHERE $3 - due_date BETWEEN 61 AND 90) AS "61_90",'
-        " sum(outstanding) FILTER (WHERE $3 - due_date > 90) AS over_90"
+        f"SELECT currency, {_AGING_SUMS}"
         " FROM invoice_balances WHERE account_id = $1 AND livemode = $2 AND outstanding > 0"
         " GROUP BY currency ORDER BY currency",
         account_id,

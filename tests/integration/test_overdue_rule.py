@@ -10,16 +10,18 @@ import asyncpg
 import pytest
 
 from risiti.domain.invoice import (
+    AGING_BUCKETS,
     DELETED,
     DRAFT,
     OPEN,
     PAID,
     PARTIALLY_PAID,
     VOID,
+    aging_bucket,
     is_overdue,
     is_past_due,
 )
-from risiti.eventstore.overdue_sql import overdue_sql, past_due_sql
+from risiti.eventstore.overdue_sql import aging_bucket_sql, overdue_sql, past_due_sql
 
 pytestmark = pytest.mark.asyncio
 
@@ -32,6 +34,7 @@ DUE_DATES = (
     TODAY,
     TODAY + timedelta(days=1),
     date(2025, 12, 31),
+    *(TODAY - timedelta(days=days) for days in (30, 31, 60, 61, 90, 91)),
 )
 CASES = [(status, due, TODAY) for status in STATUSES for due in DUE_DATES]
 
@@ -62,6 +65,14 @@ async def test_the_sql_of_overdue_agrees_with_is_overdue(pool: asyncpg.Pool) -> 
 async def test_the_sql_of_past_due_agrees_with_is_past_due(pool: asyncpg.Pool) -> None:
     answers = await _sql_answers(pool, past_due_sql("cases.today", due_date="cases.due_date"))
     assert answers == [is_past_due(due, today) for _, due, today in CASES]
+
+
+async def test_the_sql_of_each_aging_bucket_agrees_with_aging_bucket(pool: asyncpg.Pool) -> None:
+    for bucket in AGING_BUCKETS:
+        answers = await _sql_answers(
+            pool, aging_bucket_sql(bucket, "cases.today", due_date="cases.due_date")
+        )
+        assert answers == [aging_bucket(due, today) == bucket for _, due, today in CASES], bucket
 
 
 async def test_the_overdue_sql_takes_parameters_as_well_as_columns(pool: asyncpg.Pool) -> None:

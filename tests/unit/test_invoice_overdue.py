@@ -13,7 +13,7 @@ import pytest
 
 from risiti.commands.public_events import invoice_event_types
 from risiti.domain.errors import NotOverdueError
-from risiti.domain.invoice import Invoice, InvoiceDraft, is_overdue, is_past_due
+from risiti.domain.invoice import Invoice, InvoiceDraft, aging_bucket, is_overdue, is_past_due
 from risiti.eventstore.mapper import create_mapper
 
 NOW = datetime(2026, 4, 15, 14, 30, tzinfo=UTC)
@@ -190,3 +190,26 @@ def test_mark_overdue_follows_is_overdue() -> None:
         else:
             with pytest.raises(NotOverdueError):
                 invoice.mark_overdue(TODAY)
+
+
+@pytest.mark.parametrize(
+    ("days_past_due", "bucket"),
+    [
+        (-5, "current"),
+        (0, "current"),
+        (1, "1_30"),
+        (30, "1_30"),
+        (31, "31_60"),
+        (60, "31_60"),
+        (61, "61_90"),
+        (90, "61_90"),
+        (91, "over_90"),
+        (400, "over_90"),
+    ],
+)
+def test_aging_counts_days_from_the_first_day_past_due(days_past_due: int, bucket: str) -> None:
+    assert aging_bucket(TODAY - timedelta(days=days_past_due), TODAY) == bucket
+
+
+def test_an_amount_without_a_due_date_is_current() -> None:
+    assert aging_bucket(None, TODAY) == "current"

@@ -33,7 +33,7 @@ from risiti.commands.caller import Caller
 from risiti.commands.documents import present_json
 from risiti.commands.errors import NotFoundError
 from risiti.domain import calendar
-from risiti.domain.invoice import InvoiceDraft
+from risiti.domain.invoice import InvoiceDraft, is_past_due
 from risiti.projections.invoice_list import InvoiceFilters, find_invoice_cursor, list_invoices
 
 routes = web.RouteTableDef()
@@ -230,7 +230,7 @@ def _issue_date(body: CreateInvoiceRequest) -> date:
     today = calendar.today()
     if body.issue_date is not None:
         return body.issue_date
-    if body.due_date is not None and body.due_date < today:
+    if body.due_date is not None and is_past_due(body.due_date, today):
         return body.due_date
     return today
 

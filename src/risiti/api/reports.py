@@ -14,7 +14,8 @@ from risiti.api.models import AgingQuery
 from risiti.commands.customers import get_customer
 from risiti.commands.errors import NotFoundError
 from risiti.domain import calendar
-from risiti.projections.balances import AGING_BUCKETS, read_aging, read_balances
+from risiti.domain.invoice import AGING_BUCKETS
+from risiti.projections.balances import read_aging, read_balances
 
 routes = web.RouteTableDef()
 

@@ -85,6 +85,30 @@ def is_overdue(status: str, due_date: date | None, today: date) -> bool:
     return status in CAN_BE_OVERDUE and is_past_due(due_date, today)
 
 
+# The aging report's buckets of what is past due: a name and the days past due it holds, from
+# and to (None: no end). What is not past due is `current`.
+CURRENT = "current"
+PAST_DUE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("1_30", 1, 30),
+    ("31_60", 31, 60),
+    ("61_90", 61, 90),
+    ("over_90", 91, None),
+)
+AGING_BUCKETS = (CURRENT, *(name for name, _, _ in PAST_DUE_BUCKETS))
+
+
+def aging_bucket(due_date: date | None, today: date) -> str:
+    """The aging bucket of an outstanding amount due on `due_date`, as of `today`."""
+    if due_date is None or not is_past_due(due_date, today):
+        return CURRENT
+    days = (today - due_date).days
+    return next(
+        name
+        for name, first, last in PAST_DUE_BUCKETS
+        if first <= days and (last is None or days <= last)
+    )
+
+
 # Once issued, the figures are fixed; only what does not change the amount may still change.
 EDITABLE_ONCE_ISSUED = frozenset({"note", "due_date", "metadata", "reference"})
 
