@@ -40,6 +40,7 @@ from risiti.eventstore.lookups import insert_webhook_delivery
 from risiti.eventstore.parked import Retried, retry_parked
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, process_next_batch
+from risiti.metrics import observed_batches
 from risiti.workers.inventory import enqueue_inventory_job, inventory_job_id
 from risiti.workers.jobs import enqueue_deliveries
 from risiti.workers.sending import SEND_REQUESTS, enqueue_send, insert_document_sends
@@ -70,7 +71,9 @@ class Dispatcher:
 
     async def dispatch_next_batch(self) -> int:
         self._forget_new_work()
-        applied = await process_next_batch(self.pool, FOLLOWER, self._handle_batch)
+        applied = await process_next_batch(
+            self.pool, FOLLOWER, observed_batches(FOLLOWER, self._handle_batch)
+        )
         await self._enqueue_new_work()
         return applied
 

@@ -23,6 +23,8 @@ from risiti.commands.ledger import Ledger
 from risiti.commands.webhook_endpoints import disable_webhook_endpoint
 from risiti.config import Settings
 from risiti.domain.webhook_endpoint import FAILING, GONE
+from risiti.logs import log_context
+from risiti.metrics import WEBHOOK_ATTEMPT_DURATION, WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERIES
 from risiti.workers.receivers import Receivers, RefusedReceiverError
 from risiti.workers.schedule import retry_after, webhook_retry_delay
 from risiti.workers.signing import signature_header
@@ -185,13 +187,48 @@ async def record_attempt(
         result.succeeded,
         delivery.endpoint_id,
     )
-    if result.status_code == 410:
+    gone = result.status_code == 410
+    failing_too_long = (
+        failing_seconds is not None and failing_seconds >= settings.webhook_disable_after_seconds
+    )
+    if gone:
         # 410 Gone: the receiver says this endpoint no longer exists. The dispatcher's copy
         # stopped new deliveries above; the endpoint itself is disabled now.
         await disable_webhook_endpoint(_acting_ledger(pool), delivery.endpoint_id, GONE)
-    elif failing_seconds is not None and failing_seconds >= settings.webhook_disable_after_seconds:
+    elif failing_too_long:
         await disable_webhook_endpoint(_acting_ledger(pool), delivery.endpoint_id, FAILING)
+    _observe_attempt(delivery, result, status, disabled=gone or failing_too_long)
     return delay
+
+
+def _observe_attempt(
+    delivery: ClaimedDelivery, result: AttemptResult, status: str, *, disabled: bool
+) -> None:
+    """Count the attempt and the delivery it settled, and log it (the delivery's id is bound
+    by `_attempt`)."""
+    if result.succeeded:
+        outcome = "delivered"
+    elif disabled:
+        outcome = "disabled"
+    else:
+        outcome = "retrying" if status == "pending" else "failed"
+    WEBHOOK_ATTEMPTS.labels(outcome).inc()
+    WEBHOOK_ATTEMPT_DURATION.labels(outcome).observe(result.latency_ms / 1000)
+    if status != "pending":
+        WEBHOOK_DELIVERIES.labels("delivered" if status == "succeeded" else "failed").inc()
+    log.log(
+        logging.INFO if result.succeeded else logging.WARNING,
+        "webhook attempt %d %s",
+        delivery.attempts,
+        outcome,
+        extra={
+            "outcome": outcome,
+            "attempt": delivery.attempts,
+            "status_code": result.status_code,
+            "latency_ms": result.latency_ms,
+            "error": result.error,
+        },
+    )
 
 
 def _acting_ledger(pool: asyncpg.Pool) -> Ledger:
@@ -220,10 +257,11 @@ async def deliver_webhooks(ctx: dict[str, Any], delivery_ids: list[str]) -> int:
 
 async def _attempt(ctx: dict[str, Any], delivery: ClaimedDelivery) -> None:
     settings: Settings = ctx["settings"]
-    result = await send_attempt(ctx["receivers"], delivery, settings.webhook_timeout)
-    delay = await record_attempt(ctx["pool"], settings, delivery, result)
-    if delay is not None:
-        await enqueue_deliveries(ctx["redis"], [delivery.id], delivery.attempts, defer_by=delay)
+    with log_context(delivery_id=str(delivery.id), endpoint_id=str(delivery.endpoint_id)):
+        result = await send_attempt(ctx["receivers"], delivery, settings.webhook_timeout)
+        delay = await record_attempt(ctx["pool"], settings, delivery, result)
+        if delay is not None:
+            await enqueue_deliveries(ctx["redis"], [delivery.id], delivery.attempts, defer_by=delay)
 
 
 async def sweep_deliveries(ctx: dict[str, Any]) -> int:

@@ -28,6 +28,7 @@ from risiti.config import Settings
 from risiti.domain import calendar
 from risiti.domain.account import Account
 from risiti.domain.invoice import CANCELLED, EMAIL, FAILED, REQUESTED, SENT, Invoice
+from risiti.metrics import DOCUMENT_SENDS
 from risiti.workers.channels import Channels, SendError
 from risiti.workers.invoice_messages import invoice_email, invoice_notice, invoice_text
 from risiti.workers.schedule import SEND_RETRY_DELAYS, next_delay
@@ -108,8 +109,10 @@ async def send_document(ctx: dict[str, Any], send_id: str) -> None:
         if error.permanent or delay is None:
             outcome = SendOutcome(FAILED, datetime.now(UTC), str(error))
         else:
+            DOCUMENT_SENDS.labels(send.channel, "retrying").inc()
             await _retry_later(pool, ctx["redis"], send, str(error), delay)
             return
+    DOCUMENT_SENDS.labels(send.channel, outcome.status).inc()
     await record_send_outcome(ledger, send, outcome)
 
 
