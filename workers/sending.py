@@ -23,6 +23,7 @@ from arq.connections import ArqRedis
 from risiti.commands.ledger import Ledger
 from risiti.commands.sending import DocumentSend, SendOutcome, record_send_outcome
 from risiti.config import Settings
+from risiti.domain import calendar
 from risiti.domain.account import Account
 from risiti.domain.invoice import CANCELLED, EMAIL, FAILED, REQUESTED, SENT, Invoice
 from risiti.metrics import DOCUMENT_SENDS
@@ -134,10 +135,10 @@ async def _attempt(
         business_name=account.name,
         base_url=settings.base_url,
         reminder=request["reminder_days"] is not None,
-        today=datetime.now(UTC).date(),
+        today=calendar.today(),
     )
     if send.channel == EMAIL:
-        copy = write_customer_copy(invoice, account, today=datetime.now(UTC).date())
+        copy = write_customer_copy(invoice, account, today=calendar.today())
         pdf = (pdf_filename(copy), "application/pdf", await draw_invoice_pdf(copy))
         message = invoice_email(
             notice, sender=settings.email_from, to=send.recipient, attachments=[pdf]

@@ -11,6 +11,7 @@ from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateCustomerRequest, ListQuery
 from risiti.commands import customers
+from risiti.commands.errors import NotFoundError
 from risiti.presentation.customers import customer_record
 from risiti.queries import customers as customer_queries
 
@@ -54,4 +55,4 @@ def _uuid(value: str, kind: str) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        raise ApiError(404, "not_found", f"No {kind} with id '{value}'.") from None
+        raise ApiError(404, NotFoundError.code, f"No {kind} with id '{value}'.") from None

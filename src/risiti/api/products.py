@@ -16,6 +16,7 @@ from risiti.api.models import (
     UpdateProductRequest,
 )
 from risiti.commands import products
+from risiti.commands.errors import NotFoundError
 from risiti.domain.product import Product
 from risiti.presentation.products import product_record
 from risiti.queries import products as product_queries
@@ -86,4 +87,4 @@ def _product_id(request: web.Request) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        raise ApiError(404, "not_found", f"No product with id '{value}'.") from None
+        raise ApiError(404, NotFoundError.code, f"No product with id '{value}'.") from None

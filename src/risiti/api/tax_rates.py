@@ -11,6 +11,7 @@ from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateTaxRateRequest, ListQuery
 from risiti.commands import tax_rates
+from risiti.commands.errors import NotFoundError
 from risiti.queries import tax_rates as tax_rate_queries
 
 routes = web.RouteTableDef()
@@ -48,7 +49,7 @@ async def get_tax_rate(request: web.Request) -> web.Response:
     try:
         tax_rate_id = UUID(value)
     except ValueError:
-        raise ApiError(404, "not_found", f"No tax rate with id '{value}'.") from None
+        raise ApiError(404, NotFoundError.code, f"No tax rate with id '{value}'.") from None
     tax_rate = await tax_rate_queries.get_tax_rate(
         ledger_for(request), request[CALLER], tax_rate_id
     )

@@ -18,6 +18,7 @@ from risiti.api.models import (
     UpdateWebhookEndpointRequest,
 )
 from risiti.commands import webhook_endpoints as endpoints
+from risiti.commands.errors import NotFoundError
 from risiti.commands.webhook_endpoints import (
     RegisterWebhookEndpoint,
     register_webhook_endpoint,
@@ -187,4 +188,4 @@ def _uuid(value: str, kind: str) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        raise ApiError(404, "not_found", f"No {kind} with id '{value}'.") from None
+        raise ApiError(404, NotFoundError.code, f"No {kind} with id '{value}'.") from None

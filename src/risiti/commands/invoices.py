@@ -29,7 +29,7 @@ from risiti.commands.ledger import (
 )
 from risiti.commands.products import linked_items
 from risiti.commands.tax_rates import invoice_taxes
-from risiti.domain.invoice import DELETED, DRAFT, PAID, Invoice, InvoiceDraft
+from risiti.domain.invoice import DELETED, DRAFT, Invoice, InvoiceDraft
 from risiti.domain.numbering import format_document_number, number_prefix
 from risiti.eventstore import lookups
 
@@ -103,22 +103,16 @@ class VoidInvoice(InvoiceCommand):
 
 
 async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
-    """Create an invoice; finalize it under its number when asked; issue a receipt paid."""
+    """Create an invoice; finalize it under its number when asked (a receipt always, and the
+    Invoice issues it paid)."""
 
     async def attempt() -> Invoice:
         async with ledger.transaction() as tx:
             draft = await _resolved_draft(tx, command)
             invoice = Invoice.create(draft, view_token=secrets.token_urlsafe(24))
             await lookups.save_invoice_token(tx.conn, invoice.view_token, invoice.id)
-            if command.finalize or invoice.document_type == "receipt":
-                await _finalize(tx, invoice)
-            if invoice.document_type == "receipt" and invoice.status != PAID:
-                invoice.mark_paid(
-                    payment_id=uuid4(),
-                    method=command.payment_method,
-                    reference=None,
-                    paid_at=datetime.now(UTC),
-                )
+            if command.finalize or invoice.issued_on_creation:
+                await _finalize(tx, invoice, receipt_paid_by=command.payment_method)
             if command.send_email and invoice.status != DRAFT and invoice.customer.get("email"):
                 invoice.request_sending(
                     email=invoice.customer["email"], phone=None, requested_at=datetime.now(UTC)
@@ -245,8 +239,11 @@ async def _save(tx: LedgerTransaction, invoice: Invoice) -> None:
     await tx.save(invoice, account_id=invoice.account_id, livemode=invoice.livemode)
 
 
-async def _finalize(tx: LedgerTransaction, invoice: Invoice) -> None:
-    """Issue a draft under the number its business chose, or the next of its series."""
+async def _finalize(
+    tx: LedgerTransaction, invoice: Invoice, *, receipt_paid_by: str = "other"
+) -> None:
+    """Issue a draft under the number its business chose, or the next of its series (a receipt
+    paid by `receipt_paid_by`)."""
     now = datetime.now(UTC)
     number = invoice.requested_number or await _next_number(tx, invoice, now.year)
     try:
@@ -255,7 +252,7 @@ async def _finalize(tx: LedgerTransaction, invoice: Invoice) -> None:
         )
     except asyncpg.UniqueViolationError:
         raise NumberTakenError(number) from None
-    invoice.finalize(document_number=number, finalized_at=now)
+    invoice.issue(document_number=number, issued_at=now, receipt_paid_by=receipt_paid_by)
 
 
 async def _next_number(tx: LedgerTransaction, invoice: Invoice, year: int) -> str:

@@ -19,9 +19,17 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from risiti.domain.account import Account
-from risiti.domain.invoice import DELETED, DRAFT, OPEN, PAID, PARTIALLY_PAID, VOID, Invoice
+from risiti.domain.invoice import (
+    DELETED,
+    DRAFT,
+    OPEN,
+    PAID,
+    PARTIALLY_PAID,
+    VOID,
+    Invoice,
+    is_overdue,
+)
 from risiti.domain.money import Money
-from risiti.presentation.documents import is_overdue
 
 # An amount in minor units → text in the invoice's currency and the account's locale.
 _Formatter = Callable[[int], str]
@@ -174,7 +182,7 @@ def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> C
 def customer_state(invoice: Invoice, today: date) -> str:
     """paid / partly paid / due / overdue / void (and draft, deleted) as the customer sees it."""
     status = invoice.status
-    if status in (OPEN, PARTIALLY_PAID) and is_overdue(status, invoice.due_date, today):
+    if is_overdue(status, invoice.due_date, today):
         return "overdue"
     return {
         OPEN: "due",

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from risiti.domain import calendar
 from risiti.domain.customer import Customer
 from risiti.domain.invoice import PAID, PARTIALLY_PAID, Invoice
 from risiti.domain.product import Product
@@ -89,7 +90,7 @@ def invoice_event_payload(
         event_type,
         invoice,
         recorded_at=recorded_at,
-        data=present(invoice_record(invoice), base_url=base_url, today=date.today()),
+        data=present(invoice_record(invoice), base_url=base_url, today=calendar.today()),
     )
 
 

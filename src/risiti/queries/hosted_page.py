@@ -4,11 +4,11 @@ the very next page), and the PDF drawn from it (docs/hosted.md)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID
 
 from risiti.commands.invoices import get_invoice_by_token
 from risiti.commands.ledger import Ledger
+from risiti.domain import calendar
 from risiti.domain.account import Account
 from risiti.domain.invoice import Invoice
 from risiti.presentation.customer_copy import CustomerCopy, write_customer_copy
@@ -18,7 +18,7 @@ from risiti.presentation.invoice_pdf import draw_invoice_pdf
 async def customer_copy_of(ledger: Ledger, invoice: Invoice) -> CustomerCopy:
     """The invoice as its customer reads it, with its account's contact and bank details."""
     account = await ledger.get(Account, invoice.account_id)
-    return write_customer_copy(invoice, account, today=datetime.now(UTC).date())
+    return write_customer_copy(invoice, account, today=calendar.today())
 
 
 async def customer_copy_by_token(ledger: Ledger, token: str) -> CustomerCopy:
