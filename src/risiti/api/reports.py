@@ -15,10 +15,7 @@ from risiti.api.models import AgingQuery
 from risiti.projections.balances import AGING_BUCKETS, read_aging, read_balances
 from risiti.queries.customers import get_customer
 
-routes = web.RouteTableDef()
 
-
-@routes.get("/v1/balances")
 async def account_balances(request: web.Request) -> web.Response:
     caller = request[CALLER]
     balances = await read_balances(
@@ -31,7 +28,6 @@ async def account_balances(request: web.Request) -> web.Response:
     return ok({"object": "balance", "balances": [asdict(b) for b in balances]})
 
 
-@routes.get("/v1/customers/{id}/balance")
 async def customer_balance(request: web.Request) -> web.Response:
     caller = request[CALLER]
     try:
@@ -55,7 +51,6 @@ async def customer_balance(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/v1/reports/aging")
 async def aging(request: web.Request) -> web.Response:
     query = parse_query(request, AgingQuery)
     caller = request[CALLER]
