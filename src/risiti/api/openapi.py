@@ -3,7 +3,9 @@
 Request bodies and query parameters come from the request models (validation mode), responses
 from `risiti.api.schemas` (serialization mode), and the error envelope for the error statuses;
 what is said once for the whole API (tags, errors, headers, webhooks) is here. Pydantic's own
-JSON Schema is adjusted for clients in `risiti.api.json_schema`.
+JSON Schema is adjusted for clients in `risiti.api.json_schema`. About half of this module is
+those API-wide texts (error responses, webhook summaries and headers), kept beside the code that
+places them in the document.
 """
 
 from __future__ import annotations
