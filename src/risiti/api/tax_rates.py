@@ -14,10 +14,7 @@ from risiti.commands import tax_rates
 from risiti.commands.errors import NotFoundError
 from risiti.queries import tax_rates as tax_rate_queries
 
-routes = web.RouteTableDef()
 
-
-@routes.post("/v1/tax-rates")
 async def create_tax_rate(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateTaxRateRequest)
     command = tax_rates.CreateTaxRate(request[CALLER], **body.model_dump())
@@ -29,7 +26,6 @@ async def create_tax_rate(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/v1/tax-rates")
 async def list_tax_rates(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     result = await tax_rate_queries.list_tax_rates(
@@ -42,7 +38,6 @@ async def list_tax_rates(request: web.Request) -> web.Response:
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
 
 
-@routes.get("/v1/tax-rates/{id}")
 async def get_tax_rate(request: web.Request) -> web.Response:
     """Where a created tax rate's `Location` points."""
     value = request.match_info["id"]
