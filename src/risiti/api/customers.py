@@ -10,7 +10,7 @@ from risiti.api.envelope import list_place, ok, page, parse_body, parse_query
 from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateCustomerRequest, ListQuery
-from risiti.commands import customers
+from risiti.commands import customers, records
 
 routes = web.RouteTableDef()
 
@@ -21,7 +21,7 @@ async def create_customer(request: web.Request) -> web.Response:
     command = customers.CreateCustomer(request[CALLER], **body.model_dump())
     customer = await customers.create_customer(ledger_for(request), command)
     return ok(
-        customers.customer_record(customer),
+        records.customer_record(customer),
         status=201,
         headers={"Location": f"/v1/customers/{customer.id}"},
     )
@@ -45,7 +45,7 @@ async def get_customer(request: web.Request) -> web.Response:
     customer = await customers.get_customer(
         ledger_for(request), request[CALLER], _uuid(request.match_info["id"], "customer")
     )
-    return ok(customers.customer_record(customer))
+    return ok(records.customer_record(customer))
 
 
 def _uuid(value: str, kind: str) -> UUID:

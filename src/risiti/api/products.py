@@ -15,7 +15,7 @@ from risiti.api.models import (
     ListQuery,
     UpdateProductRequest,
 )
-from risiti.commands import products
+from risiti.commands import products, records
 from risiti.domain.product import Product
 
 routes = web.RouteTableDef()
@@ -74,7 +74,7 @@ def _product_response(product: Product, *, status: int = 200) -> web.Response:
     headers = {"ETag": f'"{product.version}"'}
     if status == 201:
         headers["Location"] = f"/v1/products/{product.id}"
-    return ok(products.product_record(product), status=status, headers=headers)
+    return ok(records.product_record(product), status=status, headers=headers)
 
 
 def _product_id(request: web.Request) -> UUID:

@@ -10,7 +10,7 @@ from risiti.api.envelope import list_place, ok, page, parse_body, parse_query
 from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateTaxRateRequest, ListQuery
-from risiti.commands import tax_rates
+from risiti.commands import records, tax_rates
 
 routes = web.RouteTableDef()
 
@@ -21,7 +21,7 @@ async def create_tax_rate(request: web.Request) -> web.Response:
     command = tax_rates.CreateTaxRate(request[CALLER], **body.model_dump())
     tax_rate = await tax_rates.create_tax_rate(ledger_for(request), command)
     return ok(
-        tax_rates.tax_rate_record(tax_rate),
+        records.tax_rate_record(tax_rate),
         status=201,
         headers={"Location": f"/v1/tax-rates/{tax_rate.id}"},
     )
@@ -49,4 +49,4 @@ async def get_tax_rate(request: web.Request) -> web.Response:
     except ValueError:
         raise ApiError(404, "not_found", f"No tax rate with id '{value}'.") from None
     tax_rate = await tax_rates.get_tax_rate(ledger_for(request), request[CALLER], tax_rate_id)
-    return ok(tax_rates.tax_rate_record(tax_rate))
+    return ok(records.tax_rate_record(tax_rate))

@@ -18,11 +18,8 @@ from risiti.api.models import (
     UpdateWebhookEndpointRequest,
 )
 from risiti.commands import webhook_endpoints as endpoints
-from risiti.commands.webhook_endpoints import (
-    RegisterWebhookEndpoint,
-    register_webhook_endpoint,
-    webhook_endpoint_record,
-)
+from risiti.commands.records import webhook_endpoint_record
+from risiti.commands.webhook_endpoints import RegisterWebhookEndpoint, register_webhook_endpoint
 from risiti.domain.webhook_endpoint import WebhookEndpoint
 
 routes = web.RouteTableDef()

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from risiti.commands.caller import Caller
+from risiti.commands.caller import Caller, get_owned
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger, LedgerTransaction
 from risiti.commands.listing import list_listed
 from risiti.domain.customer import Customer, normalized_email
 from risiti.domain.errors import InvalidFieldError
-from risiti.eventstore import lookups
+from risiti.eventstore import listings
 from risiti.eventstore.errors import VersionConflictError
 from risiti.eventstore.paging import Place
 
@@ -27,21 +27,6 @@ class CreateCustomer:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def customer_record(customer: Customer) -> dict[str, Any]:
-    """How a customer reads in every channel."""
-    return {
-        "id": str(customer.id),
-        "object": "customer",
-        "name": customer.name,
-        "email": customer.email,
-        "phone": customer.phone,
-        "address": customer.address,
-        "metadata": customer.metadata,
-        "livemode": customer.livemode,
-        "created_at": customer.created_on.isoformat(),
-    }
-
-
 async def create_customer(ledger: Ledger, command: CreateCustomer) -> Customer:
     """Create a customer; an email already on file for another customer is refused."""
     customer = Customer.create(
@@ -54,33 +39,13 @@ async def create_customer(ledger: Ledger, command: CreateCustomer) -> Customer:
         metadata=command.metadata,
     )
     async with ledger.transaction() as tx:
-        if not await _keep(tx, customer):
-            raise InvalidFieldError(
-                f"A customer with the email {customer.email} already exists.", field="email"
-            )
-    return customer
-
-
-async def _keep(tx: LedgerTransaction, customer: Customer) -> bool:
-    """Save a new customer and its lookup row; False if its email is another customer's."""
-    kept = await lookups.save_customer(
-        tx.conn,
-        customer.id,
-        customer.account_id,
-        customer.livemode,
-        customer.email,
-        customer.created_on,
-        customer_record(customer),
-    )
-    if kept:
+        # InvalidFieldError if the email is another customer's (`side_tables.keep_customer`).
         await tx.save(customer, account_id=customer.account_id, livemode=customer.livemode)
-    return kept
+    return customer
 
 
 async def get_customer(ledger: Ledger, caller: Caller, customer_id: UUID) -> Customer:
-    customer = await ledger.get(Customer, customer_id)
-    _check_owner(customer, caller, customer_id)
-    return customer
+    return await get_owned(ledger, Customer, customer_id, caller)
 
 
 async def list_customers(
@@ -90,7 +55,7 @@ async def list_customers(
     limit: int,
     after: Place | UUID | None,
     backward: bool = False,
-) -> lookups.RecordPage:
+) -> listings.RecordPage:
     return await list_listed(
         ledger, caller, "customers", "customer", limit=limit, after=after, backward=backward
     )
@@ -106,7 +71,9 @@ async def linked_customer(
     email = normalized_email(customer.get("email"))
     if email is None:
         return {**customer, "id": None}
-    found = await lookups.find_customer_by_email(tx.conn, caller.account_id, caller.livemode, email)
+    found = await listings.find_customer_by_email(
+        tx.conn, caller.account_id, caller.livemode, email
+    )
     if found is None:
         created = Customer.create(
             account_id=caller.account_id,
@@ -116,22 +83,18 @@ async def linked_customer(
             phone=customer.get("phone"),
             address=customer.get("address"),
         )
-        if not await _keep(tx, created):
+        try:
+            await tx.save(created, account_id=created.account_id, livemode=created.livemode)
+        except InvalidFieldError:
             # Another request created this customer a moment ago; decide again and link to it.
-            raise VersionConflictError(f"customer {email} was created concurrently")
+            raise VersionConflictError(f"customer {email} was created concurrently") from None
         found = created.id
     return {**customer, "id": found, "email": email}
 
 
 async def _named_customer(tx: LedgerTransaction, caller: Caller, named: object) -> dict[str, Any]:
     try:
-        customer = await tx.get(Customer, UUID(str(named)))
-        _check_owner(customer, caller, named)
+        customer = await get_owned(tx, Customer, UUID(str(named)), caller)
     except (ValueError, NotFoundError):
         raise InvalidFieldError(f"No customer with id '{named}'.", field="customer_id") from None
     return customer.as_invoice_customer()
-
-
-def _check_owner(customer: Customer, caller: Caller, named: object) -> None:
-    if customer.account_id != caller.account_id or customer.livemode != caller.livemode:
-        raise NotFoundError("customer", named)

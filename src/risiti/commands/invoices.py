@@ -15,11 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
-
-from risiti.commands.caller import Caller
+from risiti.commands.caller import Caller, get_owned
 from risiti.commands.customers import linked_customer
-from risiti.commands.errors import NotFoundError, NumberTakenError
+from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import (
     Ledger,
     LedgerTransaction,
@@ -29,9 +27,9 @@ from risiti.commands.ledger import (
 )
 from risiti.commands.products import linked_items
 from risiti.commands.tax_rates import invoice_taxes
-from risiti.domain.invoice import DELETED, DRAFT, PAID, Invoice, InvoiceDraft
+from risiti.domain.invoice import DRAFT, PAID, Invoice, InvoiceDraft
 from risiti.domain.numbering import format_document_number, number_prefix
-from risiti.eventstore import lookups
+from risiti.eventstore import invoice_keys
 
 
 @dataclass(frozen=True)
@@ -109,7 +107,6 @@ async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
         async with ledger.transaction() as tx:
             draft = await _resolved_draft(tx, command)
             invoice = Invoice.create(draft, view_token=secrets.token_urlsafe(24))
-            await lookups.save_invoice_token(tx.conn, invoice.view_token, invoice.id)
             if command.finalize or invoice.document_type == "receipt":
                 await _finalize(tx, invoice)
             if invoice.document_type == "receipt" and invoice.status != PAID:
@@ -232,7 +229,7 @@ async def _change_invoice(ledger: Ledger, command: InvoiceCommand, change: Chang
 
     async def attempt() -> Invoice:
         async with ledger.transaction() as tx:
-            invoice = await _owned_invoice(tx, command.caller, command.invoice_id)
+            invoice = await get_owned(tx, Invoice, command.invoice_id, command.caller)
             check_version(invoice, command.expected_version)
             await change(tx, invoice)
             await _save(tx, invoice)
@@ -246,20 +243,15 @@ async def _save(tx: LedgerTransaction, invoice: Invoice) -> None:
 
 
 async def _finalize(tx: LedgerTransaction, invoice: Invoice) -> None:
-    """Issue a draft under the number its business chose, or the next of its series."""
+    """Issue a draft under the number its business chose, or the next of its series (saved
+    with the invoice, NumberTakenError if it is another document's: `side_tables`)."""
     now = datetime.now(UTC)
     number = invoice.requested_number or await _next_number(tx, invoice, now.year)
-    try:
-        await lookups.save_invoice_number(
-            tx.conn, invoice.account_id, invoice.livemode, number, invoice.id
-        )
-    except asyncpg.UniqueViolationError:
-        raise NumberTakenError(number) from None
     invoice.finalize(document_number=number, finalized_at=now)
 
 
 async def _next_number(tx: LedgerTransaction, invoice: Invoice, year: int) -> str:
-    sequence = await lookups.take_next_number(
+    sequence = await invoice_keys.take_next_number(
         tx.conn, invoice.account_id, invoice.livemode, number_prefix(invoice.document_type), year
     )
     return format_document_number(invoice.document_type, year, sequence)
@@ -268,9 +260,7 @@ async def _next_number(tx: LedgerTransaction, invoice: Invoice, year: int) -> st
 async def get_invoice(ledger: Ledger, caller: Caller, id_or_number: str) -> Invoice:
     """An invoice of the caller's account and mode, by id or by document number."""
     invoice_id = await resolve_invoice_id(ledger, caller, id_or_number)
-    invoice = await ledger.get(Invoice, invoice_id)
-    _check_owner(invoice, caller, id_or_number)
-    return invoice
+    return await get_owned(ledger, Invoice, invoice_id, caller, named=id_or_number)
 
 
 async def resolve_invoice_id(ledger: Ledger, caller: Caller, id_or_number: str) -> UUID:
@@ -281,7 +271,7 @@ async def resolve_invoice_id(ledger: Ledger, caller: Caller, id_or_number: str) 
         if "\x00" in id_or_number:  # no number holds one, and PostgreSQL refuses it as text
             raise NotFoundError("invoice", id_or_number.replace("\x00", "")) from None
         async with ledger.connection() as conn:
-            found = await lookups.find_invoice_by_number(
+            found = await invoice_keys.find_invoice_by_number(
                 conn, caller.account_id, caller.livemode, id_or_number
             )
         if found is None:
@@ -289,27 +279,10 @@ async def resolve_invoice_id(ledger: Ledger, caller: Caller, id_or_number: str) 
         return found
 
 
-async def _owned_invoice(tx: LedgerTransaction, caller: Caller, invoice_id: UUID) -> Invoice:
-    invoice = await tx.get(Invoice, invoice_id)
-    _check_owner(invoice, caller, invoice_id)
-    return invoice
-
-
-def _check_owner(invoice: Invoice, caller: Caller, named: object) -> None:
-    # Another account's invoice, the other mode's, or a deleted draft does not exist for this
-    # caller; the deleted draft's history stays in the log for auditors.
-    if (
-        invoice.account_id != caller.account_id
-        or invoice.livemode != caller.livemode
-        or invoice.status == DELETED
-    ):
-        raise NotFoundError("invoice", named)
-
-
 async def get_invoice_by_token(ledger: Ledger, token: str) -> Invoice:
     """The invoice a hosted-page link names; the token is its only credential."""
     async with ledger.connection() as conn:
-        invoice_id = await lookups.find_invoice_by_token(conn, token)
+        invoice_id = await invoice_keys.find_invoice_by_token(conn, token)
     if invoice_id is None:
         raise NotFoundError("invoice", "(link)")
     return await ledger.get(Invoice, invoice_id)

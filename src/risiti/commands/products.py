@@ -9,10 +9,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
-from risiti.commands.caller import Caller
-from risiti.commands.errors import NotFoundError, SkuTakenError
+from risiti.commands.caller import Caller, get_owned
+from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import (
     Ledger,
     LedgerTransaction,
@@ -21,9 +19,10 @@ from risiti.commands.ledger import (
     run_at_version,
 )
 from risiti.commands.listing import list_listed
+from risiti.commands.records import product_record
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.product import Product
-from risiti.eventstore import inventory, lookups
+from risiti.eventstore import accounts, inventory, listings
 from risiti.eventstore.errors import VersionConflictError
 from risiti.eventstore.paging import Place
 
@@ -72,26 +71,6 @@ class StockAdjustment:
     replayed: bool
 
 
-def product_record(product: Product) -> dict[str, Any]:
-    """How a product reads in every channel: the API, its list and its webhooks."""
-    return {
-        "id": str(product.id),
-        "object": "product",
-        "sku": product.sku,
-        "name": product.name,
-        "unit_price": product.unit_price,
-        "currency": product.currency,
-        "stock": product.stock,
-        "low_stock_threshold": product.low_stock_threshold,
-        "track_stock": product.track_stock,
-        "metadata": product.metadata,
-        "version": product.version,
-        "livemode": product.livemode,
-        "created_at": product.created_on.isoformat(),
-        "updated_at": product.modified_on.isoformat(),
-    }
-
-
 def adjustment_record(adjustment: StockAdjustment) -> dict[str, Any]:
     return {
         "object": "stock_adjustment",
@@ -125,26 +104,13 @@ async def create_product(ledger: Ledger, command: CreateProduct) -> Product:
 
 
 async def save_product(tx: LedgerTransaction, product: Product) -> None:
-    """Append the product's new events and keep its listed record in step, in one transaction."""
-    try:
-        await lookups.save_product(
-            tx.conn,
-            product.id,
-            product.account_id,
-            product.livemode,
-            product.sku,
-            product.created_on,
-            product_record(product),
-        )
-    except asyncpg.UniqueViolationError:
-        raise SkuTakenError(product.sku) from None
+    """Append the product's new events, and with them its listed record (SkuTakenError if its
+    sku is another product's, `side_tables.keep_product`)."""
     await tx.save(product, account_id=product.account_id, livemode=product.livemode)
 
 
 async def get_product(ledger: Ledger, caller: Caller, product_id: UUID) -> Product:
-    product = await ledger.get(Product, product_id)
-    _check_owner(product, caller, product_id)
-    return product
+    return await get_owned(ledger, Product, product_id, caller)
 
 
 async def list_products(
@@ -154,7 +120,7 @@ async def list_products(
     limit: int,
     after: Place | UUID | None,
     backward: bool = False,
-) -> lookups.RecordPage:
+) -> listings.RecordPage:
     return await list_listed(
         ledger, caller, "products", "product", limit=limit, after=after, backward=backward
     )
@@ -165,7 +131,7 @@ async def update_product(ledger: Ledger, command: UpdateProduct) -> Product:
 
     async def attempt() -> Product:
         async with ledger.transaction() as tx:
-            product = await _owned(tx, command.caller, command.product_id)
+            product = await get_owned(tx, Product, command.product_id, command.caller)
             check_version(product, command.expected_version)
             product.update(command.changes)
             await save_product(tx, product)
@@ -180,14 +146,14 @@ async def adjust_stock(ledger: Ledger, command: AdjustStock) -> StockAdjustment:
 
     async def attempt() -> StockAdjustment:
         async with ledger.transaction() as tx:
-            product = await _owned(tx, command.caller, command.product_id)
+            product = await get_owned(tx, Product, command.product_id, command.caller)
             if command.reference is not None:
                 earlier = await inventory.find_stock_adjustment(
                     tx.conn, product.id, command.reference
                 )
                 if earlier is not None:
                     return _replayed(product, command, earlier)
-            allowed = await inventory.negative_stock_allowed(tx.conn, product.account_id)
+            allowed = await accounts.negative_stock_allowed(tx.conn, product.account_id)
             product.adjust(
                 command.delta,
                 reason=command.reason,
@@ -247,17 +213,6 @@ def _replayed(
     )
 
 
-async def _owned(tx: LedgerTransaction, caller: Caller, product_id: UUID) -> Product:
-    product = await tx.get(Product, product_id)
-    _check_owner(product, caller, product_id)
-    return product
-
-
-def _check_owner(product: Product, caller: Caller, named: object) -> None:
-    if product.account_id != caller.account_id or product.livemode != caller.livemode:
-        raise NotFoundError("product", named)
-
-
 # Invoice lines -------------------------------------------------------------------------------
 
 
@@ -305,7 +260,7 @@ async def _product_of_line(
     """The product a line names; an unknown one, or an id and a sku of two products, is refused."""
     product_id, sku = item.get("product_id"), item.get("sku")
     if product_id is None:
-        product_id = await lookups.find_product_by_sku(
+        product_id = await listings.find_product_by_sku(
             tx.conn, caller.account_id, caller.livemode, str(sku)
         )
     product = await _found_product(tx, caller, product_id)
@@ -326,6 +281,6 @@ async def _found_product(
     if product_id is None:
         return None
     try:
-        return await _owned(tx, caller, UUID(str(product_id)))
+        return await get_owned(tx, Product, UUID(str(product_id)), caller)
     except (ValueError, NotFoundError):
         return None

@@ -7,9 +7,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from risiti.commands.customers import customer_record
 from risiti.commands.documents import invoice_record, present
-from risiti.commands.products import product_record
+from risiti.commands.records import customer_record, product_record
 from risiti.domain.customer import Customer
 from risiti.domain.invoice import PAID, PARTIALLY_PAID, Invoice
 from risiti.domain.product import Product

@@ -7,13 +7,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from risiti.commands.caller import Caller
+from risiti.commands.caller import Caller, get_owned
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger, LedgerTransaction
 from risiti.commands.listing import list_listed
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.tax_rate import TaxRate
-from risiti.eventstore import lookups
+from risiti.eventstore import listings
 from risiti.eventstore.paging import Place
 
 
@@ -26,20 +26,6 @@ class CreateTaxRate:
     description: str | None = None
 
 
-def tax_rate_record(tax_rate: TaxRate) -> dict[str, Any]:
-    """How a tax rate reads; the percentage as a string keeps all four decimal places exact."""
-    return {
-        "id": str(tax_rate.id),
-        "object": "tax_rate",
-        "name": tax_rate.name,
-        "percentage": str(tax_rate.percentage),
-        "inclusive": tax_rate.inclusive,
-        "description": tax_rate.description,
-        "livemode": tax_rate.livemode,
-        "created_at": tax_rate.created_on.isoformat(),
-    }
-
-
 async def create_tax_rate(ledger: Ledger, command: CreateTaxRate) -> TaxRate:
     tax_rate = TaxRate.create(
         account_id=command.caller.account_id,
@@ -50,15 +36,6 @@ async def create_tax_rate(ledger: Ledger, command: CreateTaxRate) -> TaxRate:
         description=command.description,
     )
     async with ledger.transaction() as tx:
-        await lookups.save_listed_record(
-            tx.conn,
-            "tax_rates",
-            tax_rate.id,
-            tax_rate.account_id,
-            tax_rate.livemode,
-            tax_rate.created_on,
-            tax_rate_record(tax_rate),
-        )
         await tx.save(tax_rate, account_id=tax_rate.account_id, livemode=tax_rate.livemode)
     return tax_rate
 
@@ -70,7 +47,7 @@ async def list_tax_rates(
     limit: int,
     after: Place | UUID | None,
     backward: bool = False,
-) -> lookups.RecordPage:
+) -> listings.RecordPage:
     return await list_listed(
         ledger, caller, "tax_rates", "tax rate", limit=limit, after=after, backward=backward
     )
@@ -78,10 +55,7 @@ async def list_tax_rates(
 
 async def get_tax_rate(ledger: Ledger, caller: Caller, tax_rate_id: UUID) -> TaxRate:
     """The caller's tax rate; another account's (or mode's) does not exist."""
-    tax_rate = await ledger.get(TaxRate, tax_rate_id)
-    if (tax_rate.account_id, tax_rate.livemode) != (caller.account_id, caller.livemode):
-        raise NotFoundError("tax rate", tax_rate_id)
-    return tax_rate
+    return await get_owned(ledger, TaxRate, tax_rate_id, caller)
 
 
 async def invoice_taxes(
@@ -91,15 +65,10 @@ async def invoice_taxes(
     taxes = []
     for index, tax_rate_id in enumerate(tax_rate_ids):
         try:
-            tax_rate = await tx.get(TaxRate, tax_rate_id)
+            tax_rate = await get_owned(tx, TaxRate, tax_rate_id, caller)
         except NotFoundError:
-            tax_rate = None
-        if tax_rate is None or (tax_rate.account_id, tax_rate.livemode) != (
-            caller.account_id,
-            caller.livemode,
-        ):
             raise InvalidFieldError(
                 f"No tax rate with id '{tax_rate_id}'.", field=f"tax_rate_ids.{index}"
-            )
+            ) from None
         taxes.append(tax_rate.as_invoice_tax())
     return taxes
