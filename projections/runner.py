@@ -14,9 +14,10 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.domain import Aggregate
 
-from risiti.commands.folding import DEFAULT_CAPACITY, AggregateFolder
+from risiti.eventstore.folding import DEFAULT_CAPACITY, AggregateFolder
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, follow, process_next_batch
+from risiti.metrics import follower_readings, observed_batches, serve_metrics
 from risiti.projections.balances import BalancesProjection
 from risiti.projections.invoice_list import InvoiceListProjection
 
@@ -108,17 +109,25 @@ class BatchApplier:
 async def run_projections(
     settings: Settings, pool: asyncpg.Pool, projections: list[Projection] | None = None
 ) -> None:
-    """Keep every projection up to date until cancelled."""
-    async with asyncio.TaskGroup() as group:
-        for projection in projections or all_projections():
-            group.create_task(_run_one(settings, pool, projection))
+    """Keep every projection up to date until cancelled, serving the projector's metrics on
+    RISITI_PROJECTOR_METRICS_PORT meanwhile."""
+    server = await serve_metrics(
+        settings.host, settings.projector_metrics_port, pool, follower_readings
+    )
+    try:
+        async with asyncio.TaskGroup() as group:
+            for projection in projections or all_projections():
+                group.create_task(_run_one(settings, pool, projection))
+    finally:
+        if server is not None:
+            await server.close()
 
 
 async def _run_one(settings: Settings, pool: asyncpg.Pool, projection: Projection) -> None:
+    name = follower_name(projection)
+    applier = observed_batches(name, BatchApplier([projection]))
     async with LogWakeups(settings, f"projector:{projection.name}") as wakeups:
-        await follow(
-            pool, wakeups, follower_name(projection), BatchApplier([projection]), limit=BATCH_SIZE
-        )
+        await follow(pool, wakeups, name, applier, limit=BATCH_SIZE)
 
 
 async def catch_up(pool: asyncpg.Pool, projection: Projection) -> int:

@@ -7,7 +7,6 @@ A delivery row in PostgreSQL is the truth; a job first claims its rows, so a job
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -31,8 +30,10 @@ from risiti.eventstore.outbox import (
     lost_deliveries,
     settle_attempt,
 )
+from risiti.logs import log_context
+from risiti.metrics import WEBHOOK_ATTEMPT_DURATION, WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERIES
 from risiti.workers.receivers import Receivers, RefusedReceiverError
-from risiti.workers.schedule import next_delay
+from risiti.workers.schedule import retry_after, webhook_retry_delay
 from risiti.workers.signing import signature_header
 from risiti.workers.wakeups import REDIS_DOWN
 
@@ -111,7 +112,7 @@ async def send_attempt(
                 _ms_since(started),
                 text[:EXCERPT_CHARS],
                 None,
-                _retry_after(response),
+                retry_after(response.status, response.headers),
             )
     except (aiohttp.ClientError, TimeoutError, RefusedReceiverError) as error:
         return AttemptResult(None, _ms_since(started), None, repr(error)[:EXCERPT_CHARS], None)
@@ -124,14 +125,6 @@ def _message_id(payload: str) -> str:
 
 def _ms_since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
-
-
-def _retry_after(response: aiohttp.ClientResponse) -> float | None:
-    if response.status not in (429, 503):
-        return None
-    with contextlib.suppress(KeyError, ValueError):
-        return float(response.headers["Retry-After"])
-    return None
 
 
 async def record_attempt(
@@ -157,13 +150,48 @@ async def record_attempt(
         delay=delay,
     )
     failing_seconds = await settle_attempt(pool, delivery, attempt)
-    if result.status_code == 410:
+    gone = result.status_code == 410
+    failing_too_long = (
+        failing_seconds is not None and failing_seconds >= settings.webhook_disable_after_seconds
+    )
+    if gone:
         # 410 Gone: the receiver says this endpoint no longer exists. The dispatcher's copy
         # stopped new deliveries above; the endpoint itself is disabled now.
         await disable_webhook_endpoint(_acting_ledger(pool), delivery.endpoint_id, GONE)
-    elif failing_seconds is not None and failing_seconds >= settings.webhook_disable_after_seconds:
+    elif failing_too_long:
         await disable_webhook_endpoint(_acting_ledger(pool), delivery.endpoint_id, FAILING)
+    _observe_attempt(delivery, result, status, disabled=gone or failing_too_long)
     return delay
+
+
+def _observe_attempt(
+    delivery: ClaimedDelivery, result: AttemptResult, status: str, *, disabled: bool
+) -> None:
+    """Count the attempt and the delivery it settled, and log it (the delivery's id is bound
+    by `_attempt`)."""
+    if result.succeeded:
+        outcome = "delivered"
+    elif disabled:
+        outcome = "disabled"
+    else:
+        outcome = "retrying" if status == "pending" else "failed"
+    WEBHOOK_ATTEMPTS.labels(outcome).inc()
+    WEBHOOK_ATTEMPT_DURATION.labels(outcome).observe(result.latency_ms / 1000)
+    if status != "pending":
+        WEBHOOK_DELIVERIES.labels("delivered" if status == "succeeded" else "failed").inc()
+    log.log(
+        logging.INFO if result.succeeded else logging.WARNING,
+        "webhook attempt %d %s",
+        delivery.attempts,
+        outcome,
+        extra={
+            "outcome": outcome,
+            "attempt": delivery.attempts,
+            "status_code": result.status_code,
+            "latency_ms": result.latency_ms,
+            "error": result.error,
+        },
+    )
 
 
 def _acting_ledger(pool: asyncpg.Pool) -> Ledger:
@@ -172,10 +200,9 @@ def _acting_ledger(pool: asyncpg.Pool) -> Ledger:
 
 
 def _delay(settings: Settings, delivery: ClaimedDelivery, result: AttemptResult) -> float | None:
-    delay = next_delay(delivery.attempts, settings.webhook_retry_scale)
-    if delay is not None and result.retry_after is not None:
-        delay = max(delay, result.retry_after)
-    return delay
+    return webhook_retry_delay(
+        delivery.attempts, asked=result.retry_after, scale=settings.webhook_retry_scale
+    )
 
 
 async def deliver_webhooks(ctx: dict[str, Any], delivery_ids: list[str]) -> int:
@@ -193,10 +220,11 @@ async def deliver_webhooks(ctx: dict[str, Any], delivery_ids: list[str]) -> int:
 
 async def _attempt(ctx: dict[str, Any], delivery: ClaimedDelivery) -> None:
     settings: Settings = ctx["settings"]
-    result = await send_attempt(ctx["receivers"], delivery, settings.webhook_timeout)
-    delay = await record_attempt(ctx["pool"], settings, delivery, result)
-    if delay is not None:
-        await enqueue_deliveries(ctx["redis"], [delivery.id], delivery.attempts, defer_by=delay)
+    with log_context(delivery_id=str(delivery.id), endpoint_id=str(delivery.endpoint_id)):
+        result = await send_attempt(ctx["receivers"], delivery, settings.webhook_timeout)
+        delay = await record_attempt(ctx["pool"], settings, delivery, result)
+        if delay is not None:
+            await enqueue_deliveries(ctx["redis"], [delivery.id], delivery.attempts, defer_by=delay)
 
 
 async def sweep_deliveries(ctx: dict[str, Any]) -> int:

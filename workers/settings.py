@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from typing import Any
 
-from arq import cron
+from arq import Retry, cron
 from arq.connections import RedisSettings
+from arq.typing import WorkerCoroutine
 
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
+from risiti.logs import log_context
+from risiti.metrics import JOBS, serve_metrics
 from risiti.workers.channels import open_channels
 from risiti.workers.checkpoints import checkpoint_log
 from risiti.workers.housekeeping import (
@@ -28,13 +33,39 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["pool"] = await create_pool(settings, "worker", stateless=True)
     ctx["receivers"] = Receivers(settings)
     ctx["channels"] = open_channels(settings)
+    ctx["metrics"] = await serve_metrics(settings.host, settings.worker_metrics_port)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     """Close what `startup` opened; safe to call again (a worker that lost Redis may not have)."""
-    for name in ("receivers", "channels", "pool"):
+    for name in ("metrics", "receivers", "channels", "pool"):
         if opened := ctx.pop(name, None):
             await opened.close()
+
+
+def observed(job: WorkerCoroutine) -> WorkerCoroutine:
+    """The job, counted by outcome in `risiti_jobs_total`, with its name and ARQ job id on
+    every line it logs."""
+
+    @functools.wraps(job)
+    async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        name = job.__name__  # type: ignore[attr-defined]  # a function, as every job is
+        outcome = "failed"
+        with log_context(job=name, job_id=ctx.get("job_id")):
+            try:
+                result = await job(ctx, *args, **kwargs)
+                outcome = "succeeded"
+                return result
+            except Retry:
+                outcome = "retried"
+                raise
+            except asyncio.CancelledError:
+                outcome = "cancelled"
+                raise
+            finally:
+                JOBS.labels(name, outcome).inc()
+
+    return run
 
 
 def worker_settings(settings: Settings) -> dict[str, Any]:
@@ -42,14 +73,16 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     if settings.redis_url is None:
         raise RuntimeError("RISITI_REDIS_URL is not set")
     return {
-        "functions": [deliver_webhooks, send_document, move_invoice_stock],
+        "functions": [
+            observed(job) for job in (deliver_webhooks, send_document, move_invoice_stock)
+        ],
         "cron_jobs": [
-            cron(sweep_deliveries, second=set(range(0, 60, 5)), run_at_startup=True),
-            cron(sweep_inventory_jobs, second=set(range(0, 60, 5)), run_at_startup=True),
-            cron(forget_expired_idempotency_keys, minute=17, second=0),
-            cron(forget_used_request_signatures, minute=set(range(3, 60, 5)), second=40),
+            cron(observed(sweep_deliveries), second=set(range(0, 60, 5)), run_at_startup=True),
+            cron(observed(sweep_inventory_jobs), second=set(range(0, 60, 5)), run_at_startup=True),
+            cron(observed(forget_expired_idempotency_keys), minute=17, second=0),
+            cron(observed(forget_used_request_signatures), minute=set(range(3, 60, 5)), second=40),
             cron(
-                mark_overdue,
+                observed(mark_overdue),
                 minute=set(range(0, 60, 10)),
                 second=0,
                 run_at_startup=True,
@@ -58,10 +91,10 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             ),
             # Auditors' checkpoints of the log (docs/auditing.md), every minute; a backlog may
             # take a while.
-            cron(checkpoint_log, second=30, timeout=540),
-            cron(sweep_document_sends, second=set(range(2, 60, 5)), run_at_startup=True),
+            cron(observed(checkpoint_log), second=30, timeout=540),
+            cron(observed(sweep_document_sends), second=set(range(2, 60, 5)), run_at_startup=True),
             cron(
-                send_reminders,
+                observed(send_reminders),
                 minute=set(range(5, 60, 10)),
                 second=0,
                 run_at_startup=True,

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import errno
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 from risiti.config import Settings
+from risiti.logs import configure_logging
 from risiti.process import freeze_startup_heap, use_fast_event_loop
 
 if TYPE_CHECKING:
@@ -284,6 +284,7 @@ def _audit_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 def _settings() -> tuple[Settings, EmbeddedServers | None]:
     """Settings with server URLs: from the environment, or from embedded servers."""
     settings = Settings()
+    configure_logging(settings)
     if settings.database_url and settings.redis_url:
         return settings, None
     from risiti.embedded import database_url_for, start_embedded_servers
@@ -344,15 +345,17 @@ def _api(args: argparse.Namespace) -> None:
 
 def _serve_from_processes(settings: Settings, processes: int) -> None:
     """`risiti api` in `processes` children on one port; stops them all when one stops."""
+    from risiti.metrics import shared_metrics_directory
     from risiti.supervisor import stop_processes, wait_for_any_exit
 
     command = [sys.executable, "-m", "risiti.cli", "api", "--reuse-port"]
     command += ["--host", settings.host, "--port", str(settings.port)]
-    children = [subprocess.Popen(command) for _ in range(processes)]
-    try:
-        wait_for_any_exit(children)
-    finally:
-        stop_processes(children)
+    with shared_metrics_directory() as env:
+        children = [subprocess.Popen(command, env=env) for _ in range(processes)]
+        try:
+            wait_for_any_exit(children)
+        finally:
+            stop_processes(children)
 
 
 async def _connect(settings: Settings, role: str) -> asyncpg.Connection:
@@ -386,8 +389,6 @@ async def _freeze_startup_heap(_: object) -> None:
 def _projector(_: argparse.Namespace) -> None:
     settings, _servers = _settings()
     asyncio.run(_migrate_async(settings))
-    # A parked aggregate is logged at ERROR, with the follower, aggregate, account and error.
-    logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # Ctrl-C (or `risiti dev` passing it on) is the way to stop it: no traceback for that.
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run_projector(settings))
@@ -670,9 +671,9 @@ def _history(args: argparse.Namespace) -> int:
 async def _history_async(
     settings: Settings, invoice: str, account_id: UUID | None, livemode: bool | None
 ) -> list[str]:
-    from risiti.commands.audit import invoice_story
     from risiti.commands.ledger import Ledger
     from risiti.eventstore.database import create_pool
+    from risiti.queries.audit import invoice_story
 
     pool = await create_pool(settings, "history")
     try:
@@ -686,10 +687,6 @@ def _worker(_: argparse.Namespace) -> None:
 
     settings, _servers = _settings()
     asyncio.run(_migrate_async(settings))
-    # Risiti's own INFO lines: what the jobs did and, with the log providers (no SMTP server or
-    # SMS gateway configured, as in `risiti dev`), the messages themselves.
-    logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("risiti").setLevel(logging.INFO)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_worker(settings))
 
@@ -774,6 +771,14 @@ def _print_dev_lines(settings: Settings, test_key: str) -> None:
     print(f"RISITI_TEST_KEY={test_key}")
     print(f"RISITI_DATABASE_URL={settings.database_url}")
     print(f"RISITI_REDIS_URL={settings.redis_url}", flush=True)
+    print(f"RISITI_METRICS={' '.join(_metrics_urls(settings))}", flush=True)
+
+
+def _metrics_urls(settings: Settings) -> list[str]:
+    """The api's /metrics, then the projector's and the worker's where their ports are on."""
+    ports = (settings.projector_metrics_port, settings.worker_metrics_port)
+    base = _local_url(settings).rsplit(":", 1)[0]
+    return [f"{_local_url(settings)}/metrics"] + [f"{base}:{p}/metrics" for p in ports if p]
 
 
 def _demo_account(settings: Settings) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import NonNegativeInt
+from pydantic import NonNegativeInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -68,6 +68,20 @@ class Settings(BaseSettings):
     sms_sender_id: str | None = None
     send_retry_scale: float = 1.0
     """Multiplies the schedule of retries of a failed send; tests shrink it."""
+
+    # Logs and metrics (docs/operations.md, "Logs" and "Metrics").
+    log_format: Literal["json", "text"] | None = None
+    """Unset: text when stderr is a terminal, JSON otherwise (src/risiti/logs.py)."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    projector_metrics_port: NonNegativeInt = 9101
+    """Where `risiti projector` serves /metrics on RISITI_HOST; 0 serves none."""
+    worker_metrics_port: NonNegativeInt = 9102
+    """Where `risiti worker` serves /metrics on RISITI_HOST; 0 serves none."""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @property
     def base_url(self) -> str:

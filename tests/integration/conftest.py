@@ -118,6 +118,10 @@ async def settings(server_urls: tuple[str, str], mailbox: Mailbox) -> AsyncItera
         # Every request is counted in Redis as in production, at a limit no burst of a test
         # reaches (schemathesis sends hundreds a second); test_rate_limits.py tests the limit.
         rate_limit_per_second=10_000,
+        # Projectors and workers started by the tests serve no metrics port unless a test gives
+        # them a free one: runs sharing the machine would fight over the fixed defaults.
+        projector_metrics_port=0,
+        worker_metrics_port=0,
     )
     conn = await connect(run_settings, "test-migrate")
     await migrate(conn)

@@ -113,6 +113,8 @@ def _start_dev(folder: Path, port: int, log: Path) -> subprocess.Popen[str]:
     }
     # Deliveries are tried again within a second; a lost Redis wake-up is swept up within 5 s.
     env |= {"RISITI_POLL_INTERVAL": "0.1", "RISITI_WEBHOOK_RETRY_SCALE": "0.01"}
+    # Several runs on one machine would fight over the fixed metrics ports.
+    env |= {"RISITI_PROJECTOR_METRICS_PORT": "0", "RISITI_WORKER_METRICS_PORT": "0"}
     with log.open("w") as stderr:
         return subprocess.Popen(
             [sys.executable, "-m", "risiti.cli", "dev", "--port", str(port)],
@@ -179,6 +181,12 @@ async def _delivered(receiver: Receiver, invoice_ids: list[str]) -> None:
         return set(invoice_ids) <= arrived
 
     await wait_until(all_arrived, timeout=RECOVERY_SECONDS, interval=0.2)
+
+
+async def test_dev_answers_healthz_the_moment_it_prints_its_url(dev: RunningDev) -> None:
+    # The fixture yields as soon as the four lines are read: one request, no retry.
+    async with dev.http.get("/healthz") as response:
+        assert response.status == 200
 
 
 async def test_a_killed_api_is_started_again_and_loses_no_write(dev: RunningDev) -> None:

@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 from eventsourcing.persistence import StoredEvent
+from prometheus_client.parser import text_string_to_metric_families
 
 from risiti.commands.accounts import OpenedAccount, open_account
 from risiti.commands.ledger import Ledger
@@ -89,7 +90,8 @@ async def _version(pool: asyncpg.Pool, invoice_id: UUID) -> int:
 
 async def _repair(pool: asyncpg.Pool, invoice_id: UUID, version: int, state: bytes) -> None:
     """The operator's fix: the event's state replaced, and the aggregate's hash chain from it
-    on recomputed so that `risiti verify` still holds the log intact."""
+    on recomputed. (Whether `risiti verify` then passes depends on whether the minute's
+    checkpoint already sealed the poisoned event, as it should: so this test does not ask.)"""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
             "UPDATE events SET state = $3 WHERE originator_id = $1 AND originator_version = $2",
@@ -127,14 +129,11 @@ async def _parked_rows(pool: asyncpg.Pool, invoice_id: UUID) -> list[tuple[str, 
 
 async def _metrics(http: TestClient[Any, Any]) -> dict[tuple[str, str], float]:
     text = await (await http.get("/metrics")).text()
-    values: dict[tuple[str, str], float] = {}
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        name, value = line.rsplit(" ", 1)
-        metric, _, labels = name.partition("{")
-        values[(metric, labels.removeprefix('follower="').removesuffix('"}'))] = float(value)
-    return values
+    return {
+        (sample.name, sample.labels.get("follower", "")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 async def _listed(api: Api) -> dict[str, dict[str, Any]]:
@@ -239,8 +238,6 @@ async def test_a_poison_event_parks_its_aggregate_and_every_other_keeps_flowing(
         code, output = await _risiti(settings, "parked", "--retry")
         assert code == 0, output
         assert await _parked_rows(pool, poisoned) == []
-        code, listing = await _risiti(settings, "verify", "--account", str(account_id))
-        assert code == 0, listing
     finally:
         await _clean_up(pool, poisoned, poison_version)
 

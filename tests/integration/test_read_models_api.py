@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from risiti.commands.accounts import OpenedAccount, open_account
 from risiti.commands.ledger import Ledger
@@ -962,30 +963,29 @@ async def test_the_event_feed_carries_the_very_payload_webhooks_deliver(
 
 # --- Lag, readiness and metrics -------------------------------------------------------------
 
-_METRIC = re.compile(r'^(risiti_\w+)(?:\{follower="([^"]+)"\})? (\S+)$')
-
 
 async def _metrics(http: TestClient[Any, Any]) -> dict[tuple[str, str], float]:
+    """The risiti_ gauges of /metrics by (name, follower), as Prometheus' own parser reads
+    them."""
     response = await http.get("/metrics")
     assert response.status == 200
     assert response.content_type == "text/plain"
-    text = await response.text()
-    values: dict[tuple[str, str], float] = {}
-    for line in text.splitlines():
-        if line.startswith("#") or not line:
-            continue
-        found = _METRIC.match(line)
-        assert found, line
-        name, follower, value = found.groups()
-        values[(name, follower or "")] = float(value)
+    families = {
+        family.name: family for family in text_string_to_metric_families(await response.text())
+    }
     for metric in (
         "risiti_follower_lag_events",
         "risiti_follower_lag_seconds",
         "risiti_xid_horizon_age_seconds",
     ):
-        assert f"# TYPE {metric} gauge" in text
-        assert f"# HELP {metric} " in text
-    return values
+        assert families[metric].type == "gauge"
+        assert families[metric].documentation
+    return {
+        (sample.name, sample.labels.get("follower", "")): sample.value
+        for family in families.values()
+        if family.type == "gauge" and family.name.startswith("risiti_")
+        for sample in family.samples
+    }
 
 
 FOLLOWERS = (*PROJECTIONS, "dispatcher")

@@ -21,6 +21,7 @@ from risiti.api import (
     tax_rates,
     webhook_endpoints,
 )
+from risiti.api.access_log import access_log_middleware
 from risiti.api.auth import KEY_CACHE, KeyCache, auth_middleware
 from risiti.api.envelope import json_body_middleware
 from risiti.api.errors import error_middleware
@@ -38,6 +39,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         # Bodies are checked before the idempotency fingerprint parses them.
         middlewares=[
+            access_log_middleware,
             compress_large_json,
             error_middleware,
             auth_middleware,

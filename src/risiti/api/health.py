@@ -1,6 +1,6 @@
 """Liveness, readiness and metrics: whether the process can take traffic, how far each
 follower of the log (projections, dispatcher) is behind, and how many aggregates each has
-parked (eventstore/parked.py)."""
+parked (eventstore/parked.py); /metrics is made by src/risiti/metrics.py."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ from risiti.api.errors import ApiError
 from risiti.api.keys import LEDGER
 from risiti.eventstore.parked import ParkedCount, parked_counts
 from risiti.eventstore.subscription import FollowerLag, follower_lags, horizon_age_seconds
+from risiti.metrics import (
+    exposition,
+    follower_readings,
+    metrics_response,
+    webhook_backlog_readings,
+)
 
 routes = web.RouteTableDef()
 
@@ -50,40 +56,10 @@ async def readyz(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text format."""
-    pool = request.app[LEDGER].pool
-    lags, horizon_age = await _lags(pool)
-    parked = await parked_counts(pool)
-    lines = [
-        "# HELP risiti_follower_lag_events Events of the log a follower has not applied yet.",
-        "# TYPE risiti_follower_lag_events gauge",
-        *(f'risiti_follower_lag_events{{follower="{lag.follower}"}} {lag.events}' for lag in lags),
-        "# HELP risiti_follower_lag_seconds Age of the oldest event a follower has not applied.",
-        "# TYPE risiti_follower_lag_seconds gauge",
-        *(
-            f'risiti_follower_lag_seconds{{follower="{lag.follower}"}} {lag.seconds:.3f}'
-            for lag in lags
-        ),
-        "# HELP risiti_xid_horizon_age_seconds Age of the oldest running transaction, which"
-        " holds back what followers may read.",
-        "# TYPE risiti_xid_horizon_age_seconds gauge",
-        f"risiti_xid_horizon_age_seconds {horizon_age:.3f}",
-        "# HELP risiti_parked_aggregates Aggregates a follower could not apply and set aside"
-        " (risiti parked lists them).",
-        "# TYPE risiti_parked_aggregates gauge",
-        *(
-            f'risiti_parked_aggregates{{follower="{lag.follower}"}}'
-            f" {_parked(lag, parked).aggregates}"
-            for lag in lags
-        ),
-        "# HELP risiti_parked_events Events waiting in parked aggregates, the first included.",
-        "# TYPE risiti_parked_events gauge",
-        *(
-            f'risiti_parked_events{{follower="{lag.follower}"}} {_parked(lag, parked).events}'
-            for lag in lags
-        ),
-    ]
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+    """Prometheus text format (docs/operations.md, "Metrics"): this api's requests (all its
+    processes' with --processes), and the followers' and webhooks' state in the database."""
+    body = await exposition(request.app[LEDGER].pool, follower_readings, webhook_backlog_readings)
+    return metrics_response(body)
 
 
 def _parked(lag: FollowerLag, parked: dict[str, ParkedCount]) -> ParkedCount:

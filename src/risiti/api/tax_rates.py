@@ -10,7 +10,10 @@ from risiti.api.envelope import list_place, ok, page, parse_body, parse_query
 from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateTaxRateRequest, ListQuery
-from risiti.commands import records, tax_rates
+from risiti.commands import tax_rates
+from risiti.commands.errors import NotFoundError
+from risiti.presentation.tax_rates import tax_rate_record
+from risiti.queries import tax_rates as tax_rate_queries
 
 routes = web.RouteTableDef()
 
@@ -21,7 +24,7 @@ async def create_tax_rate(request: web.Request) -> web.Response:
     command = tax_rates.CreateTaxRate(request[CALLER], **body.model_dump())
     tax_rate = await tax_rates.create_tax_rate(ledger_for(request), command)
     return ok(
-        records.tax_rate_record(tax_rate),
+        tax_rate_record(tax_rate),
         status=201,
         headers={"Location": f"/v1/tax-rates/{tax_rate.id}"},
     )
@@ -30,7 +33,7 @@ async def create_tax_rate(request: web.Request) -> web.Response:
 @routes.get("/v1/tax-rates")
 async def list_tax_rates(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
-    result = await tax_rates.list_tax_rates(
+    result = await tax_rate_queries.list_tax_rates(
         ledger_for(request),
         request[CALLER],
         limit=query.limit,
@@ -47,6 +50,8 @@ async def get_tax_rate(request: web.Request) -> web.Response:
     try:
         tax_rate_id = UUID(value)
     except ValueError:
-        raise ApiError(404, "not_found", f"No tax rate with id '{value}'.") from None
-    tax_rate = await tax_rates.get_tax_rate(ledger_for(request), request[CALLER], tax_rate_id)
-    return ok(records.tax_rate_record(tax_rate))
+        raise ApiError(404, NotFoundError.code, f"No tax rate with id '{value}'.") from None
+    tax_rate = await tax_rate_queries.get_tax_rate(
+        ledger_for(request), request[CALLER], tax_rate_id
+    )
+    return ok(tax_rate_record(tax_rate))

@@ -18,9 +18,11 @@ from risiti.api.models import (
     UpdateWebhookEndpointRequest,
 )
 from risiti.commands import webhook_endpoints as endpoints
-from risiti.commands.records import webhook_endpoint_record
+from risiti.commands.errors import NotFoundError
 from risiti.commands.webhook_endpoints import RegisterWebhookEndpoint, register_webhook_endpoint
 from risiti.domain.webhook_endpoint import WebhookEndpoint
+from risiti.presentation.webhook_endpoints import webhook_endpoint_record
+from risiti.queries import webhook_endpoints as endpoint_queries
 
 routes = web.RouteTableDef()
 
@@ -47,7 +49,7 @@ async def create_webhook_endpoint(request: web.Request) -> web.Response:
 @routes.get("/v1/webhook-endpoints")
 async def list_webhook_endpoints(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
-    result = await endpoints.list_webhook_endpoints(
+    result = await endpoint_queries.list_webhook_endpoints(
         ledger_for(request),
         request[CALLER],
         limit=query.limit,
@@ -59,7 +61,7 @@ async def list_webhook_endpoints(request: web.Request) -> web.Response:
 
 @routes.get("/v1/webhook-endpoints/{id}")
 async def get_webhook_endpoint(request: web.Request) -> web.Response:
-    endpoint = await endpoints.get_webhook_endpoint(
+    endpoint = await endpoint_queries.get_webhook_endpoint(
         ledger_for(request), request[CALLER], _endpoint_id(request)
     )
     return _endpoint_response(endpoint)
@@ -109,7 +111,7 @@ async def rotate_webhook_secret(request: web.Request) -> web.Response:
 @routes.get("/v1/webhook-endpoints/{id}/deliveries")
 async def list_webhook_deliveries(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
-    result = await endpoints.list_webhook_deliveries(
+    result = await endpoint_queries.list_webhook_deliveries(
         ledger_for(request),
         request[CALLER],
         _endpoint_id(request),
@@ -183,4 +185,4 @@ def _uuid(value: str, kind: str) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        raise ApiError(404, "not_found", f"No {kind} with id '{value}'.") from None
+        raise ApiError(404, NotFoundError.code, f"No {kind} with id '{value}'.") from None

@@ -1,4 +1,4 @@
-"""Customer commands: create, read, list; and linking an invoice's customer to its record."""
+"""Customer commands: create; and linking an invoice's customer to its record (reads: queries)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from uuid import UUID
 from risiti.commands.caller import Caller, get_owned
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger, LedgerTransaction
-from risiti.commands.listing import list_listed
 from risiti.domain.customer import Customer, normalized_email
 from risiti.domain.errors import InvalidFieldError
 from risiti.eventstore import listings
 from risiti.eventstore.errors import VersionConflictError
-from risiti.eventstore.paging import Place
 
 
 @dataclass(frozen=True)
@@ -42,23 +40,6 @@ async def create_customer(ledger: Ledger, command: CreateCustomer) -> Customer:
         # InvalidFieldError if the email is another customer's (`side_tables.keep_customer`).
         await tx.save(customer, account_id=customer.account_id, livemode=customer.livemode)
     return customer
-
-
-async def get_customer(ledger: Ledger, caller: Caller, customer_id: UUID) -> Customer:
-    return await get_owned(ledger, Customer, customer_id, caller)
-
-
-async def list_customers(
-    ledger: Ledger,
-    caller: Caller,
-    *,
-    limit: int,
-    after: Place | UUID | None,
-    backward: bool = False,
-) -> listings.RecordPage:
-    return await list_listed(
-        ledger, caller, "customers", "customer", limit=limit, after=after, backward=backward
-    )
 
 
 async def linked_customer(

@@ -1,4 +1,4 @@
-"""Product commands: create, read, list, update, adjust stock; and linking invoice lines to
+"""Product commands: create, update, adjust stock; and linking invoice lines to
 products by id or sku (docs/api.md, "Inventory")."""
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ from risiti.commands.ledger import (
     retry_on_conflict,
     run_at_version,
 )
-from risiti.commands.listing import list_listed
-from risiti.commands.records import product_record
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.product import Product
 from risiti.eventstore import accounts, inventory, listings
 from risiti.eventstore.errors import VersionConflictError
-from risiti.eventstore.paging import Place
+from risiti.presentation.products import product_record
 
 
 @dataclass(frozen=True)
@@ -107,23 +105,6 @@ async def save_product(tx: LedgerTransaction, product: Product) -> None:
     """Append the product's new events, and with them its listed record (SkuTakenError if its
     sku is another product's, `side_tables.keep_product`)."""
     await tx.save(product, account_id=product.account_id, livemode=product.livemode)
-
-
-async def get_product(ledger: Ledger, caller: Caller, product_id: UUID) -> Product:
-    return await get_owned(ledger, Product, product_id, caller)
-
-
-async def list_products(
-    ledger: Ledger,
-    caller: Caller,
-    *,
-    limit: int,
-    after: Place | UUID | None,
-    backward: bool = False,
-) -> listings.RecordPage:
-    return await list_listed(
-        ledger, caller, "products", "product", limit=limit, after=after, backward=backward
-    )
 
 
 async def update_product(ledger: Ledger, command: UpdateProduct) -> Product:

@@ -18,12 +18,6 @@ import asyncpg
 from eventsourcing.domain import Aggregate
 
 from risiti.commands.errors import NumberTakenError, SkuTakenError
-from risiti.commands.records import (
-    customer_record,
-    product_record,
-    tax_rate_record,
-    webhook_endpoint_record,
-)
 from risiti.domain.account import Account
 from risiti.domain.customer import Customer
 from risiti.domain.errors import InvalidFieldError
@@ -32,6 +26,10 @@ from risiti.domain.product import Product
 from risiti.domain.tax_rate import TaxRate
 from risiti.domain.webhook_endpoint import WebhookEndpoint
 from risiti.eventstore import accounts, invoice_keys, listings
+from risiti.presentation.customers import customer_record
+from risiti.presentation.products import product_record
+from risiti.presentation.tax_rates import tax_rate_record
+from risiti.presentation.webhook_endpoints import webhook_endpoint_record
 
 SideTableWriter = Callable[[asyncpg.Connection, Any], Awaitable[None]]
 """Writes an aggregate's rows as its new events leave it (the aggregate after all of them)."""

@@ -1,4 +1,4 @@
-"""Tax rate commands: create, get and list; and copying rates into an invoice by id."""
+"""Tax rate commands: create; and copying rates into an invoice by id."""
 
 from __future__ import annotations
 
@@ -10,11 +10,8 @@ from uuid import UUID
 from risiti.commands.caller import Caller, get_owned
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger, LedgerTransaction
-from risiti.commands.listing import list_listed
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.tax_rate import TaxRate
-from risiti.eventstore import listings
-from risiti.eventstore.paging import Place
 
 
 @dataclass(frozen=True)
@@ -38,24 +35,6 @@ async def create_tax_rate(ledger: Ledger, command: CreateTaxRate) -> TaxRate:
     async with ledger.transaction() as tx:
         await tx.save(tax_rate, account_id=tax_rate.account_id, livemode=tax_rate.livemode)
     return tax_rate
-
-
-async def list_tax_rates(
-    ledger: Ledger,
-    caller: Caller,
-    *,
-    limit: int,
-    after: Place | UUID | None,
-    backward: bool = False,
-) -> listings.RecordPage:
-    return await list_listed(
-        ledger, caller, "tax_rates", "tax rate", limit=limit, after=after, backward=backward
-    )
-
-
-async def get_tax_rate(ledger: Ledger, caller: Caller, tax_rate_id: UUID) -> TaxRate:
-    """The caller's tax rate; another account's (or mode's) does not exist."""
-    return await get_owned(ledger, TaxRate, tax_rate_id, caller)
 
 
 async def invoice_taxes(

@@ -22,14 +22,12 @@ from risiti.commands.ledger import (
     retry_on_conflict,
     run_at_version,
 )
-from risiti.commands.listing import list_listed
-from risiti.commands.public_events import delivery_id, event_payload, public_event_id
-from risiti.commands.records import webhook_endpoint_record
 from risiti.domain.errors import InvalidFieldError, InvalidStateError
 from risiti.domain.webhook_addresses import Address, literal_address, refused_address
 from risiti.domain.webhook_endpoint import WebhookEndpoint
-from risiti.eventstore import listings, outbox
-from risiti.eventstore.paging import Place
+from risiti.eventstore import outbox
+from risiti.presentation.public_events import delivery_id, event_payload, public_event_id
+from risiti.presentation.webhook_endpoints import webhook_endpoint_record
 
 RESOLVE_SECONDS = 5.0
 TEST_EVENT = "webhook_endpoint.test"
@@ -122,33 +120,8 @@ async def _save(tx: LedgerTransaction, endpoint: WebhookEndpoint) -> None:
 
 
 async def _owned(tx: LedgerTransaction, caller: Caller, endpoint_id: UUID) -> WebhookEndpoint:
-    return await get_owned(tx, WebhookEndpoint, endpoint_id, caller)
-
-
-async def get_webhook_endpoint(
-    ledger: Ledger, caller: Caller, endpoint_id: UUID
-) -> WebhookEndpoint:
     """The caller's endpoint; another account's, or a deleted one, is not found."""
-    return await get_owned(ledger, WebhookEndpoint, endpoint_id, caller)
-
-
-async def list_webhook_endpoints(
-    ledger: Ledger,
-    caller: Caller,
-    *,
-    limit: int,
-    after: Place | UUID | None,
-    backward: bool = False,
-) -> listings.RecordPage:
-    return await list_listed(
-        ledger,
-        caller,
-        "webhook_endpoint_records",
-        "webhook endpoint",
-        limit=limit,
-        after=after,
-        backward=backward,
-    )
+    return await get_owned(tx, WebhookEndpoint, endpoint_id, caller)
 
 
 @dataclass(frozen=True)
@@ -244,25 +217,6 @@ async def rotate_webhook_secret(
             return endpoint
 
     return await retry_on_conflict(attempt), secret
-
-
-async def list_webhook_deliveries(
-    ledger: Ledger,
-    caller: Caller,
-    endpoint_id: UUID,
-    *,
-    limit: int,
-    after: Place | UUID | None,
-    backward: bool = False,
-) -> listings.RecordPage:
-    await get_webhook_endpoint(ledger, caller, endpoint_id)
-    async with ledger.connection() as conn:
-        page = await outbox.list_webhook_deliveries(
-            conn, endpoint_id, limit=limit, after=after, backward=backward
-        )
-    if page is None:
-        raise NotFoundError("webhook delivery", after)
-    return page
 
 
 async def retry_webhook_delivery(ledger: Ledger, caller: Caller, delivery_id: UUID) -> str:
