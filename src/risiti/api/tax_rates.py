@@ -12,6 +12,7 @@ from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateTaxRateRequest, ListQuery
 from risiti.commands import tax_rates
 from risiti.commands.errors import NotFoundError
+from risiti.presentation.tax_rates import tax_rate_record
 from risiti.queries import tax_rates as tax_rate_queries
 
 
@@ -20,7 +21,7 @@ async def create_tax_rate(request: web.Request) -> web.Response:
     command = tax_rates.CreateTaxRate(request[CALLER], **body.model_dump())
     tax_rate = await tax_rates.create_tax_rate(ledger_for(request), command)
     return ok(
-        tax_rates.tax_rate_record(tax_rate),
+        tax_rate_record(tax_rate),
         status=201,
         headers={"Location": f"/v1/tax-rates/{tax_rate.id}"},
     )
@@ -48,4 +49,4 @@ async def get_tax_rate(request: web.Request) -> web.Response:
     tax_rate = await tax_rate_queries.get_tax_rate(
         ledger_for(request), request[CALLER], tax_rate_id
     )
-    return ok(tax_rates.tax_rate_record(tax_rate))
+    return ok(tax_rate_record(tax_rate))

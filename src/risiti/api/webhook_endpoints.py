@@ -19,12 +19,9 @@ from risiti.api.models import (
 )
 from risiti.commands import webhook_endpoints as endpoints
 from risiti.commands.errors import NotFoundError
-from risiti.commands.webhook_endpoints import (
-    RegisterWebhookEndpoint,
-    register_webhook_endpoint,
-    webhook_endpoint_record,
-)
+from risiti.commands.webhook_endpoints import RegisterWebhookEndpoint, register_webhook_endpoint
 from risiti.domain.webhook_endpoint import WebhookEndpoint
+from risiti.presentation.webhook_endpoints import webhook_endpoint_record
 from risiti.queries import webhook_endpoints as endpoint_queries
 
 

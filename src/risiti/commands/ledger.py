@@ -19,6 +19,7 @@ from risiti.commands.errors import (
     StaleVersionError,
     TransactionTooOldError,
 )
+from risiti.commands.side_tables import write_side_tables
 from risiti.eventstore.errors import AppendOutOfOrderError, VersionConflictError
 from risiti.eventstore.mapper import create_mapper
 from risiti.eventstore.recorder import (
@@ -116,8 +117,11 @@ class LedgerTransaction:
         return rebuild(self.mapper, cls, aggregate_id, records)
 
     async def save(self, aggregate: Aggregate, *, account_id: UUID, livemode: bool | None) -> None:
-        """Append the aggregate's pending events; VersionConflictError if another writer won."""
-        stored = [self.mapper.to_stored_event(e) for e in aggregate.collect_events()]
+        """Append the aggregate's pending events, with the rows they write beside the log
+        (`side_tables.py`); VersionConflictError if another writer won."""
+        events = aggregate.collect_events()
+        await write_side_tables(self.conn, aggregate, events)
+        stored = [self.mapper.to_stored_event(e) for e in events]
         await append_events(
             self.conn, stored, account_id=account_id, livemode=livemode, actor=self.actor
         )
