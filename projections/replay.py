@@ -9,6 +9,10 @@ An aggregate a live projection parked (eventstore/parked.py) is rebuilt up to th
 parked, as the live table holds it, so that a check compares like with like and a swap leaves
 `risiti parked --retry` its events to apply. Events past the rebuild's start get the live
 follower's treatment: one that cannot be applied parks its aggregate.
+
+It runs past 400 lines because the rebuild, the catch-up under lock and the swap or comparison
+must share one view of the positions and the parked aggregates; parallel_replay.py holds only
+the per-core reading.
 """
 
 from __future__ import annotations

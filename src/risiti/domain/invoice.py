@@ -2,6 +2,10 @@
 
 Public methods hold the rules; the private `@event` methods only change state, because they run
 again on every replay and a later rule must never make stored history unloadable.
+
+It is the longest module of the domain because an invoice's rules, its events and the overdue
+and aging rules that read its state are one subject: split across files, each rule would sit
+away from the state it guards.
 """
 
 from __future__ import annotations
