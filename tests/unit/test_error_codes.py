@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import inspect
 import re
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from risiti.api.errors import EdgeCode
 from risiti.commands import errors as command_errors
 from risiti.commands import paystack
 from risiti.commands.errors import CommandError, ConcurrentUpdateError, NumberTakenError
 from risiti.commands.errors import StaleVersionError as StaleVersion
+from risiti.commands.paystack import PaystackReason
 from risiti.domain import errors as domain_errors
 from risiti.domain.errors import DomainError, InvalidStateError
 
@@ -82,3 +85,22 @@ def test_the_codes_clients_rely_on_are_stable() -> None:
         }
         == codes
     )
+
+
+SOURCE = Path(__file__).parents[2] / "src"
+
+
+def _every_code() -> list[str]:
+    codes = {cls.code for cls in _error_classes()} | set(EdgeCode) | set(PaystackReason)
+    return sorted(str(code) for code in codes)
+
+
+@pytest.mark.parametrize("code", _every_code())
+def test_each_code_is_written_once_in_the_source(code: str) -> None:
+    """Every other use names the code through its error class or enum, so renaming one cannot
+    leave an edge answering with the old word."""
+    written = {
+        str(path.relative_to(SOURCE)): path.read_text().count(f'"{code}"')
+        for path in SOURCE.rglob("*.py")
+    }
+    assert sum(written.values()) == 1, {path: n for path, n in written.items() if n}

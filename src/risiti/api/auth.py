@@ -8,7 +8,7 @@ from uuid import UUID
 
 from aiohttp import web
 
-from risiti.api.errors import BEARER_CHALLENGE, ApiError, Handler
+from risiti.api.errors import BEARER_CHALLENGE, ApiError, EdgeCode, Handler
 from risiti.api.keys import CALLER, LEDGER
 from risiti.api.request_signing import (
     NATIVE_FORM,
@@ -20,6 +20,7 @@ from risiti.api.request_signing import (
     version_1_string_to_sign,
 )
 from risiti.commands.accounts import Authenticated, authenticate, hash_api_key
+from risiti.commands.errors import SignatureError
 from risiti.commands.ledger import Ledger
 from risiti.eventstore import request_signatures
 
@@ -78,13 +79,15 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if scheme.lower() != "bearer" or not key.strip():
         raise ApiError(
             401,
-            "authentication_required",
+            EdgeCode.AUTHENTICATION_REQUIRED,
             "Send your secret key as `Authorization: Bearer sk_test_…`.",
             headers={"WWW-Authenticate": BEARER_CHALLENGE},
         )
     authenticated = await request.app[KEY_CACHE].authenticate(request.app[LEDGER], key.strip())
     if authenticated is None:
-        raise ApiError(401, "invalid_api_key", "This API key is not valid.", headers=INVALID_TOKEN)
+        raise ApiError(
+            401, EdgeCode.INVALID_API_KEY, "This API key is not valid.", headers=INVALID_TOKEN
+        )
     if authenticated.require_signed_requests:
         await check_signature(request, key.strip(), authenticated.caller.account_id)
     request[CALLER] = authenticated.caller
@@ -103,13 +106,13 @@ async def check_signature(request: web.Request, key: str, account_id: UUID) -> N
         if signature_matches(key, version_1_string_to_sign(timestamp, body), signature):
             raise ApiError(
                 401,
-                "invalid_signature",
+                SignatureError.code,
                 "Request-Signature signs `timestamp.body`, a form no longer accepted: sign"
                 f" `{NATIVE_FORM}` instead (docs/api.md, Signed requests).",
             )
         raise ApiError(
             401,
-            "invalid_signature",
+            SignatureError.code,
             "Request-Signature does not match the request: it must be the hex HMAC-SHA512,"
             f" keyed with your secret key, of `{NATIVE_FORM}`.",
         )
@@ -123,14 +126,14 @@ def signature_headers(request: web.Request) -> tuple[str, str]:
     if not timestamp or not signature:
         raise ApiError(
             401,
-            "signature_required",
+            EdgeCode.SIGNATURE_REQUIRED,
             "This account requires signed requests: send Request-Timestamp and Request-Signature.",
         )
     now = time.time()
     if not timestamp_is_fresh(timestamp, now):
         raise ApiError(
             401,
-            "invalid_signature",
+            SignatureError.code,
             f"Request-Timestamp must be unix seconds within {TOLERANCE_SECONDS} s of our clock,"
             f" which reads {int(now)}.",
         )
@@ -145,7 +148,7 @@ async def accept_signature_once(request: web.Request, signature: str, account_id
     if not await request_signatures.accept_once(pool, signature_digest(signature), account_id):
         raise ApiError(
             401,
-            "signature_replayed",
+            EdgeCode.SIGNATURE_REPLAYED,
             "This Request-Signature was already used: sign each request afresh, with the current"
             " Request-Timestamp; to retry a request safely, send the same Idempotency-Key.",
         )

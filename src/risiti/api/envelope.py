@@ -16,7 +16,7 @@ from uuid import UUID
 from aiohttp import web
 from pydantic import BaseModel
 
-from risiti.api.errors import ApiError, Handler, validation_error
+from risiti.api.errors import ApiError, EdgeCode, Handler, validation_error
 from risiti.api.keys import SETTINGS
 from risiti.api.models import ListQuery
 from risiti.domain import calendar
@@ -58,7 +58,7 @@ def _check_media_type(request: web.Request) -> None:
         sent = request.headers.get("Content-Type") or "none"
         raise ApiError(
             415,
-            "unsupported_media_type",
+            EdgeCode.UNSUPPORTED_MEDIA_TYPE,
             f"Send the body as JSON, with Content-Type: {JSON_MEDIA_TYPE} (this one: {sent}).",
             [{"field": "Content-Type", "message": f"must be {JSON_MEDIA_TYPE}"}],
         )
@@ -72,7 +72,7 @@ def _parsed_json(raw: bytes) -> Any:
     except (ValueError, UnicodeDecodeError):
         raise ApiError(
             400,
-            "invalid_json",
+            EdgeCode.INVALID_JSON,
             "The request body is not valid JSON (numbers must be finite: no NaN or Infinity).",
         ) from None
     if _nested_too_deep(data):
@@ -98,7 +98,7 @@ def _nested_too_deep(data: Any) -> bool:
 def _too_deep() -> ApiError:
     return ApiError(
         400,
-        "invalid_json",
+        EdgeCode.INVALID_JSON,
         f"The request body nests objects and arrays more than {MAX_NESTING} deep.",
     )
 
@@ -107,7 +107,7 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     """The body as `model`; `invalid_json` if it is not JSON, `validation_error` if it is wrong."""
     data = await _json_body(request)
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+        raise ApiError(400, EdgeCode.INVALID_JSON, "The request body must be a JSON object.")
     _check_text(data, "")
     return model.model_validate(data)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from enum import StrEnum
 from typing import Any
 
 import asyncpg
@@ -36,6 +37,26 @@ BEARER_CHALLENGE = 'Bearer realm="risiti"'
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+class EdgeCode(StrEnum):
+    """The codes of what only HTTP knows (DESIGN.md §6), each defined here once; the codes of the
+    domain's and the service layer's refusals are their error classes' `code`."""
+
+    INVALID_JSON = "invalid_json"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    INVALID_API_KEY = "invalid_api_key"
+    SIGNATURE_REQUIRED = "signature_required"
+    SIGNATURE_REPLAYED = "signature_replayed"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    RATE_LIMITED = "rate_limited"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
+    INVALID_REQUEST = "invalid_request"
+    INTERNAL_ERROR = "internal_error"
+
+
 class ApiError(Exception):
     """An error answered in the envelope; raised by handlers for what only HTTP knows. `headers`
     go with it (`WWW-Authenticate` on a 401, `Allow` on a 405)."""
@@ -50,7 +71,7 @@ class ApiError(Exception):
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.code = code
+        self.code = str(code)  # the plain word, as sent
         self.message = message
         self.details = details
         self.headers = dict(headers or {})
@@ -127,13 +148,23 @@ def from_command(error: CommandError | VersionConflictError) -> ApiError:
 
 
 _FIXED: list[tuple[type[BaseException] | tuple[type[BaseException], ...], int, str, str]] = [
-    (web.HTTPRequestEntityTooLarge, 413, "payload_too_large", "The request body is too large."),
-    (web.HTTPMethodNotAllowed, 405, "method_not_allowed", "This method is not allowed here."),
+    (
+        web.HTTPRequestEntityTooLarge,
+        413,
+        EdgeCode.PAYLOAD_TOO_LARGE,
+        "The request body is too large.",
+    ),
+    (
+        web.HTTPMethodNotAllowed,
+        405,
+        EdgeCode.METHOD_NOT_ALLOWED,
+        "This method is not allowed here.",
+    ),
     (web.HTTPNotFound, 404, NotFoundError.code, "No such resource."),
     (
         (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError),
         503,
-        "service_unavailable",
+        EdgeCode.SERVICE_UNAVAILABLE,
         "The service is unavailable; try again soon.",
     ),
 ]
@@ -155,9 +186,9 @@ def _translate(error: Exception) -> ApiError:
             allow = error.headers.get("Allow") if isinstance(error, web.HTTPException) else None
             return ApiError(status, code, message, headers={"Allow": allow} if allow else None)
     if isinstance(error, web.HTTPException):
-        return ApiError(error.status, "invalid_request", error.reason)
+        return ApiError(error.status, EdgeCode.INVALID_REQUEST, error.reason)
     log.exception("unexpected error", exc_info=error)
-    return ApiError(500, "internal_error", "Something went wrong on our side.")
+    return ApiError(500, EdgeCode.INTERNAL_ERROR, "Something went wrong on our side.")
 
 
 def error_response(error: ApiError, request_id: str) -> web.Response:

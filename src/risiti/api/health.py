@@ -10,7 +10,7 @@ import asyncpg
 from aiohttp import web
 
 from risiti.api.envelope import ok
-from risiti.api.errors import ApiError
+from risiti.api.errors import ApiError, EdgeCode
 from risiti.api.keys import LEDGER
 from risiti.eventstore.parked import ParkedCount, parked_counts
 from risiti.eventstore.subscription import FollowerLag, follower_lags, horizon_age_seconds
@@ -38,7 +38,7 @@ async def readyz(request: web.Request) -> web.Response:
         parked = await parked_counts(pool)
     except OSError as error:
         raise ApiError(
-            503, "service_unavailable", f"The database is unreachable: {error}"
+            503, EdgeCode.SERVICE_UNAVAILABLE, f"The database is unreachable: {error}"
         ) from None
     return ok(
         {

@@ -17,7 +17,7 @@ import time
 import asyncpg
 from aiohttp import web
 
-from risiti.api.errors import ApiError, Handler, validation_error
+from risiti.api.errors import ApiError, EdgeCode, Handler, validation_error
 from risiti.api.keys import CALLER, JOINED_LEDGER, LEDGER
 from risiti.commands.ledger import retry_in_new_transaction
 from risiti.eventstore import idempotency
@@ -51,7 +51,7 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
         if time.monotonic() > deadline:
             raise ApiError(
                 409,
-                "idempotency_key_in_use",
+                EdgeCode.IDEMPOTENCY_KEY_IN_USE,
                 "Another request with this Idempotency-Key is still running; retry later.",
             )
         await asyncio.sleep(_POLL_SECONDS)
@@ -102,7 +102,7 @@ def _replay(stored: StoredResponse, key: IdempotencyKey) -> web.Response:
     if stored.fingerprint != key.fingerprint:
         raise ApiError(
             422,
-            "idempotency_key_reused",
+            EdgeCode.IDEMPOTENCY_KEY_REUSED,
             "This Idempotency-Key was used with another request; use a new key for a new request.",
         )
     headers = stored.headers | {"Idempotent-Replayed": "true"}

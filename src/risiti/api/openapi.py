@@ -19,8 +19,22 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from risiti.api import schemas
+from risiti.api.errors import EdgeCode
 from risiti.api.json_schema import for_clients, standard, without_null
 from risiti.api.operation import Operation, Raw
+from risiti.commands.errors import (
+    ConcurrentUpdateError,
+    NotFoundError,
+    SignatureError,
+    SkuTakenError,
+)
+from risiti.commands.paystack import PaystackNotConfiguredError
+from risiti.domain.errors import (
+    InsufficientStockError,
+    InvalidFieldError,
+    InvalidStateError,
+    PaymentExceedsBalanceError,
+)
 
 REF = "#/components/schemas/{model}"
 # The `$ref` of each (model, mode) in the document's components.
@@ -96,41 +110,46 @@ WEBHOOK_HEADERS: list[dict[str, Any]] = [
 ERRORS: dict[int, tuple[str, str]] = {
     400: (
         "InvalidJson",
-        "`invalid_json`: the body is not a JSON object, or nests more than 64 deep.",
+        f"`{EdgeCode.INVALID_JSON}`: the body is not a JSON object, or nests more than 64 deep.",
     ),
     401: (
         "Unauthorized",
-        "`authentication_required`, `invalid_api_key`, `signature_required`, "
-        "`invalid_signature`, `signature_replayed` or (Paystack's webhook) "
-        "`paystack_not_configured`.",
+        f"`{EdgeCode.AUTHENTICATION_REQUIRED}`, `{EdgeCode.INVALID_API_KEY}`, "
+        f"`{EdgeCode.SIGNATURE_REQUIRED}`, `{SignatureError.code}`, "
+        f"`{EdgeCode.SIGNATURE_REPLAYED}` or (Paystack's webhook) "
+        f"`{PaystackNotConfiguredError.code}`.",
     ),
-    404: ("NotFound", "`not_found`: no such object for this key's account and mode."),
+    404: ("NotFound", f"`{NotFoundError.code}`: no such object for this key's account and mode."),
     409: (
         "Conflict",
-        "`invalid_state` (the object's status does not allow this; `details` says what it "
-        "allows), `payment_exceeds_balance`, `insufficient_stock`, `duplicate_sku`, or "
-        "`idempotency_key_in_use`.",
+        f"`{InvalidStateError.code}` (the object's status does not allow this; `details` says "
+        f"what it allows), `{PaymentExceedsBalanceError.code}`, `{InsufficientStockError.code}`, "
+        f"`{SkuTakenError.code}`, or `{EdgeCode.IDEMPOTENCY_KEY_IN_USE}`.",
     ),
     412: (
         "VersionConflict",
-        "`version_conflict`: the object changed since the version `If-Match` names, or "
-        "concurrently.",
+        f"`{ConcurrentUpdateError.code}`: the object changed since the version `If-Match` "
+        "names, or concurrently.",
     ),
-    413: ("PayloadTooLarge", "`payload_too_large`."),
+    413: ("PayloadTooLarge", f"`{EdgeCode.PAYLOAD_TOO_LARGE}`."),
     415: (
         "UnsupportedMediaType",
-        "`unsupported_media_type`: the body was not sent as `application/json`.",
+        f"`{EdgeCode.UNSUPPORTED_MEDIA_TYPE}`: the body was not sent as `application/json`.",
     ),
     422: (
         "ValidationError",
-        "`validation_error` (`details` lists `{field, message}`) or `idempotency_key_reused`.",
+        f"`{InvalidFieldError.code}` (`details` lists `{{field, message}}`) or "
+        f"`{EdgeCode.IDEMPOTENCY_KEY_REUSED}`.",
     ),
     429: (
         "RateLimited",
-        "`rate_limited`: this key sent more requests than its rate allows; send again after "
-        "`Retry-After` seconds.",
+        f"`{EdgeCode.RATE_LIMITED}`: this key sent more requests than its rate allows; send again "
+        "after `Retry-After` seconds.",
     ),
-    503: ("ServiceUnavailable", "`service_unavailable`: try again soon (after `Retry-After`)."),
+    503: (
+        "ServiceUnavailable",
+        f"`{EdgeCode.SERVICE_UNAVAILABLE}`: try again soon (after `Retry-After`).",
+    ),
 }
 
 PARAMETERS: dict[str, dict[str, Any]] = {

@@ -14,12 +14,13 @@ from typing import Any
 from aiohttp import web
 
 from risiti.api.envelope import ok, parse_body
-from risiti.api.errors import ApiError, validation_error
+from risiti.api.errors import ApiError, EdgeCode, validation_error
 from risiti.api.keys import LEDGER
 from risiti.api.models import PaystackChargeEvent, PaystackWebhookRequest
 from risiti.commands.paystack import (
     PAYSTACK_KEY_ID,
     PaystackCharge,
+    PaystackReason,
     PaystackSignatureError,
     record_paystack_charge,
 )
@@ -32,16 +33,18 @@ async def paystack_webhook(request: web.Request) -> web.Response:
     signature = request.headers.get(SIGNATURE_HEADER, "").strip()
     if not signature:
         raise ApiError(
-            401, "signature_required", "Paystack webhooks carry an x-paystack-signature header."
+            401,
+            EdgeCode.SIGNATURE_REQUIRED,
+            "Paystack webhooks carry an x-paystack-signature header.",
         )
     event = await parse_body(request, PaystackWebhookRequest)
     if event.event != "charge.success":
-        return ok(_result(event.event, recorded=False, reason="event_ignored"))
+        return ok(_result(event.event, recorded=False, reason=PaystackReason.EVENT_IGNORED))
     data = (await parse_body(request, PaystackChargeEvent)).data
     metadata = data.metadata
     if metadata is None or (metadata.invoice_id is None and metadata.invoice_number is None):
         # A charge of the business's Paystack account that no Risiti invoice asked for.
-        return ok(_result(event.event, recorded=False, reason="no_invoice_named"))
+        return ok(_result(event.event, recorded=False, reason=PaystackReason.NO_INVOICE_NAMED))
     if metadata.invoice_id is None and metadata.account_id is None:
         raise validation_error(
             [

@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 from throttled.asyncio import RateLimiterType, RedisStore, Throttled, per_sec
 from throttled.exceptions import BaseThrottledError
 
-from risiti.api.errors import ApiError, Handler
+from risiti.api.errors import ApiError, EdgeCode, Handler
 from risiti.api.keys import CALLER, SETTINGS
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
         retry_after = allowance.headers()["Retry-After"]
         raise ApiError(
             429,
-            "rate_limited",
+            EdgeCode.RATE_LIMITED,
             f"Too many requests: this key may make {allowance.limit} a second."
             f" Retry in {retry_after} s (the Retry-After header).",
             [{"limit": allowance.limit, "retry_after": int(retry_after)}],

@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
+from risiti.commands.paystack import PAYSTACK_REASONS
 from risiti.commands.webhook_endpoints import TEST_EVENT
+from risiti.domain.errors import InvalidFieldError
 from risiti.domain.webhook_endpoint import EVENT_TYPES
 from risiti.presentation.documents import Invoice, InvoiceStatus
 
@@ -71,7 +73,7 @@ class ErrorBody(Schema):
         description="Stable, machine-readable: validation_error, invalid_json, not_found, "
         "invalid_state, version_conflict, payment_exceeds_balance, authentication_required, "
         "invalid_api_key, …",
-        examples=["validation_error"],
+        examples=[InvalidFieldError.code],
     )
     message: str = Field(description="For humans; may change.")
     # Present only when there is more to say; never null.
@@ -448,19 +450,10 @@ class PaystackWebhookResult(Schema):
     object: Literal["paystack_webhook"]
     event: str
     recorded: bool = Field(description="Whether this delivery recorded a payment.")
+    # The reasons are defined beside the errors they come from; a Literal cannot be built from
+    # them statically, so the schema a Literal would give is written from the list.
     reason: (
-        Literal[
-            "event_ignored",
-            "no_invoice_named",
-            "already_recorded",
-            "currency_mismatch",
-            "payment_exceeds_balance",
-            "partial_payment_not_allowed",
-            "installment_limit",
-            "invalid_state",
-            "invalid_payment",
-        ]
-        | None
+        Annotated[str, WithJsonSchema({"enum": list(PAYSTACK_REASONS), "type": "string"})] | None
     ) = Field(description="Why nothing was recorded; null when a payment was.")
     invoice_id: UUID | None = Field(description="The invoice the charge names, once found.")
     invoice_status: InvoiceStatus | None = Field(

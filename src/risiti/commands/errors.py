@@ -63,6 +63,13 @@ class NumberTakenError(CommandError):
         self.number = number
 
 
+class SignatureError(CommandError):
+    """Raised when a request's signature does not verify against the secret that should have
+    signed it (a signed API request's, or a Paystack webhook's)."""
+
+    code: ClassVar[str] = "invalid_signature"
+
+
 class SkuTakenError(CommandError):
     """Raised when a product's sku is already another product's in the same account and mode."""
 

@@ -13,14 +13,23 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
 from risiti.commands.caller import Caller
-from risiti.commands.errors import CommandError, NotFoundError
+from risiti.commands.errors import NotFoundError, SignatureError
 from risiti.commands.invoices import RecordPayment, record_payment
 from risiti.commands.ledger import Ledger, retry_in_new_transaction
-from risiti.domain.errors import CurrencyMismatchError, DomainError, InvalidFieldError
+from risiti.domain.errors import (
+    CurrencyMismatchError,
+    DomainError,
+    InstallmentLimitError,
+    InvalidFieldError,
+    InvalidStateError,
+    PartialPaymentNotAllowedError,
+    PaymentExceedsBalanceError,
+)
 from risiti.domain.invoice import DELETED, Invoice
 from risiti.eventstore import accounts, invoice_keys
 from risiti.eventstore.recorder import notify_appended
@@ -30,11 +39,9 @@ PAYSTACK_KEY_ID = "paystack"
 """Who the payment is recorded for: no key of the account, but Paystack's signed webhook."""
 
 
-class PaystackSignatureError(CommandError):
+class PaystackSignatureError(SignatureError):
     """Raised when a webhook is not signed with the Paystack secret key of the invoice's account
     and mode."""
-
-    code: ClassVar[str] = "invalid_signature"
 
 
 class PaystackNotConfiguredError(PaystackSignatureError):
@@ -44,8 +51,29 @@ class PaystackNotConfiguredError(PaystackSignatureError):
     code: ClassVar[str] = "paystack_not_configured"
 
 
-# A payment refused for its fields (an amount of zero): Paystack's answer names no field.
-INVALID_PAYMENT = "invalid_payment"
+class PaystackReason(StrEnum):
+    """Why a delivery recorded nothing, in the words only Paystack's answer uses; the invoice's
+    other refusals are named by their errors' codes (PAYSTACK_REASONS lists them all)."""
+
+    EVENT_IGNORED = "event_ignored"
+    NO_INVOICE_NAMED = "no_invoice_named"
+    ALREADY_RECORDED = "already_recorded"
+    INVALID_PAYMENT = "invalid_payment"
+    """A payment refused for its fields (an amount of zero): Paystack's answer names no field."""
+
+
+# Every `reason` a Paystack answer can carry, in the order the API reference lists them.
+PAYSTACK_REASONS: tuple[str, ...] = (
+    PaystackReason.EVENT_IGNORED,
+    PaystackReason.NO_INVOICE_NAMED,
+    PaystackReason.ALREADY_RECORDED,
+    CurrencyMismatchError.code,
+    PaymentExceedsBalanceError.code,
+    PartialPaymentNotAllowedError.code,
+    InstallmentLimitError.code,
+    InvalidStateError.code,
+    PaystackReason.INVALID_PAYMENT,
+)
 
 
 @dataclass(frozen=True)
@@ -70,9 +98,7 @@ class ChargeOutcome:
     invoice: Invoice
     recorded: bool
     reason: str | None = None
-    """Why nothing was recorded: `already_recorded`, `currency_mismatch`, or the invoice's
-    refusal (`payment_exceeds_balance`, `partial_payment_not_allowed`, `installment_limit`,
-    `invalid_state`, `invalid_payment`)."""
+    """Why nothing was recorded: one of PAYSTACK_REASONS."""
 
 
 async def record_paystack_charge(
@@ -104,7 +130,9 @@ async def record_paystack_charge(
                     if not await invoice_keys.claim_paystack_reference(
                         conn, charge.reference, invoice.id
                     ):
-                        return ChargeOutcome(invoice, recorded=False, reason="already_recorded")
+                        return ChargeOutcome(
+                            invoice, recorded=False, reason=PaystackReason.ALREADY_RECORDED
+                        )
                     paid = await record_payment(ledger.joining(conn), command)
             except DomainError as refused:  # the claim is rolled back with the payment
                 return ChargeOutcome(invoice, recorded=False, reason=_refusal(refused))
@@ -154,4 +182,4 @@ async def _verify_signature(
 
 def _refusal(error: DomainError) -> str:
     """The refused payment's code; Paystack's answer has no field to name for a field error."""
-    return INVALID_PAYMENT if error.code == InvalidFieldError.code else error.code
+    return PaystackReason.INVALID_PAYMENT if error.code == InvalidFieldError.code else error.code
