@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
-
 from risiti.commands.caller import Caller
 from risiti.commands.customers import linked_customer
 from risiti.commands.errors import NotFoundError, NumberTakenError
@@ -32,6 +30,7 @@ from risiti.commands.tax_rates import invoice_taxes
 from risiti.domain.invoice import DELETED, DRAFT, PAID, Invoice, InvoiceDraft
 from risiti.domain.numbering import format_document_number, number_prefix
 from risiti.eventstore import lookups
+from risiti.eventstore.errors import RowTakenError
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
         async with ledger.transaction() as tx:
             draft = await _resolved_draft(tx, command)
             invoice = Invoice.create(draft, view_token=secrets.token_urlsafe(24))
-            await lookups.save_invoice_token(tx.conn, invoice.view_token, invoice.id)
+            await tx.side_tables.save_invoice_token(invoice.view_token, invoice.id)
             if command.finalize or invoice.document_type == "receipt":
                 await _finalize(tx, invoice)
             if invoice.document_type == "receipt" and invoice.status != PAID:
@@ -250,17 +249,17 @@ async def _finalize(tx: LedgerTransaction, invoice: Invoice) -> None:
     now = datetime.now(UTC)
     number = invoice.requested_number or await _next_number(tx, invoice, now.year)
     try:
-        await lookups.save_invoice_number(
-            tx.conn, invoice.account_id, invoice.livemode, number, invoice.id
+        await tx.side_tables.claim_invoice_number(
+            invoice.account_id, invoice.livemode, number, invoice.id
         )
-    except asyncpg.UniqueViolationError:
+    except RowTakenError:
         raise NumberTakenError(number) from None
     invoice.finalize(document_number=number, finalized_at=now)
 
 
 async def _next_number(tx: LedgerTransaction, invoice: Invoice, year: int) -> str:
-    sequence = await lookups.take_next_number(
-        tx.conn, invoice.account_id, invoice.livemode, number_prefix(invoice.document_type), year
+    sequence = await tx.side_tables.take_next_number(
+        invoice.account_id, invoice.livemode, number_prefix(invoice.document_type), year
     )
     return format_document_number(invoice.document_type, year, sequence)
 
