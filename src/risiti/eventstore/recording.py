@@ -1,7 +1,7 @@
 """What the service layer needs of an event recorder, as Protocols, so that the `Ledger` runs on
 PostgreSQL (`recorder.PostgresRecorder`) or in memory (`memory.MemoryRecorder`, for tests of
 the service layer without a database). Both pass one contract suite
-(tests/recorder_contract.py).
+(tests/integration/recorder_contract.py).
 
 A recorder appends in units of work: what one appends commits together or not at all, each
 aggregate's versions are taken once (optimistic concurrency), every event is hashed onto the one
