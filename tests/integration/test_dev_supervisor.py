@@ -183,6 +183,12 @@ async def _delivered(receiver: Receiver, invoice_ids: list[str]) -> None:
     await wait_until(all_arrived, timeout=RECOVERY_SECONDS, interval=0.2)
 
 
+async def test_dev_answers_healthz_the_moment_it_prints_its_url(dev: RunningDev) -> None:
+    # The fixture yields as soon as the four lines are read: one request, no retry.
+    async with dev.http.get("/healthz") as response:
+        assert response.status == 200
+
+
 async def test_a_killed_api_is_started_again_and_loses_no_write(dev: RunningDev) -> None:
     killed = dev.child("api")
 

@@ -90,7 +90,8 @@ async def _version(pool: asyncpg.Pool, invoice_id: UUID) -> int:
 
 async def _repair(pool: asyncpg.Pool, invoice_id: UUID, version: int, state: bytes) -> None:
     """The operator's fix: the event's state replaced, and the aggregate's hash chain from it
-    on recomputed so that `risiti verify` still holds the log intact."""
+    on recomputed. (Whether `risiti verify` then passes depends on whether the minute's
+    checkpoint already sealed the poisoned event, as it should: so this test does not ask.)"""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
             "UPDATE events SET state = $3 WHERE originator_id = $1 AND originator_version = $2",
@@ -237,8 +238,6 @@ async def test_a_poison_event_parks_its_aggregate_and_every_other_keeps_flowing(
         code, output = await _risiti(settings, "parked", "--retry")
         assert code == 0, output
         assert await _parked_rows(pool, poisoned) == []
-        code, listing = await _risiti(settings, "verify", "--account", str(account_id))
-        assert code == 0, listing
     finally:
         await _clean_up(pool, poisoned, poison_version)
 
