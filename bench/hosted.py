@@ -34,12 +34,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from common import scratch_database
 from risiti.api.app import create_app
-from risiti.api.hosted import render_page
 from risiti.cli import ProgressLine
 from risiti.commands.accounts import UpdateAccount, open_account, update_account
 from risiti.commands.caller import Caller
-from risiti.commands.hosted_page import customer_copy_by_token
-from risiti.commands.invoice_pdf import render_invoice_pdf
 from risiti.commands.invoices import CreateInvoice, RecordPayment, create_invoice, record_payment
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
@@ -48,6 +45,9 @@ from risiti.eventstore import lookups
 from risiti.eventstore.database import connect, create_pool
 from risiti.eventstore.migrations import migrate
 from risiti.eventstore.recorder import read_aggregate
+from risiti.presentation.hosted_page import render_page
+from risiti.presentation.invoice_pdf import render_invoice_pdf
+from risiti.queries.hosted_page import customer_copy_by_token
 
 PAGE_BOUND_MS = 50.0
 

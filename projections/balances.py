@@ -12,7 +12,8 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.domain import Aggregate
 
-from risiti.domain.invoice import OPEN, PAID, PARTIALLY_PAID, Invoice
+from risiti.domain.invoice import AGING_BUCKETS, OPEN, PAID, PARTIALLY_PAID, Invoice
+from risiti.eventstore.overdue_sql import aging_bucket_sql, past_due_sql
 from risiti.projections.invoice_list import INVOICE_TOPICS, invoices_among
 
 # Issued and not void: what counts towards what a customer was invoiced.
@@ -192,12 +193,15 @@ async def read_balances(
     customer_id: UUID | None,
     today: date,
 ) -> list[Balance]:
-    """Per currency: the account's balances, or one customer's (`customer_id`)."""
+    """Per currency: the account's balances, or one customer's (`customer_id`). Overdue is
+    `is_overdue`: an invoice counts outstanding only while open or partly paid, so
+    `outstanding > 0` stands for its status here (and matches the partial index)."""
     rows = await conn.fetch(
         "SELECT b.currency, b.invoiced, b.paid, b.outstanding, coalesce(("
         "   SELECT sum(i.outstanding) FROM invoice_balances i"
         "   WHERE i.account_id = b.account_id AND i.livemode = b.livemode"
-        "   AND i.currency = b.currency AND i.outstanding > 0 AND i.due_date < $4"
+        "   AND i.currency = b.currency AND i.outstanding > 0"
+        f"   AND {past_due_sql('$4', due_date='i.due_date')}"
         "   AND ($3::uuid IS NULL OR i.customer_id = $3)), 0)::bigint AS overdue"
         " FROM balances b WHERE b.account_id = $1 AND b.livemode = $2"
         " AND b.customer_id IS NOT DISTINCT FROM $3 ORDER BY b.currency",
@@ -209,20 +213,19 @@ async def read_balances(
     return [Balance(**row) for row in rows]
 
 
-AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+_AGING_SUMS = ", ".join(
+    f'sum(outstanding) FILTER (WHERE {aging_bucket_sql(bucket, "$3")}) AS "{bucket}"'
+    for bucket in AGING_BUCKETS
+)
 
 
 async def read_aging(
     conn: asyncpg.Connection | asyncpg.Pool, account_id: UUID, livemode: bool, as_of: date
 ) -> dict[str, dict[str, int]]:
-    """Outstanding amounts per currency by how many days past due they are on `as_of`."""
+    """Outstanding amounts per currency by how many days past due they are on `as_of`:
+    `current` is what is not past due, the other buckets count days from the first past due."""
     rows = await conn.fetch(
-        "SELECT currency, sum(outstanding) FILTER (WHERE due_date IS NULL OR due_date >= $3)"
-        "   AS current,"
-        ' sum(outstanding) FILTER (WHERE $3 - due_date BETWEEN 1 AND 30) AS "1_30",'
-        ' sum(outstanding) FILTER (WHERE $3 - due_date BETWEEN 31 AND 60) AS "31_60",'
-        ' sum(outstanding) FILTER (WHERE $3 - due_date BETWEEN 61 AND 90) AS "61_90",'
-        " sum(outstanding) FILTER (WHERE $3 - due_date > 90) AS over_90"
+        f"SELECT currency, {_AGING_SUMS}"
         " FROM invoice_balances WHERE account_id = $1 AND livemode = $2 AND outstanding > 0"
         " GROUP BY currency ORDER BY currency",
         account_id,

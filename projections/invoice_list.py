@@ -11,9 +11,11 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.domain import Aggregate
 
-from risiti.commands.documents import invoice_record, record_json
-from risiti.domain.invoice import DELETED, OPEN, PARTIALLY_PAID, Invoice
+from risiti.domain import calendar
+from risiti.domain.invoice import DELETED, Invoice
+from risiti.eventstore.overdue_sql import overdue_sql
 from risiti.eventstore.paging import Place, cursor_after, newest_first, seek
+from risiti.presentation.documents import invoice_record, record_json
 
 INVOICE_TOPICS: tuple[str, ...] = (f"{Invoice.__module__}:{Invoice.__qualname__}.",)
 
@@ -125,7 +127,6 @@ def _row(invoice: Invoice) -> tuple[Any, ...]:
 
 STATUS_ALIASES = {"unpaid": "open"}
 _PAGE_COLUMNS = "document, view_token, status, due_date, created_at, id"
-OUTSTANDING = (OPEN, PARTIALLY_PAID)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class InvoiceFilters:
     due_gte: date | None = None
     due_lte: date | None = None
     q: str | None = None
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=calendar.today)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def _where(account_id: UUID, livemode: bool, filters: InvoiceFilters) -> _Where:
     where = _Where(account_id, livemode)
     where.add("account_id = $1 AND livemode = $2")
     if filters.status == "overdue":
-        where.add("status = ANY(?::text[]) AND due_date < ?", list(OUTSTANDING), filters.today)
+        where.add(overdue_sql("?"), filters.today)
     elif filters.status:
         where.add("status = ?", STATUS_ALIASES.get(filters.status, filters.status))
     simple = {

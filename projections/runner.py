@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.domain import Aggregate
 
-from risiti.commands.folding import DEFAULT_CAPACITY, AggregateFolder
+from risiti.eventstore.folding import DEFAULT_CAPACITY, AggregateFolder
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, follow, process_next_batch
 from risiti.metrics import follower_readings, observed_batches, serve_metrics

@@ -21,26 +21,26 @@ from uuid import UUID
 import asyncpg
 from arq.connections import ArqRedis
 
-from risiti.commands.folding import AggregateFolder, Folded
-from risiti.commands.inventory import DEDUCT, RESTORE, moves_stock
-from risiti.commands.public_events import (
+from risiti.commands.webhook_endpoints import TEST_EVENT, webhook_endpoint_event_payload
+from risiti.config import Settings
+from risiti.domain.customer import Customer
+from risiti.domain.invoice import Invoice
+from risiti.domain.product import Product
+from risiti.domain.stock import stock_moves_on
+from risiti.domain.webhook_endpoint import WebhookEndpoint
+from risiti.eventstore.folding import AggregateFolder, Folded
+from risiti.eventstore.lookups import insert_webhook_delivery
+from risiti.eventstore.parked import Retried, retry_parked
+from risiti.eventstore.recorder import RecordedEvent
+from risiti.eventstore.subscription import LogWakeups, process_next_batch
+from risiti.metrics import observed_batches
+from risiti.presentation.public_events import (
     customer_event_payload,
     delivery_id,
     invoice_event_payload,
     invoice_event_types,
     product_event_payloads,
 )
-from risiti.commands.webhook_endpoints import TEST_EVENT, webhook_endpoint_event_payload
-from risiti.config import Settings
-from risiti.domain.customer import Customer
-from risiti.domain.invoice import Invoice
-from risiti.domain.product import Product
-from risiti.domain.webhook_endpoint import WebhookEndpoint
-from risiti.eventstore.lookups import insert_webhook_delivery
-from risiti.eventstore.parked import Retried, retry_parked
-from risiti.eventstore.recorder import RecordedEvent
-from risiti.eventstore.subscription import LogWakeups, process_next_batch
-from risiti.metrics import observed_batches
 from risiti.workers.inventory import enqueue_inventory_job, inventory_job_id
 from risiti.workers.jobs import enqueue_deliveries
 from risiti.workers.sending import SEND_REQUESTS, enqueue_send, insert_document_sends
@@ -151,15 +151,9 @@ class Dispatcher:
     async def _insert_inventory_job(
         self, conn: asyncpg.Connection, event: object, invoice: Invoice
     ) -> None:
-        """Stock moves when an invoice or receipt is issued, and back when an issued one is
-        voided; only for invoices with lines linked to products."""
-        if isinstance(event, Invoice.Finalized):
-            kind = DEDUCT
-        elif isinstance(event, Invoice.Voided) and invoice.finalized_at is not None:
-            kind = RESTORE
-        else:
-            return
-        if not moves_stock(invoice):
+        """An inventory job for each event on which stock moves (`stock_moves_on`)."""
+        kind = stock_moves_on(event, invoice)
+        if kind is None:
             return
         job_id = inventory_job_id(invoice.id, kind)
         inserted = await conn.fetchval(

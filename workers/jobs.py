@@ -7,7 +7,6 @@ A delivery row in PostgreSQL is the truth; a job first claims its rows, so a job
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -27,7 +26,7 @@ from risiti.domain.webhook_endpoint import FAILING, GONE
 from risiti.logs import log_context
 from risiti.metrics import WEBHOOK_ATTEMPT_DURATION, WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERIES
 from risiti.workers.receivers import Receivers, RefusedReceiverError
-from risiti.workers.schedule import next_delay
+from risiti.workers.schedule import retry_after, webhook_retry_delay
 from risiti.workers.signing import signature_header
 from risiti.workers.wakeups import REDIS_DOWN
 
@@ -140,7 +139,7 @@ async def send_attempt(
                 _ms_since(started),
                 text[:EXCERPT_CHARS],
                 None,
-                _retry_after(response),
+                retry_after(response.status, response.headers),
             )
     except (aiohttp.ClientError, TimeoutError, RefusedReceiverError) as error:
         return AttemptResult(None, _ms_since(started), None, repr(error)[:EXCERPT_CHARS], None)
@@ -153,14 +152,6 @@ def _message_id(payload: str) -> str:
 
 def _ms_since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
-
-
-def _retry_after(response: aiohttp.ClientResponse) -> float | None:
-    if response.status not in (429, 503):
-        return None
-    with contextlib.suppress(KeyError, ValueError):
-        return float(response.headers["Retry-After"])
-    return None
 
 
 async def record_attempt(
@@ -246,10 +237,9 @@ def _acting_ledger(pool: asyncpg.Pool) -> Ledger:
 
 
 def _delay(settings: Settings, delivery: ClaimedDelivery, result: AttemptResult) -> float | None:
-    delay = next_delay(delivery.attempts, settings.webhook_retry_scale)
-    if delay is not None and result.retry_after is not None:
-        delay = max(delay, result.retry_after)
-    return delay
+    return webhook_retry_delay(
+        delivery.attempts, asked=result.retry_after, scale=settings.webhook_retry_scale
+    )
 
 
 async def deliver_webhooks(ctx: dict[str, Any], delivery_ids: list[str]) -> int:

@@ -7,20 +7,18 @@ has not been marked for that due date yet; runs may overlap and repeat without a
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from risiti.commands.ledger import Ledger
 from risiti.commands.overdue import mark_overdue_invoices
+from risiti.domain import calendar
 
 log = logging.getLogger(__name__)
 
 
 async def mark_overdue(ctx: dict[str, Any]) -> int:
     """Mark what is newly overdue today; how many invoices it marked."""
-    run = await mark_overdue_invoices(
-        Ledger(ctx["pool"], actor="job:overdue"), datetime.now(UTC).date()
-    )
+    run = await mark_overdue_invoices(Ledger(ctx["pool"], actor="job:overdue"), calendar.today())
     if run.marked:
         log.info("marked %d of %d invoices overdue", run.marked, run.examined)
     return run.marked

@@ -20,16 +20,17 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import asyncpg
 from arq.connections import ArqRedis
 
-from risiti.commands.customer_copy import write_customer_copy
-from risiti.commands.invoice_pdf import draw_invoice_pdf, pdf_filename
 from risiti.commands.ledger import Ledger
 from risiti.commands.sending import DocumentSend, SendOutcome, record_send_outcome
 from risiti.config import Settings
+from risiti.domain import calendar
 from risiti.domain.account import Account
 from risiti.domain.invoice import CANCELLED, EMAIL, FAILED, REQUESTED, SENT, Invoice
 from risiti.metrics import DOCUMENT_SENDS
+from risiti.presentation.customer_copy import write_customer_copy
+from risiti.presentation.invoice_messages import invoice_email, invoice_notice, invoice_text
+from risiti.presentation.invoice_pdf import draw_invoice_pdf, pdf_filename
 from risiti.workers.channels import Channels, SendError
-from risiti.workers.invoice_messages import invoice_email, invoice_notice, invoice_text
 from risiti.workers.schedule import SEND_RETRY_DELAYS, next_delay
 from risiti.workers.wakeups import REDIS_DOWN
 
@@ -134,10 +135,10 @@ async def _attempt(
         business_name=account.name,
         base_url=settings.base_url,
         reminder=request["reminder_days"] is not None,
-        today=datetime.now(UTC).date(),
+        today=calendar.today(),
     )
     if send.channel == EMAIL:
-        copy = write_customer_copy(invoice, account, today=datetime.now(UTC).date())
+        copy = write_customer_copy(invoice, account, today=calendar.today())
         pdf = (pdf_filename(copy), "application/pdf", await draw_invoice_pdf(copy))
         message = invoice_email(
             notice, sender=settings.email_from, to=send.recipient, attachments=[pdf]

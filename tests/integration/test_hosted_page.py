@@ -16,9 +16,9 @@ import pypdf
 import pytest
 
 from risiti.commands.accounts import OpenedAccount
-from risiti.commands.invoice_pdf import invoice_pdf
 from risiti.commands.ledger import Ledger
 from risiti.domain.money import Money
+from risiti.queries.hosted_page import invoice_pdf
 
 from .conftest import KREDO_INVOICE, Api, wait_until
 from .http_calls import call, event_count

@@ -11,12 +11,12 @@ import pytest
 
 from risiti.commands.caller import Caller
 from risiti.commands.ledger import Ledger
-from risiti.commands.webhook_endpoints import list_webhook_endpoints
 from risiti.config import Settings
 from risiti.domain.webhook_endpoint import WebhookEndpoint
 from risiti.embedded import database_url_for
 from risiti.eventstore.database import create_database, drop_database
 from risiti.eventstore.migrations import migrate
+from risiti.queries.webhook_endpoints import list_webhook_endpoints
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ import pytest
 
 from risiti.commands.accounts import OpenedAccount
 from risiti.commands.caller import Caller
-from risiti.commands.documents import invoice_record
 from risiti.commands.errors import CommandError
 from risiti.commands.invoices import (
     CreateInvoice,
@@ -43,6 +42,7 @@ from risiti.commands.ledger import Ledger
 from risiti.config import Settings
 from risiti.domain.errors import DomainError
 from risiti.domain.invoice import DELETED, Invoice, InvoiceDraft
+from risiti.presentation.documents import invoice_record
 
 from .conftest import wait_until
 

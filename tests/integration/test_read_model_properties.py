@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 
 from risiti.commands.accounts import open_account
 from risiti.commands.caller import Caller
-from risiti.commands.documents import invoice_record
 from risiti.commands.errors import NotFoundError
 from risiti.commands.invoices import (
     CreateInvoice,
@@ -55,6 +54,7 @@ from risiti.embedded import database_url_for
 from risiti.eventstore.database import connect, create_database, create_pool, drop_database
 from risiti.eventstore.migrations import migrate
 from risiti.eventstore.subscription import process_next_batch
+from risiti.presentation.documents import invoice_record
 from risiti.projections.replay import replay
 from risiti.projections.runner import BatchApplier, all_projections, catch_up, follower_name
 

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from risiti.commands.documents import invoice_record, record_json
 from risiti.domain.bounds import MAX_AMOUNT, MAX_QUANTITY
 from risiti.domain.errors import InvalidInvoiceError
 from risiti.domain.invoice import Invoice, InvoiceDraft
 from risiti.domain.pricing import LineInput, price_invoice
+from risiti.presentation.documents import invoice_record, record_json
 
 
 def _draft(items: list[dict[str, Any]], **fields: Any) -> InvoiceDraft:

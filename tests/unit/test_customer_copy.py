@@ -10,10 +10,10 @@ from uuid import uuid4
 
 import pytest
 
-from risiti.commands.customer_copy import customer_state, write_customer_copy
 from risiti.domain.account import Account
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.invoice import Invoice, InvoiceDraft
+from risiti.presentation.customer_copy import customer_state, write_customer_copy
 
 TODAY = date(2026, 5, 1)
 NOW = datetime(2026, 5, 1, 9, tzinfo=UTC)

@@ -10,8 +10,8 @@ from uuid import uuid4
 
 import pytest
 
-from risiti.commands.documents import invoice_record, present, present_json, record_json
 from risiti.domain.invoice import Invoice, InvoiceDraft
+from risiti.presentation.documents import invoice_record, present, present_json, record_json
 
 TODAY = date(2026, 5, 1)
 

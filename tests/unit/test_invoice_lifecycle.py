@@ -652,6 +652,34 @@ def test_receipt_is_finalized_then_marked_paid() -> None:
     )
 
 
+def test_a_receipt_is_issued_paid_by_the_method_given() -> None:
+    receipt = _new(document_type="receipt")
+    receipt.collect_events()
+
+    receipt.issue(document_number="RCT-2026-0001", issued_at=NOW, receipt_paid_by="pos")
+
+    events = receipt.collect_events()
+    assert [type(e) for e in events] == [Invoice.Finalized, Invoice.PaymentRecorded]
+    assert (receipt.status, receipt.amount_due, receipt.amount_paid) == ("paid", 0, TOTAL)
+    [payment] = receipt.payments
+    assert (payment["method"], payment["amount"], payment["paid_at"]) == ("pos", TOTAL, NOW)
+
+
+def test_an_invoice_is_issued_open() -> None:
+    invoice = _new()
+    invoice.collect_events()
+
+    invoice.issue(document_number="INV-2026-0001", issued_at=NOW, receipt_paid_by="pos")
+
+    assert [type(e) for e in invoice.collect_events()] == [Invoice.Finalized]
+    assert (invoice.status, invoice.payments) == ("open", [])
+
+
+def test_a_receipt_is_issued_on_creation_and_an_invoice_is_not() -> None:
+    assert _new(document_type="receipt").issued_on_creation
+    assert not _new().issued_on_creation
+
+
 def test_receipt_refusal_speaks_of_a_receipt() -> None:
     receipt = _new(document_type="receipt")
 

@@ -11,10 +11,10 @@ from uuid import uuid4
 
 import pytest
 
-from risiti.commands.public_events import invoice_event_types
 from risiti.domain.errors import NotOverdueError
-from risiti.domain.invoice import Invoice, InvoiceDraft
+from risiti.domain.invoice import Invoice, InvoiceDraft, aging_bucket, is_overdue, is_past_due
 from risiti.eventstore.mapper import create_mapper
+from risiti.presentation.public_events import invoice_event_types
 
 NOW = datetime(2026, 4, 15, 14, 30, tzinfo=UTC)
 ISSUED = date(2026, 3, 1)
@@ -167,3 +167,49 @@ def test_the_overdue_event_fires_invoice_overdue() -> None:
     [event] = _overdue_events(invoice)
 
     assert invoice_event_types(event, "open", invoice) == ["invoice.overdue"]
+
+
+def test_invoice_is_overdue_after_its_due_date_until_paid() -> None:
+    assert not is_overdue("open", DUE, DUE)
+    assert is_overdue("open", DUE, DUE + timedelta(days=1))
+    assert is_overdue("partially_paid", DUE, TODAY)
+    for settled in ("paid", "void", "draft", "deleted"):
+        assert not is_overdue(settled, DUE, TODAY)
+
+
+def test_is_overdue_needs_a_due_date() -> None:
+    assert not is_overdue("open", None, TODAY)
+    assert not is_past_due(None, TODAY)
+
+
+def test_mark_overdue_follows_is_overdue() -> None:
+    for status in ("open", "partially_paid", "paid", "void"):
+        invoice = _invoice(status)
+        if is_overdue(invoice.status, invoice.due_date, TODAY):
+            invoice.mark_overdue(TODAY)
+        else:
+            with pytest.raises(NotOverdueError):
+                invoice.mark_overdue(TODAY)
+
+
+@pytest.mark.parametrize(
+    ("days_past_due", "bucket"),
+    [
+        (-5, "current"),
+        (0, "current"),
+        (1, "1_30"),
+        (30, "1_30"),
+        (31, "31_60"),
+        (60, "31_60"),
+        (61, "61_90"),
+        (90, "61_90"),
+        (91, "over_90"),
+        (400, "over_90"),
+    ],
+)
+def test_aging_counts_days_from_the_first_day_past_due(days_past_due: int, bucket: str) -> None:
+    assert aging_bucket(TODAY - timedelta(days=days_past_due), TODAY) == bucket
+
+
+def test_an_amount_without_a_due_date_is_current() -> None:
+    assert aging_bucket(None, TODAY) == "current"

@@ -12,13 +12,13 @@ from uuid import uuid4
 
 import pytest
 
-from risiti.commands.documents import invoice_record
-from risiti.commands.public_events import invoice_event_types
 from risiti.domain.account import Account
 from risiti.domain.errors import InvalidFieldError, NotRemindableError, SendSettledError
 from risiti.domain.invoice import Invoice, InvoiceDraft
 from risiti.domain.reminders import latest_due_reminder
-from risiti.workers.invoice_messages import invoice_email, invoice_notice, invoice_text
+from risiti.presentation.documents import invoice_record
+from risiti.presentation.invoice_messages import invoice_email, invoice_notice, invoice_text
+from risiti.presentation.public_events import invoice_event_types
 
 NOW = datetime(2026, 4, 15, 14, 30, tzinfo=UTC)
 DUE = date(2026, 4, 30)

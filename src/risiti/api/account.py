@@ -11,13 +11,14 @@ from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import UpdateAccountRequest
 from risiti.commands import accounts
 from risiti.domain.account import DETAIL_FIELDS
+from risiti.queries import accounts as account_queries
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/v1/account")
 async def get_account(request: web.Request) -> web.Response:
-    account = await accounts.get_account(ledger_for(request), request[CALLER])
+    account = await account_queries.get_account(ledger_for(request), request[CALLER])
     return ok(accounts.account_record(account, request[CALLER].livemode))
 
 

@@ -8,7 +8,7 @@ from aiohttp import web
 from risiti.api.envelope import ok, page, parse_query
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CheckpointsQuery
-from risiti.commands import audit
+from risiti.queries import audit
 
 routes = web.RouteTableDef()
 

@@ -11,6 +11,9 @@ from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateCustomerRequest, ListQuery
 from risiti.commands import customers
+from risiti.commands.errors import NotFoundError
+from risiti.presentation.customers import customer_record
+from risiti.queries import customers as customer_queries
 
 routes = web.RouteTableDef()
 
@@ -21,7 +24,7 @@ async def create_customer(request: web.Request) -> web.Response:
     command = customers.CreateCustomer(request[CALLER], **body.model_dump())
     customer = await customers.create_customer(ledger_for(request), command)
     return ok(
-        customers.customer_record(customer),
+        customer_record(customer),
         status=201,
         headers={"Location": f"/v1/customers/{customer.id}"},
     )
@@ -30,7 +33,7 @@ async def create_customer(request: web.Request) -> web.Response:
 @routes.get("/v1/customers")
 async def list_customers(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
-    result = await customers.list_customers(
+    result = await customer_queries.list_customers(
         ledger_for(request),
         request[CALLER],
         limit=query.limit,
@@ -42,14 +45,14 @@ async def list_customers(request: web.Request) -> web.Response:
 
 @routes.get("/v1/customers/{id}")
 async def get_customer(request: web.Request) -> web.Response:
-    customer = await customers.get_customer(
+    customer = await customer_queries.get_customer(
         ledger_for(request), request[CALLER], _uuid(request.match_info["id"], "customer")
     )
-    return ok(customers.customer_record(customer))
+    return ok(customer_record(customer))
 
 
 def _uuid(value: str, kind: str) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        raise ApiError(404, "not_found", f"No {kind} with id '{value}'.") from None
+        raise ApiError(404, NotFoundError.code, f"No {kind} with id '{value}'.") from None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -20,9 +19,10 @@ from pydantic import BaseModel
 from risiti.api.errors import ApiError, Handler, validation_error
 from risiti.api.keys import SETTINGS
 from risiti.api.models import ListQuery
-from risiti.commands.documents import invoice_record, present
+from risiti.domain import calendar
 from risiti.domain.invoice import Invoice
 from risiti.eventstore.paging import MAX_POSITION, Place, decode_cursor
+from risiti.presentation.documents import invoice_record, present
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -175,7 +175,7 @@ def page_of_json(documents: list[str], *, has_more: bool, next_cursor: str | Non
 
 
 def presented(request: web.Request, record: dict[str, Any]) -> dict[str, Any]:
-    return present(record, base_url=request.app[SETTINGS].base_url, today=datetime.now(UTC).date())
+    return present(record, base_url=request.app[SETTINGS].base_url, today=calendar.today())
 
 
 def invoice_response(request: web.Request, invoice: Invoice, *, status: int = 200) -> web.Response:
@@ -198,11 +198,9 @@ def if_match(request: web.Request) -> int | None:
         return None
     matched = _ETAG.match(header)
     if matched is None or int(matched.group(1)) > MAX_POSITION:
-        raise ApiError(
-            422,
-            "validation_error",
-            'If-Match must be an ETag this API sent, such as "3".',
+        raise validation_error(
             [{"field": "If-Match", "message": "not an ETag of a version"}],
+            'If-Match must be an ETag this API sent, such as "3".',
         )
     return int(matched.group(1))
 

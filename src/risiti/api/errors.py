@@ -59,7 +59,7 @@ class ApiError(Exception):
 def validation_error(details: list[dict[str, Any]], message: str | None = None) -> ApiError:
     first = details[0]
     return ApiError(
-        422, "validation_error", message or f"{first['field']}: {first['message']}", details
+        422, InvalidFieldError.code, message or f"{first['field']}: {first['message']}", details
     )
 
 
@@ -71,57 +71,65 @@ def from_pydantic(error: pydantic.ValidationError) -> ApiError:
     return validation_error(details)
 
 
+# The HTTP status of each error family, first match wins; the code is the error's own. A field
+# error is always answered as a validation error naming its field (DESIGN.md §6), whatever finer
+# code it has (`partial_payment_not_allowed` is Paystack's word for one).
+_STATUSES: tuple[tuple[type[Exception], int], ...] = (
+    (PaymentExceedsBalanceError, 409),
+    (InsufficientStockError, 409),
+    (InvalidStateError, 409),
+    (DomainError, 422),
+    (NotFoundError, 404),
+    (ConcurrentUpdateError, 412),
+    (StaleVersionError, 412),
+    (VersionConflictError, 412),
+    (SkuTakenError, 409),
+    (CommandError, 409),
+)
+
+
+def _status(error: Exception) -> int:
+    return next(status for kind, status in _STATUSES if isinstance(error, kind))
+
+
+def _details(error: DomainError | CommandError) -> list[dict[str, Any]] | None:
+    """What each error adds for a client to act on."""
+    if isinstance(error, PaymentExceedsBalanceError):
+        return [{"field": "amount", "amount_due": error.amount_due}]
+    if isinstance(error, InsufficientStockError):
+        return [{"field": "delta", "stock": error.stock}]
+    if isinstance(error, InvalidStateError):
+        return [{"current": error.current, "allowed": list(error.allowed)}]
+    if isinstance(error, StaleVersionError):
+        return [{"expected": error.expected, "current": error.current}]
+    if isinstance(error, SkuTakenError):
+        return [{"field": "sku", "sku": error.sku}]
+    return None
+
+
 def from_domain(error: DomainError) -> ApiError:
     """The HTTP meaning of each rule the domain enforces."""
-    if isinstance(error, PaymentExceedsBalanceError):
-        return ApiError(
-            409,
-            "payment_exceeds_balance",
-            str(error),
-            [{"field": "amount", "amount_due": error.amount_due}],
-        )
-    if isinstance(error, InsufficientStockError):
-        return ApiError(
-            409, "insufficient_stock", str(error), [{"field": "delta", "stock": error.stock}]
-        )
-    if isinstance(error, InvalidStateError):
-        return ApiError(
-            409,
-            "invalid_state",
-            str(error),
-            [{"current": error.current, "allowed": list(error.allowed)}],
-        )
     if isinstance(error, InvalidFieldError):
         return validation_error(
             [{"field": error.field or "body", "message": str(error)}], str(error)
         )
-    return ApiError(422, "validation_error", str(error))
+    return ApiError(_status(error), error.code, str(error), _details(error))
 
 
 def from_command(error: CommandError | VersionConflictError) -> ApiError:
-    """The HTTP meaning of the service layer's refusals."""
-    if isinstance(error, NotFoundError):
-        return ApiError(404, "not_found", str(error))
-    if isinstance(error, StaleVersionError):
-        return ApiError(
-            412,
-            "version_conflict",
-            str(error),
-            [{"expected": error.expected, "current": error.current}],
-        )
-    if isinstance(error, ConcurrentUpdateError | VersionConflictError):
-        return ApiError(412, "version_conflict", str(error))
-    if isinstance(error, SkuTakenError):
-        return ApiError(409, "duplicate_sku", str(error), [{"field": "sku", "sku": error.sku}])
+    """The HTTP meaning of the service layer's refusals (the store's version conflict is a
+    concurrent update to the client)."""
+    if isinstance(error, VersionConflictError):
+        return ApiError(_status(error), ConcurrentUpdateError.code, str(error))
     if isinstance(error, NumberTakenError):
         return validation_error([{"field": "invoice_number", "message": str(error)}], str(error))
-    return ApiError(409, "invalid_state", str(error))
+    return ApiError(_status(error), error.code, str(error), _details(error))
 
 
 _FIXED: list[tuple[type[BaseException] | tuple[type[BaseException], ...], int, str, str]] = [
     (web.HTTPRequestEntityTooLarge, 413, "payload_too_large", "The request body is too large."),
     (web.HTTPMethodNotAllowed, 405, "method_not_allowed", "This method is not allowed here."),
-    (web.HTTPNotFound, 404, "not_found", "No such resource."),
+    (web.HTTPNotFound, 404, NotFoundError.code, "No such resource."),
     (
         (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError),
         503,

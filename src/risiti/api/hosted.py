@@ -3,25 +3,24 @@ PDF, and the page's two ways to pay (docs/hosted.md).
 
 Public: the routes under /i/ take no API key (auth.PUBLIC_PREFIXES); the token is the only
 credential. Answers are HTML (or the PDF), never the JSON envelope, since a person reads them.
-Server-rendered with jinja2 (autoescaped), no JavaScript.
+Server-rendered with jinja2 (autoescaped, `risiti.presentation.hosted_page`), no JavaScript.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
-import jinja2
 import pydantic
 from aiohttp import web
 
 from risiti.api.keys import CALLER, LEDGER, SETTINGS, ledger_for
 from risiti.api.models import HostedPaymentForm
 from risiti.commands import hosted_page
-from risiti.commands.customer_copy import CustomerCopy, customer_copy_of
 from risiti.commands.errors import NotFoundError, StaleVersionError
-from risiti.commands.invoice_pdf import draw_invoice_pdf, pdf_filename
-from risiti.commands.invoices import get_invoice
 from risiti.domain.errors import DomainError
+from risiti.presentation.customer_copy import CustomerCopy
+from risiti.presentation.hosted_page import render_notice, render_page
+from risiti.presentation.invoice_pdf import draw_invoice_pdf, pdf_filename
+from risiti.queries.hosted_page import customer_copy_by_token, customer_copy_of
+from risiti.queries.invoices import get_invoice
 
 routes = web.RouteTableDef()
 
@@ -39,33 +38,8 @@ _PRIVATE = {
 }
 
 
-@cache
-def _templates() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("risiti.api", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
-def render_page(copy: CustomerCopy, token: str) -> str:
-    """The page's HTML (no I/O)."""
-    return (
-        _templates()
-        .get_template("invoice.html")
-        .render(
-            copy=copy,
-            pay_path=f"/i/{token}/pay",
-            paystack_path=f"/i/{token}/paystack",
-            pdf_path=f"/i/{token}.pdf",
-        )
-    )
-
-
 def _notice(status: int, heading: str, message: str, back: str | None = None) -> web.Response:
-    html = (
-        _templates().get_template("notice.html").render(heading=heading, message=message, back=back)
-    )
+    html = render_notice(heading, message, back)
     return web.Response(status=status, text=html, content_type="text/html", headers=_PRIVATE)
 
 
@@ -80,9 +54,7 @@ def _deleted(copy: CustomerCopy) -> web.Response:
 
 async def _copy(request: web.Request) -> CustomerCopy | None:
     try:
-        return await hosted_page.customer_copy_by_token(
-            request.app[LEDGER], request.match_info["token"]
-        )
+        return await customer_copy_by_token(request.app[LEDGER], request.match_info["token"])
     except NotFoundError:
         return None
 

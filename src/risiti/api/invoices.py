@@ -28,11 +28,15 @@ from risiti.api.models import (
     SendInvoiceRequest,
     UpdateInvoiceRequest,
 )
-from risiti.commands import audit, invoices
+from risiti.commands import invoices
 from risiti.commands.caller import Caller
-from risiti.commands.documents import present_json
-from risiti.domain.invoice import InvoiceDraft
+from risiti.commands.errors import NotFoundError
+from risiti.domain import calendar
+from risiti.domain.invoice import InvoiceDraft, is_past_due
+from risiti.presentation.documents import present_json
 from risiti.projections.invoice_list import InvoiceFilters, find_invoice_cursor, list_invoices
+from risiti.queries import audit
+from risiti.queries import invoices as invoice_queries
 
 routes = web.RouteTableDef()
 
@@ -79,7 +83,7 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
             await find_invoice_cursor(pool, caller.account_id, caller.livemode, place),
         )
         if place is None:
-            raise ApiError(404, "not_found", f"No invoice with id '{row_id}'.")
+            raise ApiError(404, NotFoundError.code, f"No invoice with id '{row_id}'.")
     result = await list_invoices(
         pool,
         caller.account_id,
@@ -89,7 +93,7 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
         after=place,
         backward=query.backward,
     )
-    base_url, today = request.app[SETTINGS].base_url, datetime.now(UTC).date()
+    base_url, today = request.app[SETTINGS].base_url, calendar.today()
     documents = [
         present_json(
             listed.document,
@@ -115,7 +119,7 @@ def _filters(query: ListInvoicesQuery) -> InvoiceFilters:
         due_gte=query.due_gte,
         due_lte=query.due_lte,
         q=query.q,
-        today=datetime.now(UTC).date(),
+        today=calendar.today(),
     )
 
 
@@ -140,7 +144,7 @@ async def get_invoice(request: web.Request) -> web.Response:
             version=query.version,
         )
         return invoice_response(request, past)
-    invoice = await invoices.get_invoice(
+    invoice = await invoice_queries.get_invoice(
         ledger_for(request), request[CALLER], request.match_info["id"]
     )
     return invoice_response(request, invoice)
@@ -225,10 +229,10 @@ def _issue_date(body: CreateInvoiceRequest) -> date:
     """The issue date sent, else today; but a request with only a due date already past (Duplo's
     documented sample, an invoice imported late) is backdated to it, not refused as due before
     it was issued: the invoice then reads as overdue, which is what the client described."""
-    today = datetime.now(UTC).date()
+    today = calendar.today()
     if body.issue_date is not None:
         return body.issue_date
-    if body.due_date is not None and body.due_date < today:
+    if body.due_date is not None and is_past_due(body.due_date, today):
         return body.due_date
     return today
 
@@ -237,7 +241,7 @@ async def _target(request: web.Request) -> tuple[Caller, UUID, int | None]:
     """Whose invoice, which one (by id or number), and the version If-Match names: the fields
     every `InvoiceCommand` starts with."""
     caller = request[CALLER]
-    invoice_id = await invoices.resolve_invoice_id(
+    invoice_id = await invoice_queries.resolve_invoice_id(
         ledger_for(request), caller, request.match_info["id"]
     )
     return caller, invoice_id, if_match(request)

@@ -16,7 +16,10 @@ from risiti.api.models import (
     UpdateProductRequest,
 )
 from risiti.commands import products
+from risiti.commands.errors import NotFoundError
 from risiti.domain.product import Product
+from risiti.presentation.products import product_record
+from risiti.queries import products as product_queries
 
 routes = web.RouteTableDef()
 
@@ -32,7 +35,7 @@ async def create_product(request: web.Request) -> web.Response:
 @routes.get("/v1/products")
 async def list_products(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
-    result = await products.list_products(
+    result = await product_queries.list_products(
         ledger_for(request),
         request[CALLER],
         limit=query.limit,
@@ -44,7 +47,9 @@ async def list_products(request: web.Request) -> web.Response:
 
 @routes.get("/v1/products/{id}")
 async def get_product(request: web.Request) -> web.Response:
-    product = await products.get_product(ledger_for(request), request[CALLER], _product_id(request))
+    product = await product_queries.get_product(
+        ledger_for(request), request[CALLER], _product_id(request)
+    )
     return _product_response(product)
 
 
@@ -74,7 +79,7 @@ def _product_response(product: Product, *, status: int = 200) -> web.Response:
     headers = {"ETag": f'"{product.version}"'}
     if status == 201:
         headers["Location"] = f"/v1/products/{product.id}"
-    return ok(products.product_record(product), status=status, headers=headers)
+    return ok(product_record(product), status=status, headers=headers)
 
 
 def _product_id(request: web.Request) -> UUID:
@@ -82,4 +87,4 @@ def _product_id(request: web.Request) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        raise ApiError(404, "not_found", f"No product with id '{value}'.") from None
+        raise ApiError(404, NotFoundError.code, f"No product with id '{value}'.") from None

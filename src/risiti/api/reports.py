@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from uuid import UUID
 
 from aiohttp import web
@@ -12,8 +11,11 @@ from risiti.api.envelope import ok, parse_query
 from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, LEDGER, ledger_for
 from risiti.api.models import AgingQuery
-from risiti.commands.customers import get_customer
-from risiti.projections.balances import AGING_BUCKETS, read_aging, read_balances
+from risiti.commands.errors import NotFoundError
+from risiti.domain import calendar
+from risiti.domain.invoice import AGING_BUCKETS
+from risiti.projections.balances import read_aging, read_balances
+from risiti.queries.customers import get_customer
 
 routes = web.RouteTableDef()
 
@@ -26,7 +28,7 @@ async def account_balances(request: web.Request) -> web.Response:
         caller.account_id,
         caller.livemode,
         customer_id=None,
-        today=datetime.now(UTC).date(),
+        today=calendar.today(),
     )
     return ok({"object": "balance", "balances": [asdict(b) for b in balances]})
 
@@ -37,14 +39,14 @@ async def customer_balance(request: web.Request) -> web.Response:
     try:
         customer_id = UUID(request.match_info["id"])
     except ValueError:
-        raise ApiError(404, "not_found", "No customer with that id.") from None
+        raise ApiError(404, NotFoundError.code, "No customer with that id.") from None
     await get_customer(ledger_for(request), caller, customer_id)
     balances = await read_balances(
         request.app[LEDGER].pool,
         caller.account_id,
         caller.livemode,
         customer_id=customer_id,
-        today=datetime.now(UTC).date(),
+        today=calendar.today(),
     )
     return ok(
         {
@@ -59,7 +61,7 @@ async def customer_balance(request: web.Request) -> web.Response:
 async def aging(request: web.Request) -> web.Response:
     query = parse_query(request, AgingQuery)
     caller = request[CALLER]
-    as_of = query.as_of or datetime.now(UTC).date()
+    as_of = query.as_of or calendar.today()
     by_currency = await read_aging(
         request.app[LEDGER].pool, caller.account_id, caller.livemode, as_of
     )

@@ -11,6 +11,8 @@ from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateTaxRateRequest, ListQuery
 from risiti.commands import tax_rates
+from risiti.commands.errors import NotFoundError
+from risiti.queries import tax_rates as tax_rate_queries
 
 routes = web.RouteTableDef()
 
@@ -30,7 +32,7 @@ async def create_tax_rate(request: web.Request) -> web.Response:
 @routes.get("/v1/tax-rates")
 async def list_tax_rates(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
-    result = await tax_rates.list_tax_rates(
+    result = await tax_rate_queries.list_tax_rates(
         ledger_for(request),
         request[CALLER],
         limit=query.limit,
@@ -47,6 +49,8 @@ async def get_tax_rate(request: web.Request) -> web.Response:
     try:
         tax_rate_id = UUID(value)
     except ValueError:
-        raise ApiError(404, "not_found", f"No tax rate with id '{value}'.") from None
-    tax_rate = await tax_rates.get_tax_rate(ledger_for(request), request[CALLER], tax_rate_id)
+        raise ApiError(404, NotFoundError.code, f"No tax rate with id '{value}'.") from None
+    tax_rate = await tax_rate_queries.get_tax_rate(
+        ledger_for(request), request[CALLER], tax_rate_id
+    )
     return ok(tax_rates.tax_rate_record(tax_rate))

@@ -18,12 +18,14 @@ from risiti.api.models import (
     UpdateWebhookEndpointRequest,
 )
 from risiti.commands import webhook_endpoints as endpoints
+from risiti.commands.errors import NotFoundError
 from risiti.commands.webhook_endpoints import (
     RegisterWebhookEndpoint,
     register_webhook_endpoint,
     webhook_endpoint_record,
 )
 from risiti.domain.webhook_endpoint import WebhookEndpoint
+from risiti.queries import webhook_endpoints as endpoint_queries
 
 routes = web.RouteTableDef()
 
@@ -50,7 +52,7 @@ async def create_webhook_endpoint(request: web.Request) -> web.Response:
 @routes.get("/v1/webhook-endpoints")
 async def list_webhook_endpoints(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
-    result = await endpoints.list_webhook_endpoints(
+    result = await endpoint_queries.list_webhook_endpoints(
         ledger_for(request),
         request[CALLER],
         limit=query.limit,
@@ -62,7 +64,7 @@ async def list_webhook_endpoints(request: web.Request) -> web.Response:
 
 @routes.get("/v1/webhook-endpoints/{id}")
 async def get_webhook_endpoint(request: web.Request) -> web.Response:
-    endpoint = await endpoints.get_webhook_endpoint(
+    endpoint = await endpoint_queries.get_webhook_endpoint(
         ledger_for(request), request[CALLER], _endpoint_id(request)
     )
     return _endpoint_response(endpoint)
@@ -112,7 +114,7 @@ async def rotate_webhook_secret(request: web.Request) -> web.Response:
 @routes.get("/v1/webhook-endpoints/{id}/deliveries")
 async def list_webhook_deliveries(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
-    result = await endpoints.list_webhook_deliveries(
+    result = await endpoint_queries.list_webhook_deliveries(
         ledger_for(request),
         request[CALLER],
         _endpoint_id(request),
@@ -186,4 +188,4 @@ def _uuid(value: str, kind: str) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        raise ApiError(404, "not_found", f"No {kind} with id '{value}'.") from None
+        raise ApiError(404, NotFoundError.code, f"No {kind} with id '{value}'.") from None

@@ -233,9 +233,9 @@ def _history(args: argparse.Namespace) -> int:
 async def _history_async(
     settings: Settings, invoice: str, account_id: UUID | None, livemode: bool | None
 ) -> list[str]:
-    from risiti.commands.audit import invoice_story
     from risiti.commands.ledger import Ledger
     from risiti.eventstore.database import create_pool
+    from risiti.queries.audit import invoice_story
 
     pool = await create_pool(settings, "history")
     try:

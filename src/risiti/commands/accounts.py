@@ -87,10 +87,6 @@ def account_record(account: Account, livemode: bool) -> dict[str, Any]:
     )
 
 
-async def get_account(ledger: Ledger, caller: Caller) -> Account:
-    return await ledger.get(Account, caller.account_id)
-
-
 @dataclass(frozen=True)
 class UpdateAccount:
     """What `PATCH /v1/account` changes; None leaves a setting as it is."""

@@ -1,4 +1,4 @@
-"""Customer commands: create, read, list; and linking an invoice's customer to its record."""
+"""Customer commands: create; and linking an invoice's customer to its record (reads: queries)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from uuid import UUID
 from risiti.commands.caller import Caller
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger, LedgerTransaction
-from risiti.commands.listing import list_listed
 from risiti.domain.customer import Customer, normalized_email
 from risiti.domain.errors import InvalidFieldError
 from risiti.eventstore import lookups
 from risiti.eventstore.errors import VersionConflictError
-from risiti.eventstore.paging import Place
+from risiti.presentation.customers import customer_record
 
 
 @dataclass(frozen=True)
@@ -25,21 +24,6 @@ class CreateCustomer:
     phone: str | None = None
     address: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
-
-
-def customer_record(customer: Customer) -> dict[str, Any]:
-    """How a customer reads in every channel."""
-    return {
-        "id": str(customer.id),
-        "object": "customer",
-        "name": customer.name,
-        "email": customer.email,
-        "phone": customer.phone,
-        "address": customer.address,
-        "metadata": customer.metadata,
-        "livemode": customer.livemode,
-        "created_at": customer.created_on.isoformat(),
-    }
 
 
 async def create_customer(ledger: Ledger, command: CreateCustomer) -> Customer:
@@ -77,25 +61,6 @@ async def _keep(tx: LedgerTransaction, customer: Customer) -> bool:
     return kept
 
 
-async def get_customer(ledger: Ledger, caller: Caller, customer_id: UUID) -> Customer:
-    customer = await ledger.get(Customer, customer_id)
-    _check_owner(customer, caller, customer_id)
-    return customer
-
-
-async def list_customers(
-    ledger: Ledger,
-    caller: Caller,
-    *,
-    limit: int,
-    after: Place | UUID | None,
-    backward: bool = False,
-) -> lookups.RecordPage:
-    return await list_listed(
-        ledger, caller, "customers", "customer", limit=limit, after=after, backward=backward
-    )
-
-
 async def linked_customer(
     tx: LedgerTransaction, caller: Caller, customer: dict[str, Any]
 ) -> dict[str, Any]:
@@ -126,12 +91,12 @@ async def linked_customer(
 async def _named_customer(tx: LedgerTransaction, caller: Caller, named: object) -> dict[str, Any]:
     try:
         customer = await tx.get(Customer, UUID(str(named)))
-        _check_owner(customer, caller, named)
+        check_owner(customer, caller, named)
     except (ValueError, NotFoundError):
         raise InvalidFieldError(f"No customer with id '{named}'.", field="customer_id") from None
     return customer.as_invoice_customer()
 
 
-def _check_owner(customer: Customer, caller: Caller, named: object) -> None:
+def check_owner(customer: Customer, caller: Caller, named: object) -> None:
     if customer.account_id != caller.account_id or customer.livemode != caller.livemode:
         raise NotFoundError("customer", named)

@@ -1,14 +1,23 @@
-"""Errors of the service layer."""
+"""Errors of the service layer, each with its stable `code` (see risiti.domain.errors)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from risiti.domain.errors import InvalidFieldError, InvalidStateError
+
 
 class CommandError(Exception):
-    """Base of the service layer's errors."""
+    """Base of the service layer's errors: a refusal without a finer code is one of the state
+    things are in."""
+
+    code: ClassVar[str] = InvalidStateError.code
 
 
 class NotFoundError(CommandError):
     """Raised when the named object does not exist in the caller's account and mode."""
+
+    code: ClassVar[str] = "not_found"
 
     def __init__(self, kind: str, identifier: object) -> None:
         super().__init__(f"No {kind} with id '{identifier}'.")
@@ -18,6 +27,8 @@ class NotFoundError(CommandError):
 
 class ConcurrentUpdateError(CommandError):
     """Raised when a command kept losing races to other writers of the same aggregate."""
+
+    code: ClassVar[str] = "version_conflict"
 
 
 class TransactionTooOldError(ConcurrentUpdateError):
@@ -31,6 +42,8 @@ class TransactionTooOldError(ConcurrentUpdateError):
 class StaleVersionError(CommandError):
     """Raised when If-Match names a version other than the object's current one."""
 
+    code: ClassVar[str] = ConcurrentUpdateError.code
+
     def __init__(self, expected: int, current: int) -> None:
         super().__init__(
             f"The object is at version {current}, not {expected}; read it again and retry."
@@ -40,7 +53,10 @@ class StaleVersionError(CommandError):
 
 
 class NumberTakenError(CommandError):
-    """Raised when a chosen document number is already another document's."""
+    """Raised when a chosen document number is already another document's: to the client, the
+    field `invoice_number` is invalid."""
+
+    code: ClassVar[str] = InvalidFieldError.code
 
     def __init__(self, number: str) -> None:
         super().__init__(f"The number {number!r} is already used by another document.")
@@ -49,6 +65,8 @@ class NumberTakenError(CommandError):
 
 class SkuTakenError(CommandError):
     """Raised when a product's sku is already another product's in the same account and mode."""
+
+    code: ClassVar[str] = "duplicate_sku"
 
     def __init__(self, sku: str) -> None:
         super().__init__(f"The sku {sku!r} is already another product's.")

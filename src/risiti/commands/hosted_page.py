@@ -14,7 +14,6 @@ from typing import Any
 import aiohttp
 
 from risiti.commands.caller import Caller
-from risiti.commands.customer_copy import CustomerCopy, customer_copy_of
 from risiti.commands.errors import CommandError
 from risiti.commands.invoices import RecordPayment, get_invoice_by_token, record_payment
 from risiti.commands.ledger import Ledger
@@ -35,12 +34,6 @@ class NotPayableHereError(CommandError):
 
 class PaystackUnavailableError(CommandError):
     """Raised when Paystack could not be reached or refused to start a checkout."""
-
-
-async def customer_copy_by_token(ledger: Ledger, token: str) -> CustomerCopy:
-    """The customer's copy of the invoice a hosted-page link names (NotFoundError if none)."""
-    invoice = await get_invoice_by_token(ledger, token)
-    return await customer_copy_of(ledger, invoice)
 
 
 async def pay_in_test_mode(ledger: Ledger, token: str, version: int) -> Invoice:

@@ -17,14 +17,8 @@ from risiti.commands.ledger import Ledger, LedgerTransaction, retry_on_conflict
 from risiti.commands.products import save_product
 from risiti.domain.invoice import Invoice
 from risiti.domain.product import Product
+from risiti.domain.stock import DEDUCT, RESTORE
 from risiti.eventstore import inventory
-
-DEDUCT, RESTORE = "deduct", "restore"
-
-
-def moves_stock(invoice: Invoice) -> bool:
-    """Whether any line of the invoice names a product (only those can move stock)."""
-    return any(item.get("product_id") for item in invoice.items)
 
 
 async def settle_invoice_stock(ledger: Ledger, job_id: UUID) -> bool:

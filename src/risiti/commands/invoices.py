@@ -1,5 +1,5 @@
 """Invoice commands (DESIGN.md §4): create, update, delete, finalize, send, record payments,
-mark paid or unpaid, void; and the reads that resolve an id or a number.
+mark paid or unpaid, void; and reading the invoice a hosted-page link names.
 
 Each command loads the invoice in a transaction, lets the aggregate decide, and appends what it
 decided. With `expected_version` (from If-Match) a stale version is refused; without it, a
@@ -27,7 +27,7 @@ from risiti.commands.ledger import (
 )
 from risiti.commands.products import linked_items
 from risiti.commands.tax_rates import invoice_taxes
-from risiti.domain.invoice import DELETED, DRAFT, PAID, Invoice, InvoiceDraft
+from risiti.domain.invoice import DELETED, DRAFT, Invoice, InvoiceDraft
 from risiti.domain.numbering import format_document_number, number_prefix
 from risiti.eventstore import lookups
 from risiti.eventstore.errors import RowTakenError
@@ -102,22 +102,16 @@ class VoidInvoice(InvoiceCommand):
 
 
 async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
-    """Create an invoice; finalize it under its number when asked; issue a receipt paid."""
+    """Create an invoice; finalize it under its number when asked (a receipt always, and the
+    Invoice issues it paid)."""
 
     async def attempt() -> Invoice:
         async with ledger.transaction() as tx:
             draft = await _resolved_draft(tx, command)
             invoice = Invoice.create(draft, view_token=secrets.token_urlsafe(24))
             await tx.side_tables.save_invoice_token(invoice.view_token, invoice.id)
-            if command.finalize or invoice.document_type == "receipt":
-                await _finalize(tx, invoice)
-            if invoice.document_type == "receipt" and invoice.status != PAID:
-                invoice.mark_paid(
-                    payment_id=uuid4(),
-                    method=command.payment_method,
-                    reference=None,
-                    paid_at=datetime.now(UTC),
-                )
+            if command.finalize or invoice.issued_on_creation:
+                await _finalize(tx, invoice, receipt_paid_by=command.payment_method)
             if command.send_email and invoice.status != DRAFT and invoice.customer.get("email"):
                 invoice.request_sending(
                     email=invoice.customer["email"], phone=None, requested_at=datetime.now(UTC)
@@ -244,8 +238,11 @@ async def _save(tx: LedgerTransaction, invoice: Invoice) -> None:
     await tx.save(invoice, account_id=invoice.account_id, livemode=invoice.livemode)
 
 
-async def _finalize(tx: LedgerTransaction, invoice: Invoice) -> None:
-    """Issue a draft under the number its business chose, or the next of its series."""
+async def _finalize(
+    tx: LedgerTransaction, invoice: Invoice, *, receipt_paid_by: str = "other"
+) -> None:
+    """Issue a draft under the number its business chose, or the next of its series (a receipt
+    paid by `receipt_paid_by`)."""
     now = datetime.now(UTC)
     number = invoice.requested_number or await _next_number(tx, invoice, now.year)
     try:
@@ -254,7 +251,7 @@ async def _finalize(tx: LedgerTransaction, invoice: Invoice) -> None:
         )
     except RowTakenError:
         raise NumberTakenError(number) from None
-    invoice.finalize(document_number=number, finalized_at=now)
+    invoice.issue(document_number=number, issued_at=now, receipt_paid_by=receipt_paid_by)
 
 
 async def _next_number(tx: LedgerTransaction, invoice: Invoice, year: int) -> str:
@@ -264,37 +261,13 @@ async def _next_number(tx: LedgerTransaction, invoice: Invoice, year: int) -> st
     return format_document_number(invoice.document_type, year, sequence)
 
 
-async def get_invoice(ledger: Ledger, caller: Caller, id_or_number: str) -> Invoice:
-    """An invoice of the caller's account and mode, by id or by document number."""
-    invoice_id = await resolve_invoice_id(ledger, caller, id_or_number)
-    invoice = await ledger.get(Invoice, invoice_id)
-    _check_owner(invoice, caller, id_or_number)
-    return invoice
-
-
-async def resolve_invoice_id(ledger: Ledger, caller: Caller, id_or_number: str) -> UUID:
-    """Turn what a URL names (an id or a document number) into an invoice id."""
-    try:
-        return UUID(id_or_number)
-    except ValueError:
-        if "\x00" in id_or_number:  # no number holds one, and PostgreSQL refuses it as text
-            raise NotFoundError("invoice", id_or_number.replace("\x00", "")) from None
-        async with ledger.connection() as conn:
-            found = await lookups.find_invoice_by_number(
-                conn, caller.account_id, caller.livemode, id_or_number
-            )
-        if found is None:
-            raise NotFoundError("invoice", id_or_number) from None
-        return found
-
-
 async def _owned_invoice(tx: LedgerTransaction, caller: Caller, invoice_id: UUID) -> Invoice:
     invoice = await tx.get(Invoice, invoice_id)
-    _check_owner(invoice, caller, invoice_id)
+    check_owner(invoice, caller, invoice_id)
     return invoice
 
 
-def _check_owner(invoice: Invoice, caller: Caller, named: object) -> None:
+def check_owner(invoice: Invoice, caller: Caller, named: object) -> None:
     # Another account's invoice, the other mode's, or a deleted draft does not exist for this
     # caller; the deleted draft's history stays in the log for auditors.
     if (

@@ -16,22 +16,23 @@ from uuid import UUID
 
 from risiti.commands.ledger import Ledger, retry_on_conflict
 from risiti.domain.errors import NotOverdueError
-from risiti.domain.invoice import OPEN, PARTIALLY_PAID, Invoice
+from risiti.domain.invoice import Invoice
+from risiti.eventstore.overdue_sql import overdue_sql
 
 OVERDUE_TOPIC = f"{Invoice.Overdue.__module__}:{Invoice.Overdue.__qualname__}"
 BATCH_SIZE = 500
 
 # An Overdue event's `due_date` as the JSON transcoder stores a date: {"_type_", "_data_"}.
-_CANDIDATES = """
+_CANDIDATES = f"""
 SELECT l.id FROM invoice_list l
-WHERE l.status = ANY($1::text[]) AND l.due_date < $2 AND l.id > $3
+WHERE {overdue_sql("$1", status="l.status", due_date="l.due_date")} AND l.id > $2
   AND NOT EXISTS (
     SELECT 1 FROM events e
-    WHERE e.originator_id = l.id AND e.topic = $4
+    WHERE e.originator_id = l.id AND e.topic = $3
       AND (convert_from(e.state, 'UTF8')::jsonb -> 'due_date' ->> '_data_')::date >= l.due_date
   )
 ORDER BY l.id
-LIMIT $5
+LIMIT $4
 """
 
 
@@ -51,7 +52,6 @@ async def overdue_candidates(
     async with ledger.connection() as conn:
         rows = await conn.fetch(
             _CANDIDATES,
-            [OPEN, PARTIALLY_PAID],
             as_of,
             after or UUID(int=0),
             OVERDUE_TOPIC,

@@ -13,19 +13,14 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 from uuid import UUID
 
 from risiti.commands.caller import Caller
 from risiti.commands.errors import CommandError, NotFoundError
 from risiti.commands.invoices import RecordPayment, record_payment
 from risiti.commands.ledger import Ledger, retry_in_new_transaction
-from risiti.domain.errors import (
-    DomainError,
-    InstallmentLimitError,
-    InvalidStateError,
-    PartialPaymentNotAllowedError,
-    PaymentExceedsBalanceError,
-)
+from risiti.domain.errors import CurrencyMismatchError, DomainError, InvalidFieldError
 from risiti.domain.invoice import DELETED, Invoice
 from risiti.eventstore import lookups
 from risiti.eventstore.recorder import notify_appended
@@ -37,11 +32,20 @@ PAYSTACK_KEY_ID = "paystack"
 
 class PaystackSignatureError(CommandError):
     """Raised when a webhook is not signed with the Paystack secret key of the invoice's account
-    and mode (or that account has none for that mode); `code` is the error code to answer."""
+    and mode."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    code: ClassVar[str] = "invalid_signature"
+
+
+class PaystackNotConfiguredError(PaystackSignatureError):
+    """Raised when the invoice's account has no Paystack secret key for the mode, so no webhook
+    for it can be verified."""
+
+    code: ClassVar[str] = "paystack_not_configured"
+
+
+# A payment refused for its fields (an amount of zero): Paystack's answer names no field.
+INVALID_PAYMENT = "invalid_payment"
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ async def record_paystack_charge(
     invoice = await _named_invoice(ledger, charge)
     await _verify_signature(ledger, invoice, raw_body, signature)
     if charge.currency.upper() != invoice.currency:
-        return ChargeOutcome(invoice, recorded=False, reason="currency_mismatch")
+        return ChargeOutcome(invoice, recorded=False, reason=CurrencyMismatchError.code)
     command = RecordPayment(
         caller=Caller(invoice.account_id, invoice.livemode, PAYSTACK_KEY_ID),
         invoice_id=invoice.id,
@@ -139,25 +143,15 @@ async def _verify_signature(
             conn, invoice.account_id, invoice.livemode
         )
     if secret_key is None:
-        raise PaystackSignatureError(
-            "paystack_not_configured",
+        raise PaystackNotConfiguredError(
             "The invoice's account has no Paystack secret key for this mode "
             "(PATCH /v1/account {paystack_secret_key}).",
         )
     expected = hmac.new(secret_key.encode(), raw_body, hashlib.sha512).hexdigest()
     if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
-        raise PaystackSignatureError(
-            "invalid_signature", "x-paystack-signature does not match the request body."
-        )
+        raise PaystackSignatureError("x-paystack-signature does not match the request body.")
 
 
 def _refusal(error: DomainError) -> str:
-    if isinstance(error, PaymentExceedsBalanceError):
-        return "payment_exceeds_balance"
-    if isinstance(error, PartialPaymentNotAllowedError):
-        return "partial_payment_not_allowed"
-    if isinstance(error, InstallmentLimitError):
-        return "installment_limit"
-    if isinstance(error, InvalidStateError):
-        return "invalid_state"
-    return "invalid_payment"
+    """The refused payment's code; Paystack's answer has no field to name for a field error."""
+    return INVALID_PAYMENT if error.code == InvalidFieldError.code else error.code

@@ -1,4 +1,4 @@
-"""Product commands: create, read, list, update, adjust stock; and linking invoice lines to
+"""Product commands: create, update, adjust stock; and linking invoice lines to
 products by id or sku (docs/api.md, "Inventory")."""
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from risiti.commands.ledger import (
     retry_on_conflict,
     run_at_version,
 )
-from risiti.commands.listing import list_listed
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.product import Product
 from risiti.eventstore import inventory, lookups
 from risiti.eventstore.errors import VersionConflictError
-from risiti.eventstore.paging import Place
+from risiti.presentation.products import product_record
 
 
 @dataclass(frozen=True)
@@ -70,26 +69,6 @@ class StockAdjustment:
     stock_after: int
     created_at: datetime
     replayed: bool
-
-
-def product_record(product: Product) -> dict[str, Any]:
-    """How a product reads in every channel: the API, its list and its webhooks."""
-    return {
-        "id": str(product.id),
-        "object": "product",
-        "sku": product.sku,
-        "name": product.name,
-        "unit_price": product.unit_price,
-        "currency": product.currency,
-        "stock": product.stock,
-        "low_stock_threshold": product.low_stock_threshold,
-        "track_stock": product.track_stock,
-        "metadata": product.metadata,
-        "version": product.version,
-        "livemode": product.livemode,
-        "created_at": product.created_on.isoformat(),
-        "updated_at": product.modified_on.isoformat(),
-    }
 
 
 def adjustment_record(adjustment: StockAdjustment) -> dict[str, Any]:
@@ -139,25 +118,6 @@ async def save_product(tx: LedgerTransaction, product: Product) -> None:
     except asyncpg.UniqueViolationError:
         raise SkuTakenError(product.sku) from None
     await tx.save(product, account_id=product.account_id, livemode=product.livemode)
-
-
-async def get_product(ledger: Ledger, caller: Caller, product_id: UUID) -> Product:
-    product = await ledger.get(Product, product_id)
-    _check_owner(product, caller, product_id)
-    return product
-
-
-async def list_products(
-    ledger: Ledger,
-    caller: Caller,
-    *,
-    limit: int,
-    after: Place | UUID | None,
-    backward: bool = False,
-) -> lookups.RecordPage:
-    return await list_listed(
-        ledger, caller, "products", "product", limit=limit, after=after, backward=backward
-    )
 
 
 async def update_product(ledger: Ledger, command: UpdateProduct) -> Product:
@@ -249,11 +209,11 @@ def _replayed(
 
 async def _owned(tx: LedgerTransaction, caller: Caller, product_id: UUID) -> Product:
     product = await tx.get(Product, product_id)
-    _check_owner(product, caller, product_id)
+    check_owner(product, caller, product_id)
     return product
 
 
-def _check_owner(product: Product, caller: Caller, named: object) -> None:
+def check_owner(product: Product, caller: Caller, named: object) -> None:
     if product.account_id != caller.account_id or product.livemode != caller.livemode:
         raise NotFoundError("product", named)
 

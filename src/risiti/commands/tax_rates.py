@@ -1,4 +1,4 @@
-"""Tax rate commands: create, get and list; and copying rates into an invoice by id."""
+"""Tax rate commands: create; and copying rates into an invoice by id."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ from uuid import UUID
 from risiti.commands.caller import Caller
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger, LedgerTransaction
-from risiti.commands.listing import list_listed
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.tax_rate import TaxRate
 from risiti.eventstore import lookups
-from risiti.eventstore.paging import Place
 
 
 @dataclass(frozen=True)
@@ -60,27 +58,6 @@ async def create_tax_rate(ledger: Ledger, command: CreateTaxRate) -> TaxRate:
             tax_rate_record(tax_rate),
         )
         await tx.save(tax_rate, account_id=tax_rate.account_id, livemode=tax_rate.livemode)
-    return tax_rate
-
-
-async def list_tax_rates(
-    ledger: Ledger,
-    caller: Caller,
-    *,
-    limit: int,
-    after: Place | UUID | None,
-    backward: bool = False,
-) -> lookups.RecordPage:
-    return await list_listed(
-        ledger, caller, "tax_rates", "tax rate", limit=limit, after=after, backward=backward
-    )
-
-
-async def get_tax_rate(ledger: Ledger, caller: Caller, tax_rate_id: UUID) -> TaxRate:
-    """The caller's tax rate; another account's (or mode's) does not exist."""
-    tax_rate = await ledger.get(TaxRate, tax_rate_id)
-    if (tax_rate.account_id, tax_rate.livemode) != (caller.account_id, caller.livemode):
-        raise NotFoundError("tax rate", tax_rate_id)
     return tax_rate
 
 

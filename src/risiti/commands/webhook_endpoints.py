@@ -22,13 +22,11 @@ from risiti.commands.ledger import (
     retry_on_conflict,
     run_at_version,
 )
-from risiti.commands.listing import list_listed
-from risiti.commands.public_events import delivery_id, event_payload, public_event_id
 from risiti.domain.errors import InvalidFieldError, InvalidStateError
 from risiti.domain.webhook_addresses import Address, literal_address, refused_address
 from risiti.domain.webhook_endpoint import WebhookEndpoint
 from risiti.eventstore import lookups
-from risiti.eventstore.paging import Place
+from risiti.presentation.public_events import delivery_id, event_payload, public_event_id
 
 RESOLVE_SECONDS = 5.0
 TEST_EVENT = "webhook_endpoint.test"
@@ -147,7 +145,7 @@ async def _save(tx: LedgerTransaction, endpoint: WebhookEndpoint) -> None:
     await tx.save(endpoint, account_id=endpoint.account_id, livemode=endpoint.livemode)
 
 
-def _check_owner(endpoint: WebhookEndpoint, caller: Caller, named: object) -> None:
+def check_owner(endpoint: WebhookEndpoint, caller: Caller, named: object) -> None:
     """Another account's endpoint, or a deleted one, is not found."""
     if (
         endpoint.account_id != caller.account_id
@@ -162,38 +160,8 @@ async def _owned(tx: LedgerTransaction, caller: Caller, endpoint_id: UUID) -> We
         endpoint = await tx.get(WebhookEndpoint, endpoint_id)
     except NotFoundError:
         raise NotFoundError("webhook endpoint", endpoint_id) from None
-    _check_owner(endpoint, caller, endpoint_id)
+    check_owner(endpoint, caller, endpoint_id)
     return endpoint
-
-
-async def get_webhook_endpoint(
-    ledger: Ledger, caller: Caller, endpoint_id: UUID
-) -> WebhookEndpoint:
-    try:
-        endpoint = await ledger.get(WebhookEndpoint, endpoint_id)
-    except NotFoundError:
-        raise NotFoundError("webhook endpoint", endpoint_id) from None
-    _check_owner(endpoint, caller, endpoint_id)
-    return endpoint
-
-
-async def list_webhook_endpoints(
-    ledger: Ledger,
-    caller: Caller,
-    *,
-    limit: int,
-    after: Place | UUID | None,
-    backward: bool = False,
-) -> lookups.RecordPage:
-    return await list_listed(
-        ledger,
-        caller,
-        "webhook_endpoint_records",
-        "webhook endpoint",
-        limit=limit,
-        after=after,
-        backward=backward,
-    )
 
 
 @dataclass(frozen=True)
@@ -289,25 +257,6 @@ async def rotate_webhook_secret(
             return endpoint
 
     return await retry_on_conflict(attempt), secret
-
-
-async def list_webhook_deliveries(
-    ledger: Ledger,
-    caller: Caller,
-    endpoint_id: UUID,
-    *,
-    limit: int,
-    after: Place | UUID | None,
-    backward: bool = False,
-) -> lookups.RecordPage:
-    await get_webhook_endpoint(ledger, caller, endpoint_id)
-    async with ledger.connection() as conn:
-        page = await lookups.list_webhook_deliveries(
-            conn, endpoint_id, limit=limit, after=after, backward=backward
-        )
-    if page is None:
-        raise NotFoundError("webhook delivery", after)
-    return page
 
 
 async def retry_webhook_delivery(ledger: Ledger, caller: Caller, delivery_id: UUID) -> str:

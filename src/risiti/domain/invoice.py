@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
@@ -69,6 +69,46 @@ ACTION_PHRASES: dict[str, str] = {
     "mark_unpaid": "mark {document} as unpaid",
     "void": "void {document}",
 }
+# The statuses in which an invoice can be overdue: issued and not yet paid (DESIGN.md §4).
+CAN_BE_OVERDUE = (OPEN, PARTIALLY_PAID)
+
+
+def is_past_due(due_date: date | None, today: date) -> bool:
+    """Whether a due date has passed on `today`: on its due date an invoice is still on time."""
+    return due_date is not None and due_date < today
+
+
+def is_overdue(status: str, due_date: date | None, today: date) -> bool:
+    """The one definition of overdue (DESIGN.md §4): open or partly paid, and due before today.
+    The SQL that selects overdue invoices is built from the same two parts (`CAN_BE_OVERDUE`,
+    `is_past_due`); tests/integration/test_overdue_rule.py holds the two to the same answers."""
+    return status in CAN_BE_OVERDUE and is_past_due(due_date, today)
+
+
+# The aging report's buckets of what is past due: a name and the days past due it holds, from
+# and to (None: no end). What is not past due is `current`.
+CURRENT = "current"
+PAST_DUE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("1_30", 1, 30),
+    ("31_60", 31, 60),
+    ("61_90", 61, 90),
+    ("over_90", 91, None),
+)
+AGING_BUCKETS = (CURRENT, *(name for name, _, _ in PAST_DUE_BUCKETS))
+
+
+def aging_bucket(due_date: date | None, today: date) -> str:
+    """The aging bucket of an outstanding amount due on `due_date`, as of `today`."""
+    if due_date is None or not is_past_due(due_date, today):
+        return CURRENT
+    days = (today - due_date).days
+    return next(
+        name
+        for name, first, last in PAST_DUE_BUCKETS
+        if first <= days and (last is None or days <= last)
+    )
+
+
 # Once issued, the figures are fixed; only what does not change the amount may still change.
 EDITABLE_ONCE_ISSUED = frozenset({"note", "due_date", "metadata", "reference"})
 
@@ -267,6 +307,24 @@ class Invoice(Aggregate):
     @event(Deleted)
     def _deleted(self) -> None:
         self.status = DELETED
+
+    @property
+    def issued_on_creation(self) -> bool:
+        """A receipt records a sale already paid for: it is never a draft, but issued (and paid)
+        as it is created."""
+        return self.document_type == "receipt"
+
+    def issue(
+        self, document_number: str, issued_at: datetime, *, receipt_paid_by: str = "other"
+    ) -> None:
+        """Finalize the draft; a receipt is issued paid (DESIGN.md §5), its whole amount
+        recorded as paid by `receipt_paid_by`: `Finalized` then `PaymentRecorded`. A document of
+        no amount is paid on finalizing already, and gets no payment."""
+        self.finalize(document_number=document_number, finalized_at=issued_at)
+        if self.issued_on_creation and self.status != PAID:
+            self.mark_paid(
+                payment_id=uuid4(), method=receipt_paid_by, reference=None, paid_at=issued_at
+            )
 
     def finalize(self, document_number: str, finalized_at: datetime) -> None:
         """Issue a draft under its number; from then on its figures no longer change."""
@@ -547,11 +605,11 @@ class Invoice(Aggregate):
         otherwise, which is what makes the scheduled job safe to run again and concurrently.
         """
         due = self.due_date
-        if self.status not in (OPEN, PARTIALLY_PAID):
+        if self.status not in CAN_BE_OVERDUE:
             raise NotOverdueError(
                 f"{self._a_document.capitalize()} that is {self.status} is never overdue."
             )
-        if due is None or due >= as_of:
+        if due is None or not is_past_due(due, as_of):
             raise NotOverdueError(f"Not past its due date ({due}) on {as_of}.")
         if self.overdue_for is not None and due <= self.overdue_for:
             raise NotOverdueError(f"Already marked overdue for the due date {self.overdue_for}.")

@@ -15,11 +15,10 @@ import orjson
 from risiti.domain.invoice import (
     CANCELLED,
     FAILED,
-    OPEN,
-    PARTIALLY_PAID,
     REQUESTED,
     SENT,
     Invoice,
+    is_overdue,
 )
 
 
@@ -111,11 +110,6 @@ def view_url(base_url: str, view_token: str) -> str:
 def pdf_url(base_url: str, view_token: str) -> str:
     """The hosted page's PDF: like `view_url`, a link the customer opens without a key."""
     return f"{base_url}/i/{view_token}.pdf"
-
-
-def is_overdue(status: str, due_date: date | None, today: date) -> bool:
-    """Open or partly paid, and due before today (DESIGN.md §4)."""
-    return bool(due_date and status in (OPEN, PARTIALLY_PAID) and due_date < today)
 
 
 def _customer(customer: dict[str, Any]) -> dict[str, Any]:

@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from risiti.commands.customers import customer_record
-from risiti.commands.documents import invoice_record, present
-from risiti.commands.products import product_record
+from risiti.domain import calendar
 from risiti.domain.customer import Customer
 from risiti.domain.invoice import PAID, PARTIALLY_PAID, Invoice
 from risiti.domain.product import Product
+from risiti.presentation.customers import customer_record
+from risiti.presentation.documents import invoice_record, present
+from risiti.presentation.products import product_record
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "risiti:events")
 _DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "risiti:webhook-deliveries")
@@ -89,7 +90,7 @@ def invoice_event_payload(
         event_type,
         invoice,
         recorded_at=recorded_at,
-        data=present(invoice_record(invoice), base_url=base_url, today=date.today()),
+        data=present(invoice_record(invoice), base_url=base_url, today=calendar.today()),
     )
 
 

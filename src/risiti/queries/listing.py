@@ -1,4 +1,4 @@
-"""Listing an account's customers, tax rates or webhook endpoints, newest first."""
+"""Listing an account's customers, products, tax rates or webhook endpoints, newest first."""
 
 from __future__ import annotations
 

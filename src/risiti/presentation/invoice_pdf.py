@@ -1,33 +1,24 @@
 """The invoice as an A4 PDF: the customer's copy, the same content and figures as the hosted
 page, drawn with fpdf2 in DejaVu Sans (embedded, so ₦ and the other currency signs print).
 
-`invoice_pdf` is what the send job attaches to its email.
+`risiti.queries.hosted_page.invoice_pdf` draws one from the log, for attaching to an email.
 """
 
 from __future__ import annotations
 
 import asyncio
 from importlib.resources import files
-from uuid import UUID
 
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import FontFace
 
-from risiti.commands.customer_copy import CustomerCopy, customer_copy_of
-from risiti.commands.ledger import Ledger
-from risiti.domain.invoice import Invoice
+from risiti.presentation.customer_copy import CustomerCopy
 
 FONT = "DejaVu"
-_FONTS = files("risiti.commands") / "fonts"
+_FONTS = files("risiti.presentation") / "fonts"
 _WIDTH = 180.0  # A4's 210 mm less two 15 mm margins
 _GREY = (90, 90, 90)
-
-
-async def invoice_pdf(ledger: Ledger, invoice_id: UUID) -> bytes:
-    """The PDF of an invoice as it stands in the log now, for attaching to an email."""
-    invoice = await ledger.get(Invoice, invoice_id)
-    return await draw_invoice_pdf(await customer_copy_of(ledger, invoice))
 
 
 def pdf_filename(copy: CustomerCopy) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -18,10 +18,17 @@ from uuid import UUID
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from risiti.commands.documents import is_overdue
-from risiti.commands.ledger import Ledger
 from risiti.domain.account import Account
-from risiti.domain.invoice import DELETED, DRAFT, OPEN, PAID, PARTIALLY_PAID, VOID, Invoice
+from risiti.domain.invoice import (
+    DELETED,
+    DRAFT,
+    OPEN,
+    PAID,
+    PARTIALLY_PAID,
+    VOID,
+    Invoice,
+    is_overdue,
+)
 from risiti.domain.money import Money
 
 # An amount in minor units → text in the invoice's currency and the account's locale.
@@ -133,12 +140,6 @@ class CustomerCopy:
         return self.payable and self.livemode and self.paystack_available
 
 
-async def customer_copy_of(ledger: Ledger, invoice: Invoice) -> CustomerCopy:
-    """The invoice as its customer reads it, with its account's contact and bank details."""
-    account = await ledger.get(Account, invoice.account_id)
-    return write_customer_copy(invoice, account, today=datetime.now(UTC).date())
-
-
 def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> CustomerCopy:
     """The customer's copy, written in the account's locale (no I/O)."""
     locale = account.locale
@@ -181,7 +182,7 @@ def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> C
 def customer_state(invoice: Invoice, today: date) -> str:
     """paid / partly paid / due / overdue / void (and draft, deleted) as the customer sees it."""
     status = invoice.status
-    if status in (OPEN, PARTIALLY_PAID) and is_overdue(status, invoice.due_date, today):
+    if is_overdue(status, invoice.due_date, today):
         return "overdue"
     return {
         OPEN: "due",

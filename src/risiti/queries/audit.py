@@ -18,13 +18,13 @@ from eventsourcing.persistence import Mapper
 
 from risiti.commands.caller import Caller
 from risiti.commands.errors import CommandError, NotFoundError
-from risiti.commands.invoices import resolve_invoice_id
 from risiti.commands.ledger import Ledger, apply_recorded, rebuild
 from risiti.domain.invoice import DELETED, Invoice
 from risiti.eventstore import lookups
 from risiti.eventstore.checkpoints import Checkpoint, read_checkpoints
 from risiti.eventstore.export import checkpoint_fields
 from risiti.eventstore.recorder import RecordedEvent, read_aggregate
+from risiti.queries.invoices import resolve_invoice_id
 
 # What every event carries besides what it changed.
 _ENVELOPE_FIELDS = frozenset(

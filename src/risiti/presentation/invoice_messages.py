@@ -13,9 +13,9 @@ from email.utils import formataddr, make_msgid
 
 from babel.dates import format_date
 
-from risiti.commands.documents import view_url
 from risiti.domain.invoice import Invoice
 from risiti.domain.money import Money
+from risiti.presentation.documents import view_url
 
 LOCALE = "en_NG"
 
