@@ -41,7 +41,7 @@ from risiti.commands.invoices import CreateInvoice, RecordPayment, create_invoic
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
 from risiti.domain.invoice import Invoice, InvoiceDraft
-from risiti.eventstore import lookups
+from risiti.eventstore import invoice_keys
 from risiti.eventstore.database import connect, create_pool
 from risiti.eventstore.migrations import migrate
 from risiti.eventstore.recorder import read_aggregate
@@ -144,7 +144,7 @@ async def main(args: argparse.Namespace, url: str) -> None:
 
     async def sql_fetch() -> object:
         async with pool.acquire() as c:
-            invoice_id = await lookups.find_invoice_by_token(c, token)
+            invoice_id = await invoice_keys.find_invoice_by_token(c, token)
             assert invoice_id is not None
             return await read_aggregate(c, invoice_id)
 

@@ -40,8 +40,8 @@ from risiti.commands.accounts import open_account
 from risiti.commands.caller import Caller
 from risiti.commands.ledger import Ledger
 from risiti.commands.webhook_endpoints import RegisterWebhookEndpoint, register_webhook_endpoint
-from risiti.eventstore.lookups import current_webhook_secrets
 from risiti.eventstore.migrations import migrate
+from risiti.eventstore.outbox import current_webhook_secrets
 from risiti.workers.jobs import DELIVERIES_PER_JOB, enqueue_deliveries
 from risiti.workers.signing import signature_header
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,8 +27,9 @@ from risiti.domain.invoice import Invoice
 from risiti.domain.product import Product
 from risiti.domain.stock import stock_moves_on
 from risiti.domain.webhook_endpoint import WebhookEndpoint
+from risiti.eventstore import outbox
+from risiti.eventstore.feed import add_to_feed
 from risiti.eventstore.folding import AggregateFolder, Folded
-from risiti.eventstore.lookups import insert_webhook_delivery
 from risiti.eventstore.parked import Retried, retry_parked
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, process_next_batch
@@ -156,14 +156,7 @@ class Dispatcher:
         if kind is None:
             return
         job_id = inventory_job_id(invoice.id, kind)
-        inserted = await conn.fetchval(
-            "INSERT INTO inventory_jobs (id, invoice_id, kind) VALUES ($1, $2, $3)"
-            " ON CONFLICT (id) DO NOTHING RETURNING id",
-            job_id,
-            invoice.id,
-            kind,
-        )
-        if inserted:
+        if await outbox.insert_inventory_job(conn, job_id, invoice.id, kind):
             self._new_inventory_jobs.append(job_id)
 
     async def _track_endpoint(
@@ -173,15 +166,9 @@ class Dispatcher:
         disabled or deleted endpoint gets no new deliveries."""
         if not endpoint.enabled and _disables(event):
             # Nor the retries still pending: an explicit retry or recover sends them again.
-            await conn.execute(
-                "UPDATE webhook_deliveries SET status = 'failed', updated_at = now()"
-                " WHERE endpoint_id = $1 AND status = 'pending'",
-                endpoint.id,
-            )
-        await conn.execute(
-            "INSERT INTO webhook_endpoints (id, account_id, livemode, url, events, enabled)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET url = $4,"
-            " events = $5, enabled = $6",
+            await outbox.stop_pending_deliveries(conn, endpoint.id)
+        await outbox.keep_endpoint_copy(
+            conn,
             endpoint.id,
             endpoint.account_id,
             endpoint.livemode,
@@ -207,16 +194,7 @@ class Dispatcher:
         """Add the event to the account's feed and a delivery for each endpoint that wants it,
         all with the payload encoded once."""
         body = json.dumps(payload)
-        await conn.execute(
-            "INSERT INTO account_events (id, account_id, livemode, type, created_at, payload)"
-            " VALUES ($1, $2, $3, $4, $5, $6::json) ON CONFLICT (id) DO NOTHING",
-            payload["id"],
-            account_id,
-            livemode,
-            payload["event"],
-            datetime.fromisoformat(payload["created_at"]),
-            body,
-        )
+        await add_to_feed(conn, account_id, livemode, payload, body)
         await self._insert_deliveries(conn, account_id, livemode, payload, body)
 
     async def _insert_deliveries(
@@ -227,15 +205,10 @@ class Dispatcher:
         payload: dict[str, Any],
         body: str,
     ) -> None:
-        endpoints = await conn.fetch(
-            "SELECT id FROM webhook_endpoints WHERE account_id = $1 AND livemode = $2"
-            " AND enabled AND ($3 = ANY(events) OR '*' = ANY(events))",
-            account_id,
-            livemode,
-            payload["event"],
-        )
-        for endpoint in endpoints:
-            await self._insert_delivery(conn, endpoint["id"], account_id, livemode, payload, body)
+        for endpoint_id in await outbox.endpoints_wanting(
+            conn, account_id, livemode, payload["event"]
+        ):
+            await self._insert_delivery(conn, endpoint_id, account_id, livemode, payload, body)
 
     async def _insert_delivery(
         self,
@@ -247,7 +220,7 @@ class Dispatcher:
         body: str,
     ) -> None:
         new_id = delivery_id(payload["id"], endpoint_id)
-        if await insert_webhook_delivery(
+        if await outbox.insert_webhook_delivery(
             conn, new_id, endpoint_id, account_id, livemode, payload["event"], body
         ):
             self._new_deliveries.append(new_id)

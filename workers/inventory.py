@@ -17,6 +17,7 @@ from arq.connections import ArqRedis
 
 from risiti.commands.inventory import settle_invoice_stock
 from risiti.commands.ledger import Ledger
+from risiti.eventstore.outbox import lost_inventory_jobs
 from risiti.workers.wakeups import REDIS_DOWN
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,7 @@ async def move_invoice_stock(ctx: dict[str, Any], job_id: str) -> bool:
 
 async def sweep_inventory_jobs(ctx: dict[str, Any]) -> int:
     """Re-enqueue jobs still pending: their wake-up never reached a worker, or it crashed."""
-    rows = await ctx["pool"].fetch(
-        "SELECT id FROM inventory_jobs WHERE status = 'pending'"
-        f" AND updated_at <= now() - interval '{SWEEP_AFTER_SECONDS} seconds'"
-        " ORDER BY created_at LIMIT 1000"
-    )
-    for row in rows:
-        await enqueue_inventory_job(ctx["redis"], row["id"], f":sweep{int(time.time())}")
-    return len(rows)
+    lost = await lost_inventory_jobs(ctx["pool"], SWEEP_AFTER_SECONDS)
+    for job_id in lost:
+        await enqueue_inventory_job(ctx["redis"], job_id, f":sweep{int(time.time())}")
+    return len(lost)

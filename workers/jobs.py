@@ -23,6 +23,13 @@ from risiti.commands.ledger import Ledger
 from risiti.commands.webhook_endpoints import disable_webhook_endpoint
 from risiti.config import Settings
 from risiti.domain.webhook_endpoint import FAILING, GONE
+from risiti.eventstore.outbox import (
+    Attempt,
+    ClaimedDelivery,
+    claim_deliveries,
+    lost_deliveries,
+    settle_attempt,
+)
 from risiti.logs import log_context
 from risiti.metrics import WEBHOOK_ATTEMPT_DURATION, WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERIES
 from risiti.workers.receivers import Receivers, RefusedReceiverError
@@ -59,40 +66,6 @@ async def enqueue_deliveries(
         except REDIS_DOWN as error:
             log.warning("could not enqueue %d deliveries: %s", len(delivery_ids) - start, error)
             return
-
-
-@dataclass(frozen=True)
-class ClaimedDelivery:
-    id: UUID
-    endpoint_id: UUID
-    url: str
-    livemode: bool
-    payload: str
-    attempts: int
-    secrets: list[str]
-    """The endpoint's signing secrets now: more than one while a rotation overlaps."""
-
-
-async def claim_deliveries(
-    pool: asyncpg.Pool, delivery_ids: list[UUID], claim_seconds: float
-) -> list[ClaimedDelivery]:
-    """Take those of the deliveries that are due, unclaimed and pending for one attempt each,
-    with what signs them. The claim outlives the job's timeout, so a crashed worker's
-    deliveries are tried again once it lapses."""
-    rows = await pool.fetch(
-        "UPDATE webhook_deliveries d SET attempts = d.attempts + 1,"
-        " claimed_until = now() + make_interval(secs => $2), updated_at = now()"
-        " FROM webhook_endpoints e"
-        " WHERE d.id = ANY($1::uuid[]) AND e.id = d.endpoint_id AND d.status = 'pending'"
-        " AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())"
-        " RETURNING d.id, d.endpoint_id, e.url, d.livemode, d.payload, d.attempts,"
-        " ARRAY(SELECT s.secret FROM webhook_secrets s WHERE s.endpoint_id = d.endpoint_id"
-        " AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.created_at DESC)"
-        " AS secrets",
-        delivery_ids,
-        claim_seconds,
-    )
-    return [ClaimedDelivery(**row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -157,36 +130,26 @@ def _ms_since(started: float) -> int:
 async def record_attempt(
     pool: asyncpg.Pool, settings: Settings, delivery: ClaimedDelivery, result: AttemptResult
 ) -> float | None:
-    """Log the attempt, settle the delivery and note whether its endpoint is failing, in one
-    statement; returns the delay before the next attempt. An endpoint that answered 410, or
-    whose every attempt failed for `webhook_disable_after_seconds`, is disabled."""
+    """Log the attempt, settle the delivery and note whether its endpoint is failing (in one
+    statement, `outbox.settle_attempt`); returns the delay before the next attempt. An endpoint
+    that answered 410, or whose every attempt failed for `webhook_disable_after_seconds`, is
+    disabled."""
     delay = (
         None
         if result.succeeded or result.status_code == 410
         else _delay(settings, delivery, result)
     )
     status = "succeeded" if result.succeeded else ("pending" if delay is not None else "failed")
-    failing_seconds = await pool.fetchval(
-        "WITH attempt AS (INSERT INTO webhook_attempts (delivery_id, attempt, status_code,"
-        " latency_ms, response_excerpt, error) VALUES ($1, $2, $3, $4, $5, $6)"
-        " ON CONFLICT DO NOTHING),"
-        " delivery AS (UPDATE webhook_deliveries SET status = $7, claimed_until = NULL,"
-        " updated_at = now(), next_attempt_at = now() + make_interval(secs => $8) WHERE id = $1)"
-        " UPDATE webhook_endpoints SET failing_since = CASE WHEN $9 THEN NULL"
-        " ELSE coalesce(failing_since, now()) END,"
-        " enabled = enabled AND $3 IS DISTINCT FROM 410"
-        " WHERE id = $10 RETURNING extract(epoch FROM now() - failing_since)::float8",
-        delivery.id,
-        delivery.attempts,
+    attempt = Attempt(
         result.status_code,
         result.latency_ms,
         result.excerpt,
         result.error,
-        status,
-        delay or 0.0,
-        result.succeeded,
-        delivery.endpoint_id,
+        succeeded=result.succeeded,
+        delivery_status=status,
+        delay=delay,
     )
+    failing_seconds = await settle_attempt(pool, delivery, attempt)
     gone = result.status_code == 410
     failing_too_long = (
         failing_seconds is not None and failing_seconds >= settings.webhook_disable_after_seconds
@@ -266,13 +229,6 @@ async def _attempt(ctx: dict[str, Any], delivery: ClaimedDelivery) -> None:
 
 async def sweep_deliveries(ctx: dict[str, Any]) -> int:
     """Re-enqueue deliveries that are due but whose wake-up never reached a worker."""
-    pool: asyncpg.Pool = ctx["pool"]
-    rows = await pool.fetch(
-        "SELECT id FROM webhook_deliveries WHERE status = 'pending'"
-        " AND next_attempt_at <= now() - interval '2 seconds'"
-        " AND (claimed_until IS NULL OR claimed_until < now()) LIMIT 1000"
-    )
-    await enqueue_deliveries(
-        ctx["redis"], [row["id"] for row in rows], suffix=f":sweep{int(time.time())}"
-    )
-    return len(rows)
+    lost = await lost_deliveries(ctx["pool"])
+    await enqueue_deliveries(ctx["redis"], lost, suffix=f":sweep{int(time.time())}")
+    return len(lost)

@@ -21,11 +21,13 @@ import asyncpg
 from arq.connections import ArqRedis
 
 from risiti.commands.ledger import Ledger
-from risiti.commands.sending import DocumentSend, SendOutcome, record_send_outcome
+from risiti.commands.sending import SendOutcome, record_send_outcome
 from risiti.config import Settings
 from risiti.domain import calendar
 from risiti.domain.account import Account
 from risiti.domain.invoice import CANCELLED, EMAIL, FAILED, REQUESTED, SENT, Invoice
+from risiti.eventstore import outbox
+from risiti.eventstore.outbox import DocumentSend
 from risiti.metrics import DOCUMENT_SENDS
 from risiti.presentation.customer_copy import write_customer_copy
 from risiti.presentation.invoice_messages import invoice_email, invoice_notice, invoice_text
@@ -53,10 +55,8 @@ async def insert_document_sends(conn: asyncpg.Connection, invoice: Invoice) -> l
     new: list[UUID] = []
     for channel, delivery in invoice.send_requests[request]["deliveries"].items():
         send_id = document_send_id(invoice.id, request, channel)
-        inserted = await conn.fetchval(
-            "INSERT INTO document_sends (id, invoice_id, account_id, livemode, request, channel,"
-            " recipient) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            " ON CONFLICT (id) DO NOTHING RETURNING id",
+        if await outbox.insert_document_send(
+            conn,
             send_id,
             invoice.id,
             invoice.account_id,
@@ -64,8 +64,7 @@ async def insert_document_sends(conn: asyncpg.Connection, invoice: Invoice) -> l
             request,
             channel,
             delivery["to"],
-        )
-        if inserted:
+        ):
             new.append(send_id)
     return new
 
@@ -80,24 +79,11 @@ async def enqueue_send(redis: ArqRedis, send_id: UUID, attempt: int, suffix: str
         log.warning("could not enqueue send %s: %s", send_id, error)
 
 
-async def claim_send(pool: asyncpg.Pool, send_id: UUID) -> DocumentSend | None:
-    """Take a due, unclaimed, pending send for one attempt; None if there is nothing to do."""
-    row = await pool.fetchrow(
-        "UPDATE document_sends SET attempts = attempts + 1, updated_at = now(),"
-        f" claimed_until = now() + interval '{CLAIM_SECONDS} seconds'"
-        " WHERE id = $1 AND status = 'pending' AND next_attempt_at <= now()"
-        " AND (claimed_until IS NULL OR claimed_until < now())"
-        " RETURNING id, invoice_id, request, channel, recipient, attempts",
-        send_id,
-    )
-    return DocumentSend(**row) if row else None
-
-
 async def send_document(ctx: dict[str, Any], send_id: str) -> None:
     """One attempt at one channel of one send request; schedules the next if it failed for a
     passing reason and attempts are left."""
     pool: asyncpg.Pool = ctx["pool"]
-    send = await claim_send(pool, UUID(send_id))
+    send = await outbox.claim_send(pool, UUID(send_id), CLAIM_SECONDS)
     if send is None:
         return
     settings: Settings = ctx["settings"]
@@ -152,13 +138,7 @@ async def _attempt(
 async def _retry_later(
     pool: asyncpg.Pool, redis: ArqRedis, send: DocumentSend, error: str, delay: float
 ) -> None:
-    await pool.execute(
-        "UPDATE document_sends SET last_error = $2, claimed_until = NULL, updated_at = now(),"
-        " next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-        send.id,
-        error,
-        delay,
-    )
+    await outbox.send_again_later(pool, send.id, error, delay)
     with contextlib.suppress(*REDIS_DOWN):
         await redis.enqueue_job(
             "send_document",
@@ -170,12 +150,7 @@ async def _retry_later(
 
 async def sweep_document_sends(ctx: dict[str, Any]) -> int:
     """Re-enqueue sends that are due but whose wake-up never reached a worker."""
-    pool: asyncpg.Pool = ctx["pool"]
-    rows = await pool.fetch(
-        "SELECT id, attempts FROM document_sends WHERE status = 'pending'"
-        " AND next_attempt_at <= now() - interval '2 seconds'"
-        " AND (claimed_until IS NULL OR claimed_until < now()) LIMIT 1000"
-    )
-    for row in rows:
-        await enqueue_send(ctx["redis"], row["id"], row["attempts"], f":sweep{int(time.time())}")
-    return len(rows)
+    lost = await outbox.lost_sends(ctx["pool"])
+    for send_id, attempts in lost:
+        await enqueue_send(ctx["redis"], send_id, attempts, f":sweep{int(time.time())}")
+    return len(lost)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from risiti.api.openapi import openapi_document
+from risiti.api.routes import openapi_document
 from risiti.commands.accounts import OpenedAccount
 
 from .conftest import KREDO_INVOICE, Api

@@ -11,7 +11,14 @@ from uuid import uuid4
 import pytest
 
 from risiti.domain.invoice import Invoice, InvoiceDraft
-from risiti.presentation.documents import invoice_record, present, present_json, record_json
+from risiti.presentation.documents import Invoice as InvoiceDocument
+from risiti.presentation.documents import (
+    invoice_record,
+    present,
+    present_json,
+    record_json,
+    recorded_fields,
+)
 
 TODAY = date(2026, 5, 1)
 
@@ -53,3 +60,17 @@ def test_listed_text_reads_exactly_as_the_presented_invoice(due: date | None) ->
 def test_an_open_invoice_past_its_due_date_is_overdue() -> None:
     record = invoice_record(_invoice(date(2026, 4, 15)))
     assert present(record, base_url="", today=TODAY)["overdue"] is True
+
+
+def test_the_presented_invoice_has_exactly_its_models_fields_in_their_order() -> None:
+    document = present(invoice_record(_invoice(None)), base_url="", today=TODAY)
+    assert list(document) == list(InvoiceDocument.model_fields)
+    InvoiceDocument.model_validate(document)
+
+
+def test_a_document_field_that_says_not_where_it_comes_from_stops_the_import() -> None:
+    class Drifted(InvoiceDocument):
+        amount_overdue: int
+
+    with pytest.raises(TypeError, match=r"Drifted\.amount_overdue"):
+        recorded_fields(Drifted)

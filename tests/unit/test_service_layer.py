@@ -2,8 +2,9 @@
 commands run through the `Ledger` on the in-memory recorder, which passes the same contract as
 PostgreSQL's (tests/integration/recorder_contract.py).
 
-What runs here is what writes only events and the invoice's rows (its token, number and series
-counter) through the recorder: creating, finalizing, receipts, payments and voids. Stock moves
+What runs here is what writes only events and the rows `LedgerTransaction.save` writes with
+them through the recorder's side tables: creating, finalizing, receipts, payments and voids of
+invoices (their token, number and series counter), and customers (their unique email). Stock moves
 and the commands that still run their own SQL beside their events run against PostgreSQL
 (tests/integration/test_inventory.py and the API tests).
 """
@@ -18,6 +19,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from risiti.commands.caller import Caller
+from risiti.commands.customers import CreateCustomer, create_customer
 from risiti.commands.errors import NumberTakenError
 from risiti.commands.invoices import (
     CreateInvoice,
@@ -30,7 +32,7 @@ from risiti.commands.invoices import (
     void_invoice,
 )
 from risiti.commands.ledger import Ledger
-from risiti.domain.errors import InvalidStateError, PaymentExceedsBalanceError
+from risiti.domain.errors import InvalidFieldError, InvalidStateError, PaymentExceedsBalanceError
 from risiti.domain.invoice import Invoice, InvoiceDraft
 from risiti.eventstore.memory import MemoryRecorder
 
@@ -184,3 +186,14 @@ async def test_the_events_carry_who_appended_them(ledger: Ledger) -> None:
     assert {(r.actor, r.account_id, r.livemode) for r in records} == {
         ("key_test", caller.account_id, False)
     }
+
+
+async def test_an_email_already_on_file_refuses_the_second_customer(ledger: Ledger) -> None:
+    caller = _caller()
+    await create_customer(ledger, CreateCustomer(caller, "Ada", email="ada@example.com"))
+    live = _caller(caller.account_id, livemode=True)
+
+    with pytest.raises(InvalidFieldError):
+        await create_customer(ledger, CreateCustomer(caller, "Ada B", email="ada@example.com"))
+
+    await create_customer(ledger, CreateCustomer(live, "Ada", email="ada@example.com"))

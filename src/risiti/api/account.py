@@ -13,16 +13,12 @@ from risiti.commands import accounts
 from risiti.domain.account import DETAIL_FIELDS
 from risiti.queries import accounts as account_queries
 
-routes = web.RouteTableDef()
 
-
-@routes.get("/v1/account")
 async def get_account(request: web.Request) -> web.Response:
     account = await account_queries.get_account(ledger_for(request), request[CALLER])
     return ok(accounts.account_record(account, request[CALLER].livemode))
 
 
-@routes.patch("/v1/account")
 async def update_account(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateAccountRequest)
     caller = request[CALLER]

@@ -6,29 +6,16 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from risiti.api import (
-    account,
-    audit,
-    customers,
-    events,
-    health,
-    hosted,
-    invoices,
-    openapi,
-    paystack,
-    products,
-    reports,
-    tax_rates,
-    webhook_endpoints,
-)
 from risiti.api.access_log import access_log_middleware
 from risiti.api.auth import KEY_CACHE, KeyCache, auth_middleware
 from risiti.api.envelope import json_body_middleware
 from risiti.api.errors import error_middleware
 from risiti.api.idempotency import idempotency_middleware
 from risiti.api.keys import LEDGER, SETTINGS
+from risiti.api.operation import route_table
 from risiti.api.rate_limits import rate_limit_middleware, rate_limiter, send_rate_limit_headers
 from risiti.api.responses import compress_large_json, name_the_server
+from risiti.api.routes import OPERATIONS
 from risiti.commands.ledger import Ledger
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
@@ -55,22 +42,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(rate_limiter)
     app.on_response_prepare.append(send_rate_limit_headers)
     app.on_response_prepare.append(name_the_server)
-    for module in (
-        health,
-        invoices,
-        customers,
-        products,
-        tax_rates,
-        account,
-        reports,
-        events,
-        webhook_endpoints,
-        paystack,
-        hosted,
-        openapi,
-        audit,
-    ):
-        app.router.add_routes(module.routes)
+    app.router.add_routes(route_table(OPERATIONS))
     return app
 
 

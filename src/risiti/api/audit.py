@@ -10,10 +10,7 @@ from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CheckpointsQuery
 from risiti.queries import audit
 
-routes = web.RouteTableDef()
 
-
-@routes.get("/v1/invoices/{id}/history")
 async def invoice_history(request: web.Request) -> web.Response:
     history = await audit.invoice_history(
         ledger_for(request), request[CALLER], request.match_info["id"]
@@ -28,7 +25,6 @@ async def invoice_history(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/v1/audit/checkpoints")
 async def list_checkpoints(request: web.Request) -> web.Response:
     query = parse_query(request, CheckpointsQuery)
     found = await audit.account_checkpoints(

@@ -15,10 +15,7 @@ from risiti.commands.errors import NotFoundError
 from risiti.presentation.customers import customer_record
 from risiti.queries import customers as customer_queries
 
-routes = web.RouteTableDef()
 
-
-@routes.post("/v1/customers")
 async def create_customer(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateCustomerRequest)
     command = customers.CreateCustomer(request[CALLER], **body.model_dump())
@@ -30,7 +27,6 @@ async def create_customer(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/v1/customers")
 async def list_customers(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     result = await customer_queries.list_customers(
@@ -43,7 +39,6 @@ async def list_customers(request: web.Request) -> web.Response:
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
 
 
-@routes.get("/v1/customers/{id}")
 async def get_customer(request: web.Request) -> web.Response:
     customer = await customer_queries.get_customer(
         ledger_for(request), request[CALLER], _uuid(request.match_info["id"], "customer")

@@ -9,10 +9,7 @@ from risiti.api.keys import CALLER, LEDGER
 from risiti.api.models import ListEventsQuery
 from risiti.eventstore.feed import read_feed
 
-routes = web.RouteTableDef()
 
-
-@routes.get("/v1/events")
 async def list_events(request: web.Request) -> web.Response:
     query = parse_query(request, ListEventsQuery)
     caller = request[CALLER]

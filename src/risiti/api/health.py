@@ -21,16 +21,12 @@ from risiti.metrics import (
     webhook_backlog_readings,
 )
 
-routes = web.RouteTableDef()
 
-
-@routes.get("/healthz")
 async def healthz(_: web.Request) -> web.Response:
     """The process is up."""
     return ok({"status": "ok"})
 
 
-@routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
     """The database answers and is migrated: the process can take traffic. The followers' lag
     and parked aggregates are reported, not judged: a lagging read model makes lists stale, and
@@ -54,7 +50,6 @@ async def readyz(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text format (docs/operations.md, "Metrics"): this api's requests (all its
     processes' with --processes), and the followers' and webhooks' state in the database."""

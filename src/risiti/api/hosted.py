@@ -22,10 +22,6 @@ from risiti.presentation.invoice_pdf import draw_invoice_pdf, pdf_filename
 from risiti.queries.hosted_page import customer_copy_by_token, customer_copy_of
 from risiti.queries.invoices import get_invoice
 
-routes = web.RouteTableDef()
-
-# A token is URL-safe base64 (never a dot), so `/i/{token}.pdf` cannot be read as a page.
-_TOKEN = "{token:[A-Za-z0-9_-]+}"
 _PRIVATE = {
     "X-Robots-Tag": "noindex, nofollow",
     "Referrer-Policy": "no-referrer",
@@ -59,7 +55,6 @@ async def _copy(request: web.Request) -> CustomerCopy | None:
         return None
 
 
-@routes.get(f"/i/{_TOKEN}")
 async def hosted_invoice(request: web.Request) -> web.Response:
     copy = await _copy(request)
     if copy is None:
@@ -70,7 +65,6 @@ async def hosted_invoice(request: web.Request) -> web.Response:
     return web.Response(text=html, content_type="text/html", headers=_PRIVATE)
 
 
-@routes.get(f"/i/{_TOKEN}.pdf")
 async def hosted_invoice_pdf(request: web.Request) -> web.Response:
     copy = await _copy(request)
     if copy is None:
@@ -80,7 +74,6 @@ async def hosted_invoice_pdf(request: web.Request) -> web.Response:
     return await _pdf_response(copy)
 
 
-@routes.get("/v1/invoices/{id}/pdf")
 async def invoice_pdf(request: web.Request) -> web.Response:
     ledger = ledger_for(request)
     invoice = await get_invoice(ledger, request[CALLER], request.match_info["id"])
@@ -95,7 +88,6 @@ async def _pdf_response(copy: CustomerCopy) -> web.Response:
     )
 
 
-@routes.post(f"/i/{_TOKEN}/pay")
 async def pay_in_test_mode(request: web.Request) -> web.Response:
     """The "Pay now (test)" form; answers 303 back to the page, which shows the payment."""
     token = request.match_info["token"]
@@ -128,7 +120,6 @@ async def _form_fields(request: web.Request) -> dict[str, object]:
         raise _UnreadableFormError from None
 
 
-@routes.post(f"/i/{_TOKEN}/paystack")
 async def pay_with_paystack(request: web.Request) -> web.Response:
     """Start Paystack's checkout for a live invoice and send the customer there (303)."""
     token = request.match_info["token"]

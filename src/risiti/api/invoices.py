@@ -38,10 +38,7 @@ from risiti.projections.invoice_list import InvoiceFilters, find_invoice_cursor,
 from risiti.queries import audit
 from risiti.queries import invoices as invoice_queries
 
-routes = web.RouteTableDef()
 
-
-@routes.post("/v1/invoices")
 async def create_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateInvoiceRequest)
     caller = request[CALLER]
@@ -71,7 +68,6 @@ async def create_invoice(request: web.Request) -> web.Response:
     return invoice_response(request, invoice, status=201)
 
 
-@routes.get("/v1/invoices")
 async def list_invoices_handler(request: web.Request) -> web.Response:
     query = parse_query(request, ListInvoicesQuery)
     caller = request[CALLER]
@@ -131,7 +127,6 @@ def _instant(value: datetime | date | None, *, end_of_day: bool) -> datetime | N
     return moment
 
 
-@routes.get("/v1/invoices/{id}")
 async def get_invoice(request: web.Request) -> web.Response:
     query = parse_query(request, InvoiceReadQuery)
     if query.as_of is not None or query.version is not None:
@@ -150,7 +145,6 @@ async def get_invoice(request: web.Request) -> web.Response:
     return invoice_response(request, invoice)
 
 
-@routes.patch("/v1/invoices/{id}")
 async def update_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateInvoiceRequest)
     target = await _target(request)
@@ -161,7 +155,6 @@ async def update_invoice(request: web.Request) -> web.Response:
     return invoice_response(request, invoice)
 
 
-@routes.delete("/v1/invoices/{id}")
 async def delete_invoice(request: web.Request) -> web.Response:
     invoice = await invoices.delete_invoice(
         ledger_for(request), invoices.DeleteInvoice(*await _target(request))
@@ -169,7 +162,6 @@ async def delete_invoice(request: web.Request) -> web.Response:
     return ok({"id": str(invoice.id), "object": "invoice", "deleted": True})
 
 
-@routes.post("/v1/invoices/{id}/finalize")
 async def finalize_invoice(request: web.Request) -> web.Response:
     await parse_body(request, ReasonRequest)
     command = invoices.FinalizeInvoice(*await _target(request))
@@ -177,7 +169,6 @@ async def finalize_invoice(request: web.Request) -> web.Response:
     return invoice_response(request, invoice)
 
 
-@routes.post("/v1/invoices/{id}/send")
 async def send_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, SendInvoiceRequest)
     command = invoices.SendInvoice(*await _target(request), email=body.email, phone=body.phone)
@@ -185,7 +176,6 @@ async def send_invoice(request: web.Request) -> web.Response:
     return invoice_response(request, invoice, status=202)
 
 
-@routes.post("/v1/invoices/{id}/payments")
 async def record_payment(request: web.Request) -> web.Response:
     body = await parse_body(request, RecordPaymentRequest)
     command = invoices.RecordPayment(
@@ -199,7 +189,6 @@ async def record_payment(request: web.Request) -> web.Response:
     return invoice_response(request, invoice, status=201)
 
 
-@routes.post("/v1/invoices/{id}/mark-paid")
 async def mark_paid(request: web.Request) -> web.Response:
     body = await parse_body(request, MarkPaidRequest)
     command = invoices.MarkPaid(
@@ -209,7 +198,6 @@ async def mark_paid(request: web.Request) -> web.Response:
     return invoice_response(request, invoice)
 
 
-@routes.post("/v1/invoices/{id}/mark-unpaid")
 async def mark_unpaid(request: web.Request) -> web.Response:
     body = await parse_body(request, ReasonRequest)
     command = invoices.MarkUnpaid(*await _target(request), reason=body.reason)
@@ -217,7 +205,6 @@ async def mark_unpaid(request: web.Request) -> web.Response:
     return invoice_response(request, invoice)
 
 
-@routes.post("/v1/invoices/{id}/void")
 async def void_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, ReasonRequest)
     command = invoices.VoidInvoice(*await _target(request), reason=body.reason)

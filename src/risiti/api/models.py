@@ -3,6 +3,8 @@
 Create accepts Kredo's documented request as it is, and the item aliases of the other seed APIs
 (`name`, `quantity`, `unit_price`, `rate`); numbers may come as numeric strings, as Duplo sends
 them. Amounts are integers in minor units.
+This module is long because it holds every request the API takes, and the seeds' aliases and
+validators with the fields they concern; split, one endpoint's body would span files.
 """
 
 from __future__ import annotations

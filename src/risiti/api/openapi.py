@@ -1,606 +1,31 @@
-"""The OpenAPI 3.1 document, `GET /v1/openapi.json`, generated from the pydantic models.
+"""The OpenAPI 3.1 document, assembled from the operations table (`risiti.api.routes`).
 
-One declarative table, `OPERATIONS`, says what each endpoint takes and answers; the document is
-built from it: request bodies and query parameters from the request models (validation mode),
-responses from `risiti.api.schemas` (serialization mode), and the error envelope for the error
-statuses. A test compares the table with the app's routes, so an endpoint without a line here
-fails.
+Request bodies and query parameters come from the request models (validation mode), responses
+from `risiti.api.schemas` (serialization mode), and the error envelope for the error statuses;
+what is said once for the whole API (tags, errors, headers, webhooks) is here. Pydantic's own
+JSON Schema is adjusted for clients in `risiti.api.json_schema`. About half of this module is
+those API-wide texts (error responses, webhook summaries and headers), kept beside the code that
+places them in the document.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import re
-from dataclasses import dataclass, field
-from functools import cache
+from collections.abc import Sequence
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any
 
-from aiohttp import web
-from pydantic import AliasChoices, BaseModel
+from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from risiti.api import models, schemas
-from risiti.api.keys import SETTINGS
+from risiti.api import schemas
+from risiti.api.json_schema import for_clients, standard, without_null
+from risiti.api.operation import Operation, Raw
 
-routes = web.RouteTableDef()
-
-Method = Literal["GET", "POST", "PATCH", "DELETE"]
 REF = "#/components/schemas/{model}"
-
-
-@dataclass(frozen=True)
-class Raw:
-    """A response that is not a JSON model: the hosted page, the document itself."""
-
-    media_type: str
-    schema: dict[str, Any]
-    description: str
-
-
-Answer = type[BaseModel] | Raw
 # The `$ref` of each (model, mode) in the document's components.
 Refs = dict[tuple[type[Any], str], Any]
 
-
-@dataclass(frozen=True)
-class Operation:
-    """One endpoint. Besides `errors`, the statuses its shape implies are added when the
-    document is built (see `_implied_errors`)."""
-
-    method: Method
-    path: str
-    operation_id: str
-    summary: str
-    tag: str
-    responses: dict[int, Answer]
-    errors: tuple[int, ...] = ()
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
-    if_match: bool = False
-    public: bool = False
-    etag: bool = False
-    """The success response carries the resource's version as `ETag`."""
-    links: dict[str, str] = field(default_factory=dict)
-    """Link name → operationId of an operation whose `id` is this response's `data.id`."""
-    example: dict[str, Any] | None = None
-    """A request body that works, shown in the document (and sent first by schemathesis)."""
-    form: type[BaseModel] | None = None
-    """The fields of an HTML form the operation takes (application/x-www-form-urlencoded)."""
-
-
-def _invoice_command(
-    path: str,
-    operation_id: str,
-    summary: str,
-    body: type[BaseModel],
-    status: int = 200,
-    example: dict[str, Any] | None = None,
-) -> Operation:
-    return Operation(
-        "POST",
-        f"/v1/invoices/{{id}}/{path}",
-        operation_id,
-        summary,
-        "Invoices",
-        {status: schemas.InvoiceResponse},
-        errors=(409,),
-        body=body,
-        if_match=True,
-        etag=True,
-        example=example,
-    )
-
-
-_HTML_PAGE = Raw("text/html", {"type": "string"}, "The invoice as a web page.")
-_PDF = Raw("application/pdf", {"type": "string", "contentEncoding": "binary"}, "An A4 PDF.")
-
-_INVOICE_LINKS = {
-    "GetInvoice": "getInvoice",
-    "UpdateInvoice": "updateInvoice",
-    "DeleteInvoice": "deleteInvoice",
-    "FinalizeInvoice": "finalizeInvoice",
-    "SendInvoice": "sendInvoice",
-    "RecordPayment": "recordPayment",
-    "MarkInvoicePaid": "markInvoicePaid",
-    "MarkInvoiceUnpaid": "markInvoiceUnpaid",
-    "VoidInvoice": "voidInvoice",
-}
-
-OPERATIONS: tuple[Operation, ...] = (
-    # Invoices
-    Operation(
-        "POST",
-        "/v1/invoices",
-        "createInvoice",
-        "Create an invoice or receipt; issued at once unless `status: draft`",
-        "Invoices",
-        {201: schemas.InvoiceResponse},
-        errors=(412,),
-        body=models.CreateInvoiceRequest,
-        etag=True,
-        links=_INVOICE_LINKS,
-        example={
-            "type": "invoice",
-            "customer_name": "AfriTech Solutions",
-            "customer_email": "billing@afritech.example",
-            "items": [{"description": "Server migration", "quantity": 1, "unit_price": 250000}],
-            "status": "unpaid",
-        },
-    ),
-    Operation(
-        "GET",
-        "/v1/invoices",
-        "listInvoices",
-        "List invoices, newest first",
-        "Invoices",
-        {200: schemas.InvoiceList},
-        query=models.ListInvoicesQuery,
-    ),
-    Operation(
-        "GET",
-        "/v1/invoices/{id}",
-        "getInvoice",
-        "Get an invoice by id or document number; with `as_of` or `version`, as it stood then",
-        "Invoices",
-        {200: schemas.InvoiceResponse},
-        query=models.InvoiceReadQuery,
-        etag=True,
-    ),
-    Operation(
-        "GET",
-        "/v1/invoices/{id}/pdf",
-        "getInvoicePdf",
-        "The invoice as an A4 PDF, as its customer sees it (docs/hosted.md)",
-        "Invoices",
-        {200: _PDF},
-    ),
-    Operation(
-        "PATCH",
-        "/v1/invoices/{id}",
-        "updateInvoice",
-        "Update a draft; once issued, only note, due_date, metadata and reference",
-        "Invoices",
-        {200: schemas.InvoiceResponse},
-        errors=(409,),
-        body=models.UpdateInvoiceRequest,
-        if_match=True,
-        etag=True,
-        example={"note": "Thank you for your business."},
-    ),
-    Operation(
-        "DELETE",
-        "/v1/invoices/{id}",
-        "deleteInvoice",
-        "Delete a draft",
-        "Invoices",
-        {200: schemas.DeletedInvoiceResponse},
-        errors=(409,),
-        if_match=True,
-    ),
-    _invoice_command("finalize", "finalizeInvoice", "Issue a draft", models.ReasonRequest),
-    _invoice_command(
-        "send",
-        "sendInvoice",
-        "Send an issued invoice by email or text (queued)",
-        models.SendInvoiceRequest,
-        status=202,
-        example={"email": "billing@afritech.example"},
-    ),
-    _invoice_command(
-        "payments",
-        "recordPayment",
-        "Record a payment, whole or partial",
-        models.RecordPaymentRequest,
-        status=201,
-        example={"amount": 100000, "method": "bank_transfer", "reference": "TRF-1042"},
-    ),
-    _invoice_command(
-        "mark-paid", "markInvoicePaid", "Record the whole balance as paid", models.MarkPaidRequest
-    ),
-    _invoice_command(
-        "mark-unpaid", "markInvoiceUnpaid", "Reverse every recorded payment", models.ReasonRequest
-    ),
-    _invoice_command(
-        "void", "voidInvoice", "Void a draft or an unpaid invoice", models.ReasonRequest
-    ),
-    # Customers
-    Operation(
-        "POST",
-        "/v1/customers",
-        "createCustomer",
-        "Create a customer",
-        "Customers",
-        {201: schemas.CustomerResponse},
-        errors=(412,),
-        body=models.CreateCustomerRequest,
-        links={"GetCustomer": "getCustomer"},
-        example={"name": "AfriTech Solutions", "email": "billing@afritech.example"},
-    ),
-    Operation(
-        "GET",
-        "/v1/customers",
-        "listCustomers",
-        "List customers, newest first",
-        "Customers",
-        {200: schemas.CustomerList},
-        query=models.ListQuery,
-    ),
-    Operation(
-        "GET",
-        "/v1/customers/{id}",
-        "getCustomer",
-        "Get a customer",
-        "Customers",
-        {200: schemas.CustomerResponse},
-    ),
-    # Products
-    Operation(
-        "POST",
-        "/v1/products",
-        "createProduct",
-        "Create a product; its sku is unique in the account (per mode)",
-        "Products",
-        {201: schemas.ProductResponse},
-        errors=(412,),
-        body=models.CreateProductRequest,
-        etag=True,
-        links={"GetProduct": "getProduct", "AdjustStock": "adjustStock"},
-        example={"sku": "RICE-50KG", "name": "Rice, 50 kg bag", "unit_price": 7500000, "stock": 10},
-    ),
-    Operation(
-        "GET",
-        "/v1/products",
-        "listProducts",
-        "List products with their stock, newest first",
-        "Products",
-        {200: schemas.ProductList},
-        query=models.ListQuery,
-    ),
-    Operation(
-        "GET",
-        "/v1/products/{id}",
-        "getProduct",
-        "Get a product",
-        "Products",
-        {200: schemas.ProductResponse},
-        etag=True,
-    ),
-    Operation(
-        "PATCH",
-        "/v1/products/{id}",
-        "updateProduct",
-        "Change a product's sku, name, price, currency, threshold or tracking (not its stock)",
-        "Products",
-        {200: schemas.ProductResponse},
-        errors=(409,),
-        body=models.UpdateProductRequest,
-        if_match=True,
-        etag=True,
-        example={"unit_price": 8000000},
-    ),
-    Operation(
-        "POST",
-        "/v1/products/{id}/adjustments",
-        "adjustStock",
-        "Add or remove units; once per `reference` (a repeat answers 200 and changes nothing)",
-        "Products",
-        {201: schemas.StockAdjustmentResponse, 200: schemas.StockAdjustmentResponse},
-        errors=(409,),
-        body=models.AdjustStockRequest,
-        example={"delta": -2, "reason": "sold in shop", "reference": "POS-1042"},
-    ),
-    # Tax rates
-    Operation(
-        "POST",
-        "/v1/tax-rates",
-        "createTaxRate",
-        "Create a tax rate",
-        "Tax rates",
-        {201: schemas.TaxRateResponse},
-        errors=(412,),
-        body=models.CreateTaxRateRequest,
-        example={"name": "VAT", "percentage": "7.5"},
-    ),
-    Operation(
-        "GET",
-        "/v1/tax-rates",
-        "listTaxRates",
-        "List tax rates, newest first",
-        "Tax rates",
-        {200: schemas.TaxRateList},
-        query=models.ListQuery,
-    ),
-    Operation(
-        "GET",
-        "/v1/tax-rates/{id}",
-        "getTaxRate",
-        "Get a tax rate",
-        "Tax rates",
-        {200: schemas.TaxRateResponse},
-    ),
-    # Account
-    Operation(
-        "GET",
-        "/v1/account",
-        "getAccount",
-        "Get the caller's account",
-        "Account",
-        {200: schemas.AccountResponse},
-    ),
-    Operation(
-        "PATCH",
-        "/v1/account",
-        "updateAccount",
-        "Require (or stop requiring) signed requests; set this mode's Paystack secret key; "
-        "allow negative stock",
-        "Account",
-        {200: schemas.AccountResponse},
-        errors=(412,),
-        body=models.UpdateAccountRequest,
-    ),
-    # Integrations
-    Operation(
-        "POST",
-        "/v1/integrations/paystack/webhook",
-        "paystackWebhook",
-        "Paystack's webhook: a signed `charge.success` records a payment on the invoice its "
-        "metadata names, once per Paystack reference",
-        "Integrations",
-        {200: schemas.PaystackWebhookResponse},
-        errors=(401, 404, 412, 503),
-        body=models.PaystackWebhookRequest,
-        public=True,
-    ),
-    # Balances, reports and the event feed
-    Operation(
-        "GET",
-        "/v1/balances",
-        "getBalances",
-        "The account's balances per currency",
-        "Balances",
-        {200: schemas.AccountBalancesResponse},
-    ),
-    Operation(
-        "GET",
-        "/v1/customers/{id}/balance",
-        "getCustomerBalance",
-        "One customer's balances per currency",
-        "Balances",
-        {200: schemas.CustomerBalancesResponse},
-    ),
-    Operation(
-        "GET",
-        "/v1/reports/aging",
-        "getAgingReport",
-        "Outstanding amounts by days past due, per currency",
-        "Balances",
-        {200: schemas.AgingReportResponse},
-        query=models.AgingQuery,
-    ),
-    Operation(
-        "GET",
-        "/v1/events",
-        "listEvents",
-        "The account's events in log order, with their webhooks' payloads",
-        "Events",
-        {200: schemas.EventList},
-        query=models.ListEventsQuery,
-    ),
-    # Webhook endpoints
-    Operation(
-        "POST",
-        "/v1/webhook-endpoints",
-        "createWebhookEndpoint",
-        "Register a webhook endpoint; the answer shows its signing secret once",
-        "Webhooks",
-        {201: schemas.WebhookEndpointResponse},
-        errors=(412,),
-        body=models.CreateWebhookEndpointRequest,
-        example={"url": "https://example.com/hooks", "events": ["invoice.paid"]},
-        links={"GetWebhookEndpoint": "getWebhookEndpoint"},
-    ),
-    Operation(
-        "GET",
-        "/v1/webhook-endpoints",
-        "listWebhookEndpoints",
-        "List webhook endpoints, newest first (deleted ones are not listed)",
-        "Webhooks",
-        {200: schemas.WebhookEndpointList},
-        query=models.ListQuery,
-    ),
-    Operation(
-        "GET",
-        "/v1/webhook-endpoints/{id}",
-        "getWebhookEndpoint",
-        "Get a webhook endpoint (never its secret)",
-        "Webhooks",
-        {200: schemas.WebhookEndpointViewResponse},
-        etag=True,
-    ),
-    Operation(
-        "PATCH",
-        "/v1/webhook-endpoints/{id}",
-        "updateWebhookEndpoint",
-        "Change url, events, description or enabled; a disabled endpoint gets no new deliveries",
-        "Webhooks",
-        {200: schemas.WebhookEndpointViewResponse},
-        errors=(409,),
-        body=models.UpdateWebhookEndpointRequest,
-        if_match=True,
-        etag=True,
-        example={"enabled": False},
-    ),
-    Operation(
-        "DELETE",
-        "/v1/webhook-endpoints/{id}",
-        "deleteWebhookEndpoint",
-        "Delete an endpoint: it gets no more deliveries; its history stays in the log",
-        "Webhooks",
-        {200: schemas.DeletedWebhookEndpointResponse},
-        errors=(409,),
-        if_match=True,
-    ),
-    Operation(
-        "POST",
-        "/v1/webhook-endpoints/{id}/rotate-secret",
-        "rotateWebhookSecret",
-        "A new signing secret, shown once; the current one signs beside it until it expires",
-        "Webhooks",
-        {200: schemas.WebhookSecretResponse},
-        errors=(409,),
-        body=models.RotateWebhookSecretRequest,
-        example={"expire_current_after_seconds": 3600},
-    ),
-    Operation(
-        "GET",
-        "/v1/webhook-endpoints/{id}/deliveries",
-        "listWebhookDeliveries",
-        "An endpoint's deliveries, newest first, each with every attempt",
-        "Webhooks",
-        {200: schemas.WebhookDeliveryList},
-        query=models.ListQuery,
-    ),
-    Operation(
-        "POST",
-        "/v1/webhook-endpoints/{id}/test",
-        "sendTestWebhook",
-        "Send the endpoint a signed `webhook_endpoint.test` event, whatever it subscribed to",
-        "Webhooks",
-        {202: schemas.TestWebhookDeliveryResponse},
-    ),
-    Operation(
-        "POST",
-        "/v1/webhook-endpoints/{id}/recover",
-        "recoverWebhookDeliveries",
-        "Send again every failed delivery of the endpoint created since a time",
-        "Webhooks",
-        {202: schemas.WebhookRecoveryResponse},
-        query=models.RecoverQuery,
-    ),
-    Operation(
-        "POST",
-        "/v1/webhook-deliveries/{id}/retry",
-        "retryWebhookDelivery",
-        "Make a failed or pending delivery due now; the delivery sweeper (every 5 s) sends it",
-        "Webhooks",
-        {202: schemas.RetriedWebhookDeliveryResponse},
-        errors=(409,),
-    ),
-    # Auditing (docs/auditing.md)
-    Operation(
-        "GET",
-        "/v1/invoices/{id}/history",
-        "getInvoiceHistory",
-        "Every event of an invoice, oldest first: version, type, when, who, what changed",
-        "Auditing",
-        {200: schemas.InvoiceHistoryResponse},
-    ),
-    Operation(
-        "GET",
-        "/v1/audit/checkpoints",
-        "listAuditCheckpoints",
-        "The account's checkpoints of the log, oldest first: keep copies to verify against",
-        "Auditing",
-        {200: schemas.AuditCheckpointList},
-        query=models.CheckpointsQuery,
-    ),
-    # Public
-    Operation(
-        "GET",
-        "/healthz",
-        "healthz",
-        "Liveness: the process is up",
-        "Health",
-        {200: schemas.HealthResponse},
-        public=True,
-    ),
-    Operation(
-        "GET",
-        "/readyz",
-        "readyz",
-        "Readiness: the database answers and is migrated",
-        "Health",
-        {200: schemas.ReadinessResponse},
-        errors=(503,),
-        public=True,
-    ),
-    Operation(
-        "GET",
-        "/i/{token}",
-        "hostedInvoice",
-        "The hosted invoice page a customer opens (docs/hosted.md)",
-        "Hosted",
-        {
-            200: _HTML_PAGE,
-            404: Raw("text/html", {"type": "string"}, "The link is not valid."),
-            410: Raw("text/html", {"type": "string"}, "The invoice was deleted."),
-        },
-        public=True,
-    ),
-    Operation(
-        "GET",
-        "/i/{token}.pdf",
-        "hostedInvoicePdf",
-        "The hosted invoice as an A4 PDF (an invoice's `pdf_url`)",
-        "Hosted",
-        {
-            200: _PDF,
-            404: Raw("text/html", {"type": "string"}, "The link is not valid."),
-            410: Raw("text/html", {"type": "string"}, "The invoice was deleted."),
-        },
-        public=True,
-    ),
-    Operation(
-        "POST",
-        "/i/{token}/pay",
-        "hostedInvoicePayTest",
-        "Pay a test-mode invoice's amount due from its page (an HTML form); answers 303 back to "
-        "the page",
-        "Hosted",
-        {
-            303: Raw("text/plain", {"type": "string"}, "Back to the page, which shows the result."),
-            400: Raw("text/html", {"type": "string"}, "The form was incomplete."),
-            403: Raw("text/html", {"type": "string"}, "A live invoice is not paid this way."),
-            404: Raw("text/html", {"type": "string"}, "The link is not valid."),
-        },
-        public=True,
-        form=models.HostedPaymentForm,
-    ),
-    Operation(
-        "POST",
-        "/i/{token}/paystack",
-        "hostedInvoicePaystack",
-        "Start Paystack's checkout for a live invoice's amount due; answers 303 to Paystack",
-        "Hosted",
-        {
-            303: Raw("text/plain", {"type": "string"}, "On to Paystack's checkout."),
-            403: Raw("text/html", {"type": "string"}, "No Paystack key, or no customer email."),
-            404: Raw("text/html", {"type": "string"}, "The link is not valid."),
-            502: Raw("text/html", {"type": "string"}, "Paystack could not be reached."),
-        },
-        public=True,
-    ),
-    Operation(
-        "GET",
-        "/metrics",
-        "metrics",
-        "Followers' lag and the xid horizon's age, in Prometheus text format",
-        "Health",
-        {200: Raw("text/plain", {"type": "string"}, "Prometheus metrics.")},
-        public=True,
-    ),
-    Operation(
-        "GET",
-        "/v1/openapi.json",
-        "openapi",
-        "This document",
-        "Meta",
-        {200: Raw("application/json", {"type": "object"}, "The OpenAPI 3.1 document.")},
-        public=True,
-    ),
-)
 
 TAGS: list[dict[str, str]] = [
     {"name": "Invoices", "description": "Invoices and receipts, and what is done to them."},
@@ -742,28 +167,11 @@ HEADERS: dict[str, dict[str, Any]] = {
 }
 
 
-@routes.get("/v1/openapi.json")
-async def openapi_json(request: web.Request) -> web.Response:
-    base_url = request.app[SETTINGS].base_url
-    return web.Response(body=_document_bytes(base_url), content_type="application/json")
-
-
-@cache
-def _document_bytes(base_url: str | None) -> bytes:
-    return json.dumps(_document(base_url)).encode()
-
-
-def openapi_document(base_url: str | None = None) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every operation in `OPERATIONS` (a copy to change at will);
-    served at `base_url` (Settings.base_url), the document names it in `servers`."""
-    return copy.deepcopy(_document(base_url))
-
-
-@cache
-def _document(base_url: str | None) -> dict[str, Any]:
-    components, refs = _model_schemas()
+def document(operations: Sequence[Operation], base_url: str | None) -> dict[str, Any]:
+    """The document of `operations`; served at `base_url`, it names it in `servers`."""
+    components, refs = _model_schemas(operations)
     paths: dict[str, dict[str, Any]] = {}
-    for operation in OPERATIONS:
+    for operation in operations:
         item = paths.setdefault(operation.path, {})
         item[operation.method.lower()] = _operation(operation, refs, components)
     servers = [] if base_url is None else [{"url": base_url, "description": "This server."}]
@@ -800,11 +208,11 @@ def _document(base_url: str | None) -> dict[str, Any]:
     }
 
 
-def _model_schemas() -> tuple[dict[str, Any], Refs]:
+def _model_schemas(operations: Sequence[Operation]) -> tuple[dict[str, Any], Refs]:
     """The components' schemas, and the reference to each (model, mode) in them."""
     wanted: set[tuple[type[BaseModel], JsonSchemaMode]] = {(schemas.ErrorEnvelope, "serialization")}
     wanted |= {(payload, "serialization") for payload in schemas.WEBHOOK_PAYLOADS.values()}
-    for operation in OPERATIONS:
+    for operation in operations:
         for request_model in (operation.body, operation.form):
             if request_model is not None:
                 wanted.add((request_model, "validation"))
@@ -813,97 +221,11 @@ def _model_schemas() -> tuple[dict[str, Any], Refs]:
                 wanted.add((answer, "serialization"))
     ordered = sorted(wanted, key=lambda pair: (pair[0].__name__, pair[1]))
     refs, document = models_json_schema(ordered, ref_template=REF)
-    components = _standard(document.get("$defs", {}))
-    for name, rule in RULES.items():
-        described = components[name].get("description", "")
-        components[name]["description"] = f"{described}\n\n{rule}".strip()
-    _aliases(components)
+    components = for_clients(document.get("$defs", {}))
     by_model: Refs = {}
     for (model, mode), ref in refs.items():
         by_model[(model, mode)] = ref
     return components, by_model
-
-
-# What the request models' validators require beyond their fields' types, said in words. As a
-# top-level `anyOf` of partial schemas it was exact for validators, but client generators build
-# no model of it (openapi-python-client's `create_invoice` did not import); a request that
-# breaks one is answered 422 `validation_error` naming the field.
-RULES: dict[str, str] = {
-    "ItemIn": "A line needs a `description` (or `name`), or a `product_id` or `sku`; and a "
-    "`unit_price` (or its alias `price` or `rate`) unless it names a product, whose price it "
-    "then takes.",
-    "CreateInvoiceRequest": "Needs a customer: `customer`, `customer_id` (or its alias "
-    "`recipient_ref` or `recipient`), or `customer_name`. Every field is also accepted in "
-    "camelCase (`acceptPartialPayments`), as Paycashless sends it.",
-}
-
-
-def _aliases(components: dict[str, Any]) -> None:
-    """Each seed API's name of a field (Kredo's `qty`, Duplo's `recipient_ref`) as a property of
-    its own, documented as the alias it is: the server accepts either (docs/api.md)."""
-    for name, schema in components.items():
-        model = getattr(models, name, None)
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            continue
-        for field_name, info in model.model_fields.items():
-            if not isinstance(info.validation_alias, AliasChoices):
-                continue
-            canonical, *aliases = (str(choice) for choice in info.validation_alias.choices)
-            assert not info.is_required(), f"{name}.{field_name}: a required field's alias"
-            prop = schema["properties"][canonical]
-            # No default shown: a client that sends every default would send `quantity: 1`
-            # beside the `qty` its user set, and the canonical name wins.
-            if "default" in prop and prop["default"] is not None:
-                prop["description"] = (
-                    f"{prop.get('description', '')} Default {prop['default']}.".strip()
-                )
-            prop.pop("default", None)
-            documented = {key: value for key, value in prop.items() if key != "title"}
-            for alias in aliases:
-                schema["properties"][alias] = documented | {
-                    "description": f"An alias of `{canonical}`; send one of the two."
-                }
-
-
-# Pydantic writes a constraint it cannot push into the inner schema (a field whose type has a
-# `BeforeValidator`, such as `MinorUnits | None`) under its own name; JSON Schema's names:
-_CONSTRAINTS = {
-    "ge": "minimum",
-    "le": "maximum",
-    "gt": "exclusiveMinimum",
-    "lt": "exclusiveMaximum",
-}
-
-
-# Keywords whose keys are names (of properties, of definitions), not keywords.
-_NAMED = ("properties", "$defs", "patternProperties")
-
-
-def _keyword(key: str) -> str:
-    return _CONSTRAINTS.get(key, key)
-
-
-def _named(schemas: dict[str, Any]) -> dict[str, Any]:
-    return {name: _standard(schema) for name, schema in schemas.items()}
-
-
-def _standard(schema: Any) -> Any:
-    """`schema` with pydantic's constraint names as JSON Schema's; `decimal_places` (no JSON
-    Schema equivalent) said in the description instead."""
-    if isinstance(schema, list):
-        return [_standard(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    fixed: dict[str, Any] = {
-        _keyword(key): _named(value) if key in _NAMED else _standard(value)
-        for key, value in schema.items()
-    }
-    places = fixed.pop("decimal_places", None)
-    if places is not None:
-        fixed["description"] = (
-            fixed.get("description", "") + f" At most {places} decimal places."
-        ).strip()
-    return fixed
 
 
 def _operation(
@@ -947,7 +269,7 @@ def _body_required(model: type[BaseModel]) -> bool:
 
 def _parameters(operation: Operation, components: dict[str, Any]) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = []
-    for name in _path_names(operation.path):
+    for name in operation.path_names:
         parameters.append(
             {
                 "name": name,
@@ -968,13 +290,9 @@ def _parameters(operation: Operation, components: dict[str, Any]) -> list[dict[s
     return parameters
 
 
-def _path_names(path: str) -> list[str]:
-    return re.findall(r"\{(\w+)\}", path)
-
-
 def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
     """One query parameter per field of a query model; `null` means absent in a query."""
-    schema = _standard(model.model_json_schema(mode="validation", ref_template=REF))
+    schema = standard(model.model_json_schema(mode="validation", ref_template=REF))
     components.update(schema.get("$defs", {}))
     required = set(schema.get("required", ()))
     parameters = []
@@ -983,22 +301,12 @@ def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> lis
             "name": name,
             "in": "query",
             "required": name in required,
-            "schema": _without_null(prop),
+            "schema": without_null(prop),
         }
         if "description" in prop:
             parameter["description"] = prop["description"]
         parameters.append(parameter)
     return parameters
-
-
-def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
-    """A query parameter is absent or a string: never null, so no null branch or default."""
-    if "anyOf" not in schema:
-        return schema
-    branches = [b for b in schema["anyOf"] if b != {"type": "null"}]
-    rest = {k: v for k, v in schema.items() if k != "anyOf" and (k, v) != ("default", None)}
-    only: dict[str, Any] = branches[0] if len(branches) == 1 else {"anyOf": branches}
-    return rest | only
 
 
 def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
@@ -1039,7 +347,7 @@ def _implied_errors(operation: Operation) -> set[int]:
         implied.add(422)
         if "starting_after" in operation.query.model_fields:
             implied.add(404)
-    if _path_names(operation.path) and not operation.public:
+    if operation.path_names and not operation.public:
         implied.add(404)
     if operation.if_match:
         implied |= {412, 422}

@@ -25,12 +25,9 @@ from risiti.commands.paystack import (
 )
 from risiti.domain.invoice import Invoice
 
-routes = web.RouteTableDef()
-
 SIGNATURE_HEADER = "x-paystack-signature"
 
 
-@routes.post("/v1/integrations/paystack/webhook")
 async def paystack_webhook(request: web.Request) -> web.Response:
     signature = request.headers.get(SIGNATURE_HEADER, "").strip()
     if not signature:

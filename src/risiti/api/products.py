@@ -21,10 +21,7 @@ from risiti.domain.product import Product
 from risiti.presentation.products import product_record
 from risiti.queries import products as product_queries
 
-routes = web.RouteTableDef()
 
-
-@routes.post("/v1/products")
 async def create_product(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateProductRequest)
     command = products.CreateProduct(request[CALLER], **body.model_dump())
@@ -32,7 +29,6 @@ async def create_product(request: web.Request) -> web.Response:
     return _product_response(product, status=201)
 
 
-@routes.get("/v1/products")
 async def list_products(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     result = await product_queries.list_products(
@@ -45,7 +41,6 @@ async def list_products(request: web.Request) -> web.Response:
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
 
 
-@routes.get("/v1/products/{id}")
 async def get_product(request: web.Request) -> web.Response:
     product = await product_queries.get_product(
         ledger_for(request), request[CALLER], _product_id(request)
@@ -53,7 +48,6 @@ async def get_product(request: web.Request) -> web.Response:
     return _product_response(product)
 
 
-@routes.patch("/v1/products/{id}")
 async def update_product(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateProductRequest)
     command = products.UpdateProduct(
@@ -63,7 +57,6 @@ async def update_product(request: web.Request) -> web.Response:
     return _product_response(product)
 
 
-@routes.post("/v1/products/{id}/adjustments")
 async def adjust_stock(request: web.Request) -> web.Response:
     body = await parse_body(request, AdjustStockRequest)
     command = products.AdjustStock(request[CALLER], _product_id(request), **body.model_dump())

@@ -17,10 +17,7 @@ from risiti.domain.invoice import AGING_BUCKETS
 from risiti.projections.balances import read_aging, read_balances
 from risiti.queries.customers import get_customer
 
-routes = web.RouteTableDef()
 
-
-@routes.get("/v1/balances")
 async def account_balances(request: web.Request) -> web.Response:
     caller = request[CALLER]
     balances = await read_balances(
@@ -33,7 +30,6 @@ async def account_balances(request: web.Request) -> web.Response:
     return ok({"object": "balance", "balances": [asdict(b) for b in balances]})
 
 
-@routes.get("/v1/customers/{id}/balance")
 async def customer_balance(request: web.Request) -> web.Response:
     caller = request[CALLER]
     try:
@@ -57,7 +53,6 @@ async def customer_balance(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/v1/reports/aging")
 async def aging(request: web.Request) -> web.Response:
     query = parse_query(request, AgingQuery)
     caller = request[CALLER]

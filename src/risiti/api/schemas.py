@@ -1,8 +1,10 @@
 """Response models: every body the API answers, exactly as the handlers write it (DESIGN.md §6).
 
-The handlers build plain dicts (`invoice_record` + `present`, `customer_record`, …); these models
-describe those dicts for the OpenAPI document and are never used to build a response. They
-forbid unknown keys, so a field a handler adds without a line here fails the schemathesis test.
+The invoice's model is its document's own (`risiti.presentation.documents.Invoice`), which
+builds what is sent, so a field of it is declared once. The other handlers build plain dicts
+(`customer_record`, …) that these models describe for the OpenAPI document. Every model forbids
+unknown keys, so a field a handler adds without a line here fails the schemathesis test.
+This module is long because it is the API's every answer, one short model each.
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ from pydantic.json_schema import SkipJsonSchema
 
 from risiti.commands.webhook_endpoints import TEST_EVENT
 from risiti.domain.webhook_endpoint import EVENT_TYPES
+from risiti.presentation.documents import Invoice, InvoiceStatus
 
 T = TypeVar("T")
-
-InvoiceStatus = Literal["draft", "open", "partially_paid", "paid", "void"]
 
 
 def _one_of(values: tuple[str, ...], description: str) -> WithJsonSchema:
@@ -92,103 +93,6 @@ class ErrorEnvelope(Schema):
 
 
 # Invoices ----------------------------------------------------------------------------------
-
-
-class InvoiceCustomer(Schema):
-    """The customer as the invoice keeps it; `id` links a saved customer, if any."""
-
-    id: UUID | None
-    name: str
-    email: str | None
-    phone: str | None
-    address: str | None
-
-
-class InvoiceItem(Schema):
-    description: str
-    quantity: float = Field(description="At most 4 decimal places; an integer when whole.")
-    unit_price: int = Field(description="Minor units (kobo for NGN).")
-    amount: int = Field(description="quantity times unit_price, in minor units.")
-    discount_amount: int
-    tax_amount: int
-    product_id: UUID | None
-
-
-class InvoiceTax(Schema):
-    name: str
-    percentage: str = Field(description="A decimal string, exact to 4 places.", examples=["7.5"])
-    inclusive: bool
-    tax_rate_id: UUID | None
-
-
-class Payment(Schema):
-    id: UUID
-    amount: int
-    method: str
-    reference: str | None
-    paid_at: datetime
-    reversed_at: datetime | None = Field(description="Set when the payment was marked unpaid.")
-
-
-class SendDelivery(Schema):
-    channel: Literal["email", "sms"]
-    to: str
-    status: Literal["requested", "sent", "failed", "cancelled"]
-    sent_at: datetime | None
-    error: str | None = Field(description="Why it failed, or why it was cancelled.")
-
-
-class SendRequest(Schema):
-    email: str | None
-    phone: str | None
-    requested_at: datetime
-    reminder_days: int | None = Field(
-        description="For a reminder, the day of the account's schedule it is for; else null."
-    )
-    status: Literal["requested", "sent", "failed", "cancelled"] = Field(
-        description="`requested` until every channel is settled; then `sent` if every channel "
-        "was sent, `cancelled` if every one was cancelled, else `failed`."
-    )
-    deliveries: list[SendDelivery]
-
-
-class Invoice(Schema):
-    """An invoice or receipt; amounts are integers in minor units."""
-
-    id: UUID
-    object: Literal["invoice"]
-    document_number: str | None = Field(description="Null while a draft.")
-    type: Literal["invoice", "receipt"]
-    status: InvoiceStatus
-    currency: str
-    customer: InvoiceCustomer
-    items: list[InvoiceItem]
-    subtotal: int
-    discount_total: int
-    tax_total: int
-    tax_inclusive_total: int
-    shipping_fee: int
-    total: int
-    amount_paid: int
-    amount_due: int
-    accept_partial_payments: bool
-    max_installments: int | None
-    taxes: list[InvoiceTax]
-    payments: list[Payment]
-    send_log: list[SendRequest]
-    issue_date: date
-    due_date: date | None
-    description: str | None
-    reference: str | None
-    note: str | None
-    metadata: dict[str, Any]
-    version: int = Field(description="Also the `ETag`; send it as `If-Match` to change it.")
-    livemode: bool
-    created_at: datetime
-    updated_at: datetime
-    view_url: str = Field(description="The hosted page a customer can open.")
-    pdf_url: str = Field(description="The invoice as an A4 PDF, opened without a key.")
-    overdue: bool
 
 
 class DeletedInvoice(Schema):

@@ -12,24 +12,21 @@ from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateTaxRateRequest, ListQuery
 from risiti.commands import tax_rates
 from risiti.commands.errors import NotFoundError
+from risiti.presentation.tax_rates import tax_rate_record
 from risiti.queries import tax_rates as tax_rate_queries
 
-routes = web.RouteTableDef()
 
-
-@routes.post("/v1/tax-rates")
 async def create_tax_rate(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateTaxRateRequest)
     command = tax_rates.CreateTaxRate(request[CALLER], **body.model_dump())
     tax_rate = await tax_rates.create_tax_rate(ledger_for(request), command)
     return ok(
-        tax_rates.tax_rate_record(tax_rate),
+        tax_rate_record(tax_rate),
         status=201,
         headers={"Location": f"/v1/tax-rates/{tax_rate.id}"},
     )
 
 
-@routes.get("/v1/tax-rates")
 async def list_tax_rates(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     result = await tax_rate_queries.list_tax_rates(
@@ -42,7 +39,6 @@ async def list_tax_rates(request: web.Request) -> web.Response:
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
 
 
-@routes.get("/v1/tax-rates/{id}")
 async def get_tax_rate(request: web.Request) -> web.Response:
     """Where a created tax rate's `Location` points."""
     value = request.match_info["id"]
@@ -53,4 +49,4 @@ async def get_tax_rate(request: web.Request) -> web.Response:
     tax_rate = await tax_rate_queries.get_tax_rate(
         ledger_for(request), request[CALLER], tax_rate_id
     )
-    return ok(tax_rates.tax_rate_record(tax_rate))
+    return ok(tax_rate_record(tax_rate))

@@ -19,18 +19,12 @@ from risiti.api.models import (
 )
 from risiti.commands import webhook_endpoints as endpoints
 from risiti.commands.errors import NotFoundError
-from risiti.commands.webhook_endpoints import (
-    RegisterWebhookEndpoint,
-    register_webhook_endpoint,
-    webhook_endpoint_record,
-)
+from risiti.commands.webhook_endpoints import RegisterWebhookEndpoint, register_webhook_endpoint
 from risiti.domain.webhook_endpoint import WebhookEndpoint
+from risiti.presentation.webhook_endpoints import webhook_endpoint_record
 from risiti.queries import webhook_endpoints as endpoint_queries
 
-routes = web.RouteTableDef()
 
-
-@routes.post("/v1/webhook-endpoints")
 async def create_webhook_endpoint(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateWebhookEndpointRequest)
     command = RegisterWebhookEndpoint(
@@ -49,7 +43,6 @@ async def create_webhook_endpoint(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/v1/webhook-endpoints")
 async def list_webhook_endpoints(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     result = await endpoint_queries.list_webhook_endpoints(
@@ -62,7 +55,6 @@ async def list_webhook_endpoints(request: web.Request) -> web.Response:
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
 
 
-@routes.get("/v1/webhook-endpoints/{id}")
 async def get_webhook_endpoint(request: web.Request) -> web.Response:
     endpoint = await endpoint_queries.get_webhook_endpoint(
         ledger_for(request), request[CALLER], _endpoint_id(request)
@@ -70,7 +62,6 @@ async def get_webhook_endpoint(request: web.Request) -> web.Response:
     return _endpoint_response(endpoint)
 
 
-@routes.patch("/v1/webhook-endpoints/{id}")
 async def update_webhook_endpoint(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateWebhookEndpointRequest)
     command = endpoints.UpdateWebhookEndpoint(
@@ -84,7 +75,6 @@ async def update_webhook_endpoint(request: web.Request) -> web.Response:
     return _endpoint_response(endpoint)
 
 
-@routes.delete("/v1/webhook-endpoints/{id}")
 async def delete_webhook_endpoint(request: web.Request) -> web.Response:
     command = endpoints.DeleteWebhookEndpoint(
         request[CALLER], _endpoint_id(request), expected_version=if_match(request)
@@ -93,7 +83,6 @@ async def delete_webhook_endpoint(request: web.Request) -> web.Response:
     return ok({"id": str(endpoint.id), "object": "webhook_endpoint", "deleted": True})
 
 
-@routes.post("/v1/webhook-endpoints/{id}/rotate-secret")
 async def rotate_webhook_secret(request: web.Request) -> web.Response:
     body = await parse_body(request, RotateWebhookSecretRequest)
     command = endpoints.RotateWebhookSecret(
@@ -111,7 +100,6 @@ async def rotate_webhook_secret(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/v1/webhook-endpoints/{id}/deliveries")
 async def list_webhook_deliveries(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     result = await endpoint_queries.list_webhook_deliveries(
@@ -125,7 +113,6 @@ async def list_webhook_deliveries(request: web.Request) -> web.Response:
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
 
 
-@routes.post("/v1/webhook-endpoints/{id}/test")
 async def send_test_webhook(request: web.Request) -> web.Response:
     delivery_id = await endpoints.send_test_webhook(
         ledger_for(request), request[CALLER], _endpoint_id(request)
@@ -141,7 +128,6 @@ async def send_test_webhook(request: web.Request) -> web.Response:
     )
 
 
-@routes.post("/v1/webhook-endpoints/{id}/recover")
 async def recover_webhook_deliveries(request: web.Request) -> web.Response:
     query = parse_query(request, RecoverQuery)
     endpoint_id = _endpoint_id(request)
@@ -159,7 +145,6 @@ async def recover_webhook_deliveries(request: web.Request) -> web.Response:
     )
 
 
-@routes.post("/v1/webhook-deliveries/{id}/retry")
 async def retry_webhook_delivery(request: web.Request) -> web.Response:
     delivery_id = _uuid(request.match_info["id"], "webhook delivery")
     before = await endpoints.retry_webhook_delivery(

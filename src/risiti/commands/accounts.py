@@ -13,7 +13,7 @@ from risiti.commands.caller import Caller
 from risiti.commands.ledger import Ledger
 from risiti.domain.account import DETAIL_FIELDS, Account
 from risiti.domain.errors import InvalidFieldError
-from risiti.eventstore import inventory, lookups
+from risiti.eventstore import accounts
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ async def open_account(ledger: Ledger, name: str) -> OpenedAccount:
         for livemode in (False, True):
             key, key_id = _new_key(livemode)
             keys[livemode] = key
-            await lookups.save_api_key(tx.conn, hash_api_key(key), key_id, account.id, livemode)
+            await accounts.save_api_key(tx.conn, hash_api_key(key), key_id, account.id, livemode)
             account.issue_api_key(key_id, livemode, datetime.now(UTC))
         await tx.save(account, account_id=account.id, livemode=None)
     return OpenedAccount(account.id, account.name, test_key=keys[False], live_key=keys[True])
@@ -63,7 +63,7 @@ class Authenticated:
 async def authenticate(ledger: Ledger, key: str) -> Authenticated | None:
     """The caller a secret key stands for, or None for an unknown or revoked key."""
     async with ledger.connection() as conn:
-        owner = await lookups.find_api_key(conn, hash_api_key(key))
+        owner = await accounts.find_api_key(conn, hash_api_key(key))
     if owner is None:
         return None
     caller = Caller(owner.account_id, owner.livemode, owner.key_id)
@@ -111,7 +111,6 @@ async def update_account(ledger: Ledger, command: UpdateAccount) -> Account:
         account = await tx.get(Account, caller.account_id)
         if command.require_signed_requests is not None:
             account.set_signed_requests(command.require_signed_requests)
-            await lookups.set_signed_requests(tx.conn, account.id, command.require_signed_requests)
         if command.details:
             account.change_details(command.details)
         if command.paystack_secret_key is not None:
@@ -126,14 +125,11 @@ async def update_account(ledger: Ledger, command: UpdateAccount) -> Account:
             account.set_paystack_secret_key(
                 caller.livemode, configured=secret_key is not None, set_at=datetime.now(UTC)
             )
-            await lookups.set_paystack_secret_key(tx.conn, account.id, caller.livemode, secret_key)
+            await accounts.set_paystack_secret_key(tx.conn, account.id, caller.livemode, secret_key)
         if command.reminder_days is not None:
             account.schedule_reminders(command.reminder_days)
-            await lookups.set_reminder_days(tx.conn, account.id, account.reminder_days)
         if command.allow_negative_stock is not None:
             account.set_negative_stock(command.allow_negative_stock)
-            await inventory.set_negative_stock_allowed(
-                tx.conn, account.id, command.allow_negative_stock
-            )
+        # With the settings that the edge and the jobs read beside the log (`side_tables`).
         await tx.save(account, account_id=account.id, livemode=None)
     return account

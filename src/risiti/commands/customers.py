@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from risiti.commands.caller import Caller
+from risiti.commands.caller import Caller, get_owned
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger, LedgerTransaction
 from risiti.domain.customer import Customer, normalized_email
 from risiti.domain.errors import InvalidFieldError
-from risiti.eventstore import lookups
+from risiti.eventstore import listings
 from risiti.eventstore.errors import VersionConflictError
-from risiti.presentation.customers import customer_record
 
 
 @dataclass(frozen=True)
@@ -38,27 +37,9 @@ async def create_customer(ledger: Ledger, command: CreateCustomer) -> Customer:
         metadata=command.metadata,
     )
     async with ledger.transaction() as tx:
-        if not await _keep(tx, customer):
-            raise InvalidFieldError(
-                f"A customer with the email {customer.email} already exists.", field="email"
-            )
-    return customer
-
-
-async def _keep(tx: LedgerTransaction, customer: Customer) -> bool:
-    """Save a new customer and its lookup row; False if its email is another customer's."""
-    kept = await lookups.save_customer(
-        tx.conn,
-        customer.id,
-        customer.account_id,
-        customer.livemode,
-        customer.email,
-        customer.created_on,
-        customer_record(customer),
-    )
-    if kept:
+        # InvalidFieldError if the email is another customer's (`side_tables.keep_customer`).
         await tx.save(customer, account_id=customer.account_id, livemode=customer.livemode)
-    return kept
+    return customer
 
 
 async def linked_customer(
@@ -71,7 +52,9 @@ async def linked_customer(
     email = normalized_email(customer.get("email"))
     if email is None:
         return {**customer, "id": None}
-    found = await lookups.find_customer_by_email(tx.conn, caller.account_id, caller.livemode, email)
+    found = await listings.find_customer_by_email(
+        tx.conn, caller.account_id, caller.livemode, email
+    )
     if found is None:
         created = Customer.create(
             account_id=caller.account_id,
@@ -81,22 +64,18 @@ async def linked_customer(
             phone=customer.get("phone"),
             address=customer.get("address"),
         )
-        if not await _keep(tx, created):
+        try:
+            await tx.save(created, account_id=created.account_id, livemode=created.livemode)
+        except InvalidFieldError:
             # Another request created this customer a moment ago; decide again and link to it.
-            raise VersionConflictError(f"customer {email} was created concurrently")
+            raise VersionConflictError(f"customer {email} was created concurrently") from None
         found = created.id
     return {**customer, "id": found, "email": email}
 
 
 async def _named_customer(tx: LedgerTransaction, caller: Caller, named: object) -> dict[str, Any]:
     try:
-        customer = await tx.get(Customer, UUID(str(named)))
-        check_owner(customer, caller, named)
+        customer = await get_owned(tx, Customer, UUID(str(named)), caller)
     except (ValueError, NotFoundError):
         raise InvalidFieldError(f"No customer with id '{named}'.", field="customer_id") from None
     return customer.as_invoice_customer()
-
-
-def check_owner(customer: Customer, caller: Caller, named: object) -> None:
-    if customer.account_id != caller.account_id or customer.livemode != caller.livemode:
-        raise NotFoundError("customer", named)

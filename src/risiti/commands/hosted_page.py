@@ -18,7 +18,7 @@ from risiti.commands.errors import CommandError
 from risiti.commands.invoices import RecordPayment, get_invoice_by_token, record_payment
 from risiti.commands.ledger import Ledger
 from risiti.domain.invoice import OPEN, PARTIALLY_PAID, Invoice
-from risiti.eventstore import lookups
+from risiti.eventstore import accounts
 
 HOSTED_PAGE_KEY_ID = "hosted_page"
 """Who a test payment made on the page is recorded for: no key of the account, but its link."""
@@ -73,7 +73,7 @@ async def start_paystack_checkout(ledger: Ledger, token: str, checkout: Paystack
     invoice = await get_invoice_by_token(ledger, token)
     email = invoice.customer.get("email")
     async with ledger.connection() as conn:
-        secret_key = await lookups.find_paystack_secret_key(
+        secret_key = await accounts.find_paystack_secret_key(
             conn, invoice.account_id, invoice.livemode
         )
     payable = invoice.status in (OPEN, PARTIALLY_PAID) and invoice.amount_due > 0

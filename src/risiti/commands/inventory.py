@@ -18,7 +18,7 @@ from risiti.commands.products import save_product
 from risiti.domain.invoice import Invoice
 from risiti.domain.product import Product
 from risiti.domain.stock import DEDUCT, RESTORE
-from risiti.eventstore import inventory
+from risiti.eventstore import accounts, inventory, outbox
 
 
 async def settle_invoice_stock(ledger: Ledger, job_id: UUID) -> bool:
@@ -26,7 +26,7 @@ async def settle_invoice_stock(ledger: Ledger, job_id: UUID) -> bool:
 
     async def attempt() -> bool:
         async with ledger.transaction() as tx:
-            claimed = await inventory.claim_inventory_job(tx.conn, job_id)
+            claimed = await outbox.claim_inventory_job(tx.conn, job_id)
             if claimed is None:
                 return False
             invoice_id, kind = claimed
@@ -34,7 +34,7 @@ async def settle_invoice_stock(ledger: Ledger, job_id: UUID) -> bool:
             invoice = await tx.get(Invoice, invoice_id)
             moves = _StockMoves(tx, invoice, await inventory.stock_movements(tx.conn, invoice_id))
             if kind == DEDUCT:
-                allowed = await inventory.negative_stock_allowed(tx.conn, invoice.account_id)
+                allowed = await accounts.negative_stock_allowed(tx.conn, invoice.account_id)
                 await moves.deduct(allow_negative=allowed)
             else:
                 await moves.restore()

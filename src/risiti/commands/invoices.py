@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from risiti.commands.caller import Caller
+from risiti.commands.caller import Caller, get_owned
 from risiti.commands.customers import linked_customer
-from risiti.commands.errors import NotFoundError, NumberTakenError
+from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import (
     Ledger,
     LedgerTransaction,
@@ -27,10 +27,9 @@ from risiti.commands.ledger import (
 )
 from risiti.commands.products import linked_items
 from risiti.commands.tax_rates import invoice_taxes
-from risiti.domain.invoice import DELETED, DRAFT, Invoice, InvoiceDraft
+from risiti.domain.invoice import DRAFT, Invoice, InvoiceDraft
 from risiti.domain.numbering import format_document_number, number_prefix
-from risiti.eventstore import lookups
-from risiti.eventstore.errors import RowTakenError
+from risiti.eventstore import invoice_keys
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,6 @@ async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
         async with ledger.transaction() as tx:
             draft = await _resolved_draft(tx, command)
             invoice = Invoice.create(draft, view_token=secrets.token_urlsafe(24))
-            await tx.side_tables.save_invoice_token(invoice.view_token, invoice.id)
             if command.finalize or invoice.issued_on_creation:
                 await _finalize(tx, invoice, receipt_paid_by=command.payment_method)
             if command.send_email and invoice.status != DRAFT and invoice.customer.get("email"):
@@ -225,7 +223,7 @@ async def _change_invoice(ledger: Ledger, command: InvoiceCommand, change: Chang
 
     async def attempt() -> Invoice:
         async with ledger.transaction() as tx:
-            invoice = await _owned_invoice(tx, command.caller, command.invoice_id)
+            invoice = await get_owned(tx, Invoice, command.invoice_id, command.caller)
             check_version(invoice, command.expected_version)
             await change(tx, invoice)
             await _save(tx, invoice)
@@ -242,15 +240,10 @@ async def _finalize(
     tx: LedgerTransaction, invoice: Invoice, *, receipt_paid_by: str = "other"
 ) -> None:
     """Issue a draft under the number its business chose, or the next of its series (a receipt
-    paid by `receipt_paid_by`)."""
+    paid by `receipt_paid_by`). The number is saved with the invoice: NumberTakenError if it is
+    another document's (`side_tables.keep_invoice_number`)."""
     now = datetime.now(UTC)
     number = invoice.requested_number or await _next_number(tx, invoice, now.year)
-    try:
-        await tx.side_tables.claim_invoice_number(
-            invoice.account_id, invoice.livemode, number, invoice.id
-        )
-    except RowTakenError:
-        raise NumberTakenError(number) from None
     invoice.issue(document_number=number, issued_at=now, receipt_paid_by=receipt_paid_by)
 
 
@@ -261,27 +254,10 @@ async def _next_number(tx: LedgerTransaction, invoice: Invoice, year: int) -> st
     return format_document_number(invoice.document_type, year, sequence)
 
 
-async def _owned_invoice(tx: LedgerTransaction, caller: Caller, invoice_id: UUID) -> Invoice:
-    invoice = await tx.get(Invoice, invoice_id)
-    check_owner(invoice, caller, invoice_id)
-    return invoice
-
-
-def check_owner(invoice: Invoice, caller: Caller, named: object) -> None:
-    # Another account's invoice, the other mode's, or a deleted draft does not exist for this
-    # caller; the deleted draft's history stays in the log for auditors.
-    if (
-        invoice.account_id != caller.account_id
-        or invoice.livemode != caller.livemode
-        or invoice.status == DELETED
-    ):
-        raise NotFoundError("invoice", named)
-
-
 async def get_invoice_by_token(ledger: Ledger, token: str) -> Invoice:
     """The invoice a hosted-page link names; the token is its only credential."""
     async with ledger.connection() as conn:
-        invoice_id = await lookups.find_invoice_by_token(conn, token)
+        invoice_id = await invoice_keys.find_invoice_by_token(conn, token)
     if invoice_id is None:
         raise NotFoundError("invoice", "(link)")
     return await ledger.get(Invoice, invoice_id)

@@ -19,6 +19,7 @@ from risiti.commands.errors import (
     StaleVersionError,
     TransactionTooOldError,
 )
+from risiti.commands.side_tables import write_side_tables
 from risiti.eventstore.errors import AppendOutOfOrderError, VersionConflictError
 from risiti.eventstore.mapper import create_mapper
 from risiti.eventstore.recorder import PostgresRecorder, PostgresUnitOfWork, RecordedEvent
@@ -129,7 +130,8 @@ class LedgerTransaction:
 
     @property
     def side_tables(self) -> SideTables:
-        """The rows written with the events: the invoice's token, number and series counter."""
+        """The rows written with the events (`save` writes them; a command takes the next number
+        of a series from here before Finalized can carry it)."""
         return self.unit.side_tables
 
     async def get(self, cls: type[A], aggregate_id: UUID) -> A:
@@ -137,8 +139,12 @@ class LedgerTransaction:
         return rebuild(self.mapper, cls, aggregate_id, records)
 
     async def save(self, aggregate: Aggregate, *, account_id: UUID, livemode: bool | None) -> None:
-        """Append the aggregate's pending events; VersionConflictError if another writer won."""
-        stored = [self.mapper.to_stored_event(e) for e in aggregate.collect_events()]
+        """Append the aggregate's pending events, with the rows they write beside the log
+        (`side_tables.py`, through the unit of work's side tables); VersionConflictError if
+        another writer won."""
+        events = aggregate.collect_events()
+        await write_side_tables(self.unit.side_tables, aggregate, events)
+        stored = [self.mapper.to_stored_event(e) for e in events]
         await self.unit.append(stored, account_id=account_id, livemode=livemode, actor=self.actor)
 
 

@@ -22,7 +22,7 @@ from risiti.commands.invoices import RecordPayment, record_payment
 from risiti.commands.ledger import Ledger, retry_in_new_transaction
 from risiti.domain.errors import CurrencyMismatchError, DomainError, InvalidFieldError
 from risiti.domain.invoice import DELETED, Invoice
-from risiti.eventstore import lookups
+from risiti.eventstore import accounts, invoice_keys
 from risiti.eventstore.recorder import notify_appended
 
 PAYSTACK_METHOD = "paystack"
@@ -101,7 +101,7 @@ async def record_paystack_charge(
             try:
                 async with conn.transaction():
                     # A delivery of the same charge in flight holds this row until it ends.
-                    if not await lookups.claim_paystack_reference(
+                    if not await invoice_keys.claim_paystack_reference(
                         conn, charge.reference, invoice.id
                     ):
                         return ChargeOutcome(invoice, recorded=False, reason="already_recorded")
@@ -124,7 +124,7 @@ async def _named_invoice(ledger: Ledger, charge: PaystackCharge) -> Invoice:
             raise ValueError("a charge names an invoice by id, or by number with its account")
         named = charge.invoice_number
         async with ledger.connection() as conn:
-            invoice_id = await lookups.find_invoice_by_number(
+            invoice_id = await invoice_keys.find_invoice_by_number(
                 conn, charge.account_id, charge.livemode, charge.invoice_number
             )
         if invoice_id is None:
@@ -139,7 +139,7 @@ async def _verify_signature(
     ledger: Ledger, invoice: Invoice, raw_body: bytes, signature: str
 ) -> None:
     async with ledger.connection() as conn:
-        secret_key = await lookups.find_paystack_secret_key(
+        secret_key = await accounts.find_paystack_secret_key(
             conn, invoice.account_id, invoice.livemode
         )
     if secret_key is None:

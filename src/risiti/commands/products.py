@@ -9,10 +9,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
-from risiti.commands.caller import Caller
-from risiti.commands.errors import NotFoundError, SkuTakenError
+from risiti.commands.caller import Caller, get_owned
+from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import (
     Ledger,
     LedgerTransaction,
@@ -22,7 +20,7 @@ from risiti.commands.ledger import (
 )
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.product import Product
-from risiti.eventstore import inventory, lookups
+from risiti.eventstore import accounts, inventory, listings
 from risiti.eventstore.errors import VersionConflictError
 from risiti.presentation.products import product_record
 
@@ -104,19 +102,8 @@ async def create_product(ledger: Ledger, command: CreateProduct) -> Product:
 
 
 async def save_product(tx: LedgerTransaction, product: Product) -> None:
-    """Append the product's new events and keep its listed record in step, in one transaction."""
-    try:
-        await lookups.save_product(
-            tx.conn,
-            product.id,
-            product.account_id,
-            product.livemode,
-            product.sku,
-            product.created_on,
-            product_record(product),
-        )
-    except asyncpg.UniqueViolationError:
-        raise SkuTakenError(product.sku) from None
+    """Append the product's new events, and with them its listed record (SkuTakenError if its
+    sku is another product's, `side_tables.keep_product`)."""
     await tx.save(product, account_id=product.account_id, livemode=product.livemode)
 
 
@@ -125,7 +112,7 @@ async def update_product(ledger: Ledger, command: UpdateProduct) -> Product:
 
     async def attempt() -> Product:
         async with ledger.transaction() as tx:
-            product = await _owned(tx, command.caller, command.product_id)
+            product = await get_owned(tx, Product, command.product_id, command.caller)
             check_version(product, command.expected_version)
             product.update(command.changes)
             await save_product(tx, product)
@@ -140,14 +127,14 @@ async def adjust_stock(ledger: Ledger, command: AdjustStock) -> StockAdjustment:
 
     async def attempt() -> StockAdjustment:
         async with ledger.transaction() as tx:
-            product = await _owned(tx, command.caller, command.product_id)
+            product = await get_owned(tx, Product, command.product_id, command.caller)
             if command.reference is not None:
                 earlier = await inventory.find_stock_adjustment(
                     tx.conn, product.id, command.reference
                 )
                 if earlier is not None:
                     return _replayed(product, command, earlier)
-            allowed = await inventory.negative_stock_allowed(tx.conn, product.account_id)
+            allowed = await accounts.negative_stock_allowed(tx.conn, product.account_id)
             product.adjust(
                 command.delta,
                 reason=command.reason,
@@ -207,17 +194,6 @@ def _replayed(
     )
 
 
-async def _owned(tx: LedgerTransaction, caller: Caller, product_id: UUID) -> Product:
-    product = await tx.get(Product, product_id)
-    check_owner(product, caller, product_id)
-    return product
-
-
-def check_owner(product: Product, caller: Caller, named: object) -> None:
-    if product.account_id != caller.account_id or product.livemode != caller.livemode:
-        raise NotFoundError("product", named)
-
-
 # Invoice lines -------------------------------------------------------------------------------
 
 
@@ -265,7 +241,7 @@ async def _product_of_line(
     """The product a line names; an unknown one, or an id and a sku of two products, is refused."""
     product_id, sku = item.get("product_id"), item.get("sku")
     if product_id is None:
-        product_id = await lookups.find_product_by_sku(
+        product_id = await listings.find_product_by_sku(
             tx.conn, caller.account_id, caller.livemode, str(sku)
         )
     product = await _found_product(tx, caller, product_id)
@@ -286,6 +262,6 @@ async def _found_product(
     if product_id is None:
         return None
     try:
-        return await _owned(tx, caller, UUID(str(product_id)))
+        return await get_owned(tx, Product, UUID(str(product_id)), caller)
     except (ValueError, NotFoundError):
         return None

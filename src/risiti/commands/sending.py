@@ -11,23 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
 
 from risiti.commands.ledger import Ledger, retry_on_conflict
 from risiti.domain.errors import SendSettledError
 from risiti.domain.invoice import CANCELLED, FAILED, SENT, Invoice
-
-
-@dataclass(frozen=True)
-class DocumentSend:
-    """One channel of one send request of an invoice: a `document_sends` row."""
-
-    id: UUID
-    invoice_id: UUID
-    request: int
-    channel: str
-    recipient: str
-    attempts: int
+from risiti.eventstore.outbox import DocumentSend, settle_send
 
 
 @dataclass(frozen=True)
@@ -54,13 +42,7 @@ async def record_send_outcome(ledger: Ledger, send: DocumentSend, outcome: SendO
                 await tx.save(invoice, account_id=invoice.account_id, livemode=invoice.livemode)
                 recorded = True
             delivery = invoice.send_requests[send.request]["deliveries"][send.channel]
-            await tx.conn.execute(
-                "UPDATE document_sends SET status = $2, last_error = $3, claimed_until = NULL,"
-                " updated_at = now() WHERE id = $1",
-                send.id,
-                delivery["status"],
-                delivery["error"],
-            )
+            await settle_send(tx.conn, send.id, delivery["status"], delivery["error"])
             return recorded
 
     return await retry_on_conflict(attempt)

@@ -7,12 +7,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from risiti.commands.caller import Caller
+from risiti.commands.caller import Caller, get_owned
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger, LedgerTransaction
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.tax_rate import TaxRate
-from risiti.eventstore import lookups
 
 
 @dataclass(frozen=True)
@@ -22,20 +21,6 @@ class CreateTaxRate:
     percentage: Decimal
     inclusive: bool = False
     description: str | None = None
-
-
-def tax_rate_record(tax_rate: TaxRate) -> dict[str, Any]:
-    """How a tax rate reads; the percentage as a string keeps all four decimal places exact."""
-    return {
-        "id": str(tax_rate.id),
-        "object": "tax_rate",
-        "name": tax_rate.name,
-        "percentage": str(tax_rate.percentage),
-        "inclusive": tax_rate.inclusive,
-        "description": tax_rate.description,
-        "livemode": tax_rate.livemode,
-        "created_at": tax_rate.created_on.isoformat(),
-    }
 
 
 async def create_tax_rate(ledger: Ledger, command: CreateTaxRate) -> TaxRate:
@@ -48,15 +33,6 @@ async def create_tax_rate(ledger: Ledger, command: CreateTaxRate) -> TaxRate:
         description=command.description,
     )
     async with ledger.transaction() as tx:
-        await lookups.save_listed_record(
-            tx.conn,
-            "tax_rates",
-            tax_rate.id,
-            tax_rate.account_id,
-            tax_rate.livemode,
-            tax_rate.created_on,
-            tax_rate_record(tax_rate),
-        )
         await tx.save(tax_rate, account_id=tax_rate.account_id, livemode=tax_rate.livemode)
     return tax_rate
 
@@ -68,15 +44,10 @@ async def invoice_taxes(
     taxes = []
     for index, tax_rate_id in enumerate(tax_rate_ids):
         try:
-            tax_rate = await tx.get(TaxRate, tax_rate_id)
+            tax_rate = await get_owned(tx, TaxRate, tax_rate_id, caller)
         except NotFoundError:
-            tax_rate = None
-        if tax_rate is None or (tax_rate.account_id, tax_rate.livemode) != (
-            caller.account_id,
-            caller.livemode,
-        ):
             raise InvalidFieldError(
                 f"No tax rate with id '{tax_rate_id}'.", field=f"tax_rate_ids.{index}"
-            )
+            ) from None
         taxes.append(tax_rate.as_invoice_tax())
     return taxes

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from risiti.commands.caller import Caller
+from risiti.commands.caller import Caller, get_owned
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import (
     Ledger,
@@ -25,8 +25,9 @@ from risiti.commands.ledger import (
 from risiti.domain.errors import InvalidFieldError, InvalidStateError
 from risiti.domain.webhook_addresses import Address, literal_address, refused_address
 from risiti.domain.webhook_endpoint import WebhookEndpoint
-from risiti.eventstore import lookups
+from risiti.eventstore import outbox
 from risiti.presentation.public_events import delivery_id, event_payload, public_event_id
+from risiti.presentation.webhook_endpoints import webhook_endpoint_record
 
 RESOLVE_SECONDS = 5.0
 TEST_EVENT = "webhook_endpoint.test"
@@ -96,24 +97,9 @@ async def register_webhook_endpoint(
     )
     secret = new_webhook_secret()
     async with ledger.transaction() as tx:
-        await lookups.save_webhook_secret(tx.conn, endpoint.id, secret)
+        await outbox.save_webhook_secret(tx.conn, endpoint.id, secret)
         await _save(tx, endpoint)
     return endpoint, secret
-
-
-def webhook_endpoint_record(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    """How an endpoint reads after its creation: never with its secret."""
-    return {
-        "id": str(endpoint.id),
-        "object": "webhook_endpoint",
-        "url": endpoint.url,
-        "events": endpoint.events,
-        "description": endpoint.description,
-        "enabled": endpoint.enabled,
-        "disabled_reason": endpoint.disabled_reason,
-        "livemode": endpoint.livemode,
-        "created_at": endpoint.created_on.isoformat(),
-    }
 
 
 def webhook_endpoint_event_payload(
@@ -129,39 +115,13 @@ def webhook_endpoint_event_payload(
 
 
 async def _save(tx: LedgerTransaction, endpoint: WebhookEndpoint) -> None:
-    """Save the endpoint's new events and, in the same transaction, its listed record."""
-    if endpoint.deleted:
-        await lookups.delete_webhook_endpoint_record(tx.conn, endpoint.id)
-    else:
-        await lookups.save_listed_record(
-            tx.conn,
-            "webhook_endpoint_records",
-            endpoint.id,
-            endpoint.account_id,
-            endpoint.livemode,
-            endpoint.created_on,
-            webhook_endpoint_record(endpoint),
-        )
+    """Save the endpoint's new events, and with them its listed record (`side_tables`)."""
     await tx.save(endpoint, account_id=endpoint.account_id, livemode=endpoint.livemode)
 
 
-def check_owner(endpoint: WebhookEndpoint, caller: Caller, named: object) -> None:
-    """Another account's endpoint, or a deleted one, is not found."""
-    if (
-        endpoint.account_id != caller.account_id
-        or endpoint.livemode != caller.livemode
-        or endpoint.deleted
-    ):
-        raise NotFoundError("webhook endpoint", named)
-
-
 async def _owned(tx: LedgerTransaction, caller: Caller, endpoint_id: UUID) -> WebhookEndpoint:
-    try:
-        endpoint = await tx.get(WebhookEndpoint, endpoint_id)
-    except NotFoundError:
-        raise NotFoundError("webhook endpoint", endpoint_id) from None
-    check_owner(endpoint, caller, endpoint_id)
-    return endpoint
+    """The caller's endpoint; another account's, or a deleted one, is not found."""
+    return await get_owned(tx, WebhookEndpoint, endpoint_id, caller)
 
 
 @dataclass(frozen=True)
@@ -250,7 +210,7 @@ async def rotate_webhook_secret(
         async with ledger.transaction() as tx:
             endpoint = await _owned(tx, command.caller, command.endpoint_id)
             endpoint.rotate_secret(command.expire_current_after_seconds)
-            await lookups.rotate_webhook_secret(
+            await outbox.rotate_webhook_secret(
                 tx.conn, endpoint.id, secret, command.expire_current_after_seconds
             )
             await _save(tx, endpoint)
@@ -263,7 +223,7 @@ async def retry_webhook_delivery(ledger: Ledger, caller: Caller, delivery_id: UU
     """Make a failed or pending delivery due now; the worker's sweeper sends it within seconds.
     Returns the delivery's status before."""
     async with ledger.transaction() as tx:
-        endpoint_id = await lookups.find_webhook_delivery_endpoint(
+        endpoint_id = await outbox.find_webhook_delivery_endpoint(
             tx.conn, delivery_id, caller.account_id, caller.livemode
         )
         if endpoint_id is None:
@@ -273,7 +233,7 @@ async def retry_webhook_delivery(ledger: Ledger, caller: Caller, delivery_id: UU
             raise InvalidStateError(
                 "The delivery's endpoint is deleted.", current="deleted", allowed=()
             )
-        before = await lookups.make_delivery_due(
+        before = await outbox.make_delivery_due(
             tx.conn, delivery_id, caller.account_id, caller.livemode
         )
         if before is None:
@@ -310,4 +270,4 @@ async def recover_webhook_deliveries(
         raise InvalidFieldError("since must not be in the future.", field="since")
     async with ledger.transaction() as tx:
         endpoint = await _owned(tx, caller, endpoint_id)
-        return await lookups.make_failed_deliveries_due(tx.conn, endpoint.id, since)
+        return await outbox.make_failed_deliveries_due(tx.conn, endpoint.id, since)

@@ -261,6 +261,11 @@ class Invoice(Aggregate):
         return self.totals.total - self.amount_paid
 
     @property
+    def deleted(self) -> bool:
+        """A deleted draft: gone from every read but the audit trail."""
+        return self.status == DELETED
+
+    @property
     def installments_made(self) -> int:
         return sum(1 for payment in self.payments if payment["reversed_at"] is None)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -48,3 +49,20 @@ async def read_feed(
 def _decoded(payload: str) -> dict[str, Any]:
     decoded: dict[str, Any] = json.loads(payload)
     return decoded
+
+
+async def add_to_feed(
+    conn: asyncpg.Connection, account_id: UUID, livemode: bool, payload: dict[str, Any], body: str
+) -> None:
+    """Add a public event to its account's feed, once (the dispatcher may apply a batch again);
+    `body` is the payload already encoded, as its deliveries carry it."""
+    await conn.execute(
+        "INSERT INTO account_events (id, account_id, livemode, type, created_at, payload)"
+        " VALUES ($1, $2, $3, $4, $5, $6::json) ON CONFLICT (id) DO NOTHING",
+        payload["id"],
+        account_id,
+        livemode,
+        payload["event"],
+        datetime.fromisoformat(payload["created_at"]),
+        body,
+    )

@@ -1,6 +1,6 @@
 """Inventory rows written beside the log, in the transaction of the StockAdjusted events they
-go with: adjustment references, the work the dispatcher found (`inventory_jobs`) and what each
-invoice line did to stock (`stock_movements`), so that nothing is applied twice."""
+go with: adjustment references and what each invoice line did to stock (`stock_movements`), so
+that nothing is applied twice. The jobs that move it are the outbox's (`outbox.py`)."""
 
 from __future__ import annotations
 
@@ -54,35 +54,6 @@ async def save_stock_adjustment(
         created_at,
     )
     return noted is not None
-
-
-async def set_negative_stock_allowed(
-    conn: asyncpg.Connection, account_id: UUID, allowed: bool
-) -> None:
-    await conn.execute(
-        "INSERT INTO account_settings (account_id, allow_negative_stock) VALUES ($1, $2)"
-        " ON CONFLICT (account_id) DO UPDATE SET allow_negative_stock = $2",
-        account_id,
-        allowed,
-    )
-
-
-async def negative_stock_allowed(conn: asyncpg.Connection, account_id: UUID) -> bool:
-    allowed: bool | None = await conn.fetchval(
-        "SELECT allow_negative_stock FROM account_settings WHERE account_id = $1", account_id
-    )
-    return bool(allowed)
-
-
-async def claim_inventory_job(conn: asyncpg.Connection, job_id: UUID) -> tuple[UUID, str] | None:
-    """Mark a pending job done, in the transaction that does its work: (invoice id, kind), or
-    None if it was done already. A second run waits here for the first one's transaction."""
-    row = await conn.fetchrow(
-        "UPDATE inventory_jobs SET status = 'done', attempts = attempts + 1, updated_at = now()"
-        " WHERE id = $1 AND status = 'pending' RETURNING invoice_id, kind",
-        job_id,
-    )
-    return (row["invoice_id"], row["kind"]) if row else None
 
 
 async def lock_invoice_stock(conn: asyncpg.Connection, invoice_id: UUID) -> None:

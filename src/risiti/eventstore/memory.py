@@ -21,6 +21,7 @@ import itertools
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -31,13 +32,21 @@ from risiti.eventstore.recorder import LogPosition, RecordedEvent
 
 
 class MemoryRecorder:
-    """The `recording.Recorder` of a list in memory, with the invoice rows in dictionaries."""
+    """The `recording.Recorder` of a list in memory, with the side tables in dictionaries."""
 
     def __init__(self) -> None:
         self.events: list[RecordedEvent] = []
         self.tokens: dict[str, UUID] = {}
         self.numbers: dict[tuple[UUID, bool, str], UUID] = {}
         self.counters: dict[tuple[UUID, bool, str, int], int] = {}
+        self.customer_emails: dict[tuple[UUID, bool, str], UUID] = {}
+        self.product_skus: dict[tuple[UUID, bool, str], UUID | None] = {}
+        # Each listed table's records by id (None once deleted), and the copied settings.
+        self.listed: dict[str, dict[UUID, dict[str, Any] | None]] = {
+            table: {}
+            for table in ("customers", "products", "tax_rates", "webhook_endpoint_records")
+        }
+        self.settings: dict[tuple[UUID, str], object] = {}
         self._versions: dict[tuple[UUID, int], RecordedEvent] = {}
         self._holders: dict[object, MemoryUnitOfWork] = {}
         self._positions = itertools.count(1)
@@ -210,26 +219,32 @@ class MemoryUnitOfWork:
 
 
 class MemorySideTables:
-    """The invoice rows of `recording.SideTables` in the recorder's dictionaries."""
+    """`recording.SideTables` in the recorder's dictionaries, each write undone on rollback."""
 
     def __init__(self, unit: MemoryUnitOfWork) -> None:
         self._unit = unit
         self._recorder = unit.recorder
 
-    async def save_invoice_token(self, token: str, invoice_id: UUID) -> None:
+    async def _put(self, table: dict[Any, Any], key: object, value: object) -> None:
         await self._unit.transaction_id()  # a write takes a transaction id, as in PostgreSQL
-        self._recorder.tokens[token] = invoice_id
-        self._unit.undo.append(lambda: self._recorder.tokens.pop(token))
+        missing = object()
+        before = table.get(key, missing)
+        table[key] = value
+        if before is missing:
+            self._unit.undo.append(lambda: table.pop(key))
+        else:
+            self._unit.undo.append(lambda: table.__setitem__(key, before))
+
+    async def save_invoice_token(self, token: str, invoice_id: UUID) -> None:
+        await self._put(self._recorder.tokens, token, invoice_id)
 
     async def claim_invoice_number(
         self, account_id: UUID, livemode: bool, number: str, invoice_id: UUID
     ) -> None:
-        await self._unit.transaction_id()
         key = (account_id, livemode, number)
         if key in self._recorder.numbers:
             raise RowTakenError(number)
-        self._recorder.numbers[key] = invoice_id
-        self._unit.undo.append(lambda: self._recorder.numbers.pop(key))
+        await self._put(self._recorder.numbers, key, invoice_id)
 
     async def take_next_number(
         self, account_id: UUID, livemode: bool, prefix: str, year: int
@@ -238,10 +253,68 @@ class MemorySideTables:
         key = (account_id, livemode, prefix, year)
         busy = VersionConflictError(f"the series {prefix}-{year} is being numbered")
         self._recorder.hold(self._unit, ("counter", key), busy)
-        last = self._recorder.counters.get(key, 0)
-        self._recorder.counters[key] = last + 1
-        self._unit.undo.append(lambda: self._recorder.counters.__setitem__(key, last))
-        return last + 1
+        taken = self._recorder.counters.get(key, 0) + 1
+        await self._put(self._recorder.counters, key, taken)
+        return taken
+
+    async def save_customer(
+        self,
+        customer_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        email: str | None,
+        created_at: datetime,
+        record: dict[str, Any],
+    ) -> bool:
+        if email is not None:
+            key = (account_id, livemode, email)
+            if key in self._recorder.customer_emails:
+                return False
+            await self._put(self._recorder.customer_emails, key, customer_id)
+        await self._put(self._recorder.listed["customers"], customer_id, record)
+        return True
+
+    async def save_product(
+        self,
+        product_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        sku: str,
+        created_at: datetime,
+        record: dict[str, Any],
+    ) -> None:
+        key = (account_id, livemode, sku)
+        holder = self._recorder.product_skus.get(key)
+        if holder is not None and holder != product_id:
+            raise RowTakenError(sku)
+        for old, holder in list(self._recorder.product_skus.items()):
+            if holder == product_id and old != key:  # its sku changed: the old one is free
+                await self._put(self._recorder.product_skus, old, None)
+        await self._put(self._recorder.product_skus, key, product_id)
+        await self._put(self._recorder.listed["products"], product_id, record)
+
+    async def save_listed_record(
+        self,
+        table: str,
+        row_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        created_at: datetime,
+        record: dict[str, Any],
+    ) -> None:
+        await self._put(self._recorder.listed[table], row_id, record)
+
+    async def delete_webhook_endpoint_record(self, endpoint_id: UUID) -> None:
+        await self._put(self._recorder.listed["webhook_endpoint_records"], endpoint_id, None)
+
+    async def set_signed_requests(self, account_id: UUID, required: bool) -> None:
+        await self._put(self._recorder.settings, (account_id, "signed_requests"), required)
+
+    async def set_reminder_days(self, account_id: UUID, reminder_days: list[int]) -> None:
+        await self._put(self._recorder.settings, (account_id, "reminder_days"), reminder_days)
+
+    async def set_negative_stock_allowed(self, account_id: UUID, allowed: bool) -> None:
+        await self._put(self._recorder.settings, (account_id, "negative_stock"), allowed)
 
 
 def _of_aggregate(

@@ -18,13 +18,13 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
 from eventsourcing.persistence import StoredEvent
 
-from risiti.eventstore import lookups
+from risiti.eventstore import accounts, invoice_keys, listings
 from risiti.eventstore.errors import AppendOutOfOrderError, RowTakenError, VersionConflictError
 from risiti.eventstore.hashchain import GENESIS, chain_hash
 
@@ -378,24 +378,80 @@ class PostgresUnitOfWork:
 
 
 class PostgresSideTables:
-    """The invoice rows of `recording.SideTables` in their tables, on the events' connection:
-    one statement each, as before they were behind this interface."""
+    """`recording.SideTables` in their tables, on the events' connection: the SQL of the
+    tables' own modules, one statement each."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
     async def save_invoice_token(self, token: str, invoice_id: UUID) -> None:
-        await lookups.save_invoice_token(self._conn, token, invoice_id)
+        await invoice_keys.save_invoice_token(self._conn, token, invoice_id)
 
     async def claim_invoice_number(
         self, account_id: UUID, livemode: bool, number: str, invoice_id: UUID
     ) -> None:
         try:
-            await lookups.save_invoice_number(self._conn, account_id, livemode, number, invoice_id)
+            await invoice_keys.save_invoice_number(
+                self._conn, account_id, livemode, number, invoice_id
+            )
         except asyncpg.UniqueViolationError:
             raise RowTakenError(number) from None
 
     async def take_next_number(
         self, account_id: UUID, livemode: bool, prefix: str, year: int
     ) -> int:
-        return await lookups.take_next_number(self._conn, account_id, livemode, prefix, year)
+        return await invoice_keys.take_next_number(self._conn, account_id, livemode, prefix, year)
+
+    async def save_customer(
+        self,
+        customer_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        email: str | None,
+        created_at: datetime,
+        record: dict[str, Any],
+    ) -> bool:
+        return await listings.save_customer(
+            self._conn, customer_id, account_id, livemode, email, created_at, record
+        )
+
+    async def save_product(
+        self,
+        product_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        sku: str,
+        created_at: datetime,
+        record: dict[str, Any],
+    ) -> None:
+        try:
+            await listings.save_product(
+                self._conn, product_id, account_id, livemode, sku, created_at, record
+            )
+        except asyncpg.UniqueViolationError:
+            raise RowTakenError(sku) from None
+
+    async def save_listed_record(
+        self,
+        table: str,
+        row_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        created_at: datetime,
+        record: dict[str, Any],
+    ) -> None:
+        await listings.save_listed_record(
+            self._conn, table, row_id, account_id, livemode, created_at, record
+        )
+
+    async def delete_webhook_endpoint_record(self, endpoint_id: UUID) -> None:
+        await listings.delete_webhook_endpoint_record(self._conn, endpoint_id)
+
+    async def set_signed_requests(self, account_id: UUID, required: bool) -> None:
+        await accounts.set_signed_requests(self._conn, account_id, required)
+
+    async def set_reminder_days(self, account_id: UUID, reminder_days: list[int]) -> None:
+        await accounts.set_reminder_days(self._conn, account_id, reminder_days)
+
+    async def set_negative_stock_allowed(self, account_id: UUID, allowed: bool) -> None:
+        await accounts.set_negative_stock_allowed(self._conn, account_id, allowed)

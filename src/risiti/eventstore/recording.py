@@ -8,16 +8,18 @@ aggregate's versions are taken once (optimistic concurrency), every event is has
 before it of its aggregate, and the log reads back in one stable order, (transaction id,
 position), in which an aggregate's versions come in version order.
 
-Beside the events a unit of work holds the rows that invoice commands write with them: the
-hosted page's token, the document number (unique per account and mode) and the gap-free
-counter of each series.
+Beside the events a unit of work holds the rows written with them (`SideTables`): the hosted
+page's token, the document number (unique per account and mode), the gap-free counter of each
+series, the listed records of customers (unique email), products (unique sku), tax rates and
+webhook endpoints, and the account settings read beside the log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -26,7 +28,8 @@ from risiti.eventstore.recorder import LogPosition, RecordedEvent
 
 
 class SideTables(Protocol):
-    """The rows an invoice command writes in its events' transaction."""
+    """The rows written beside the log in the events' transaction, one method per table
+    (`commands/side_tables.py` says which event writes which)."""
 
     async def save_invoice_token(self, token: str, invoice_id: UUID) -> None:
         """Keep the hosted page's token of an invoice."""
@@ -41,6 +44,53 @@ class SideTables(Protocol):
         self, account_id: UUID, livemode: bool, prefix: str, year: int
     ) -> int:
         """The next number of a series (1, 2, …); given back if the unit of work rolls back."""
+
+    async def save_customer(
+        self,
+        customer_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        email: str | None,
+        created_at: datetime,
+        record: dict[str, Any],
+    ) -> bool:
+        """Keep a new customer's record; False if the account and mode already have a customer
+        with this email."""
+
+    async def save_product(
+        self,
+        product_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        sku: str,
+        created_at: datetime,
+        record: dict[str, Any],
+    ) -> None:
+        """Keep a product's record as it now reads; RowTakenError if its sku is another
+        product's of the account and mode."""
+
+    async def save_listed_record(
+        self,
+        table: str,
+        row_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        created_at: datetime,
+        record: dict[str, Any],
+    ) -> None:
+        """Keep a tax rate's or a webhook endpoint's listed record as it now reads."""
+
+    async def delete_webhook_endpoint_record(self, endpoint_id: UUID) -> None:
+        """List a deleted endpoint no more."""
+
+    async def set_signed_requests(self, account_id: UUID, required: bool) -> None:
+        """Copy the account's setting that the edge reads with each key."""
+
+    async def set_reminder_days(self, account_id: UUID, reminder_days: list[int]) -> None:
+        """Copy the account's reminder days that the reminders job reads."""
+
+    async def set_negative_stock_allowed(self, account_id: UUID, allowed: bool) -> None:
+        """Copy the account's stock setting that the stock job reads."""
 
 
 class UnitOfWork(Protocol):

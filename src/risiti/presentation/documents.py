@@ -1,67 +1,190 @@
 """How an invoice reads, the same in every channel: API, list, webhook (DESIGN.md §6).
 
-`invoice_record` is what does not depend on where or when it is read, so read models can store
-it; `present` adds the links and the day-dependent `overdue`.
+`Invoice` is the wire document's model, and the one place a field of it is declared: its type
+and description (for the OpenAPI document) and, in `From`, where its value comes from (for the
+document sent). `invoice_record` is what does not depend on where or when it is read, so read
+models can store it; `present` adds the links and the day-dependent `overdue`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field
 
+from risiti.domain import invoice as domain
 from risiti.domain.invoice import (
     CANCELLED,
     FAILED,
     REQUESTED,
     SENT,
-    Invoice,
     is_overdue,
 )
 
+InvoiceStatus = Literal["draft", "open", "partially_paid", "paid", "void"]
 
-def invoice_record(invoice: Invoice) -> dict[str, Any]:
-    """The invoice's fields as JSON-ready values (amounts in minor units)."""
-    totals = invoice.totals
-    return {
-        "id": str(invoice.id),
-        "object": "invoice",
-        "document_number": invoice.document_number,
-        "type": invoice.document_type,
-        "status": invoice.status,
-        "currency": invoice.currency,
-        "customer": _customer(invoice.customer),
-        "items": [
-            _item(item, priced.amount, priced.discount_amount, priced.tax_amount)
-            for item, priced in zip(invoice.items, totals.lines, strict=True)
-        ],
-        "subtotal": totals.subtotal,
-        "discount_total": totals.discount_total,
-        "tax_total": totals.tax_total,
-        "tax_inclusive_total": totals.tax_inclusive_total,
-        "shipping_fee": totals.shipping_fee,
-        "total": totals.total,
-        "amount_paid": invoice.amount_paid,
-        "amount_due": invoice.amount_due,
-        "accept_partial_payments": invoice.accept_partial_payments,
-        "max_installments": invoice.max_installments,
-        "taxes": [_tax(tax) for tax in invoice.taxes],
-        "payments": [_payment(p) for p in invoice.payments],
-        "send_log": [_send_request(request) for request in invoice.send_requests],
-        "issue_date": invoice.issue_date.isoformat(),
-        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
-        "view_token": invoice.view_token,
-        "description": invoice.description,
-        "reference": invoice.reference,
-        "note": invoice.note,
-        "metadata": invoice.metadata,
-        "version": invoice.version,
-        "livemode": invoice.livemode,
-        "created_at": invoice.created_on.isoformat(),
-        "updated_at": invoice.modified_on.isoformat(),
-    }
+
+class Schema(BaseModel):
+    """A document's model: unknown keys are refused, so the schemathesis test fails on a field
+    sent without a line in its model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class From:
+    """Where a field of the invoice's document takes its value: a function of the aggregate
+    returning a JSON-ready value (a string for an id or a date)."""
+
+    read: Callable[[domain.Invoice], Any]
+
+
+class InvoiceCustomer(Schema):
+    """The customer as the invoice keeps it; `id` links a saved customer, if any."""
+
+    id: UUID | None
+    name: str
+    email: str | None
+    phone: str | None
+    address: str | None
+
+
+class InvoiceItem(Schema):
+    description: str
+    quantity: float = Field(description="At most 4 decimal places; an integer when whole.")
+    unit_price: int = Field(description="Minor units (kobo for NGN).")
+    amount: int = Field(description="quantity times unit_price, in minor units.")
+    discount_amount: int
+    tax_amount: int
+    product_id: UUID | None
+
+
+class InvoiceTax(Schema):
+    name: str
+    percentage: str = Field(description="A decimal string, exact to 4 places.", examples=["7.5"])
+    inclusive: bool
+    tax_rate_id: UUID | None
+
+
+class Payment(Schema):
+    id: UUID
+    amount: int
+    method: str
+    reference: str | None
+    paid_at: datetime
+    reversed_at: datetime | None = Field(description="Set when the payment was marked unpaid.")
+
+
+class SendDelivery(Schema):
+    channel: Literal["email", "sms"]
+    to: str
+    status: Literal["requested", "sent", "failed", "cancelled"]
+    sent_at: datetime | None
+    error: str | None = Field(description="Why it failed, or why it was cancelled.")
+
+
+class SendRequest(Schema):
+    email: str | None
+    phone: str | None
+    requested_at: datetime
+    reminder_days: int | None = Field(
+        description="For a reminder, the day of the account's schedule it is for; else null."
+    )
+    status: Literal["requested", "sent", "failed", "cancelled"] = Field(
+        description="`requested` until every channel is settled; then `sent` if every channel "
+        "was sent, `cancelled` if every one was cancelled, else `failed`."
+    )
+    deliveries: list[SendDelivery]
+
+
+class Invoice(Schema):
+    """An invoice or receipt; amounts are integers in minor units."""
+
+    id: Annotated[UUID, From(lambda i: str(i.id))]
+    object: Annotated[Literal["invoice"], From(lambda i: "invoice")]
+    document_number: Annotated[str | None, From(lambda i: i.document_number)] = Field(
+        description="Null while a draft."
+    )
+    type: Annotated[Literal["invoice", "receipt"], From(lambda i: i.document_type)]
+    status: Annotated[InvoiceStatus, From(lambda i: i.status)]
+    currency: Annotated[str, From(lambda i: i.currency)]
+    customer: Annotated[InvoiceCustomer, From(lambda i: _customer(i.customer))]
+    items: Annotated[list[InvoiceItem], From(lambda i: _items(i))]
+    subtotal: Annotated[int, From(lambda i: i.totals.subtotal)]
+    discount_total: Annotated[int, From(lambda i: i.totals.discount_total)]
+    tax_total: Annotated[int, From(lambda i: i.totals.tax_total)]
+    tax_inclusive_total: Annotated[int, From(lambda i: i.totals.tax_inclusive_total)]
+    shipping_fee: Annotated[int, From(lambda i: i.totals.shipping_fee)]
+    total: Annotated[int, From(lambda i: i.totals.total)]
+    amount_paid: Annotated[int, From(lambda i: i.amount_paid)]
+    amount_due: Annotated[int, From(lambda i: i.amount_due)]
+    accept_partial_payments: Annotated[bool, From(lambda i: i.accept_partial_payments)]
+    max_installments: Annotated[int | None, From(lambda i: i.max_installments)]
+    taxes: Annotated[list[InvoiceTax], From(lambda i: [_tax(tax) for tax in i.taxes])]
+    payments: Annotated[list[Payment], From(lambda i: [_payment(p) for p in i.payments])]
+    send_log: Annotated[
+        list[SendRequest], From(lambda i: [_send_request(r) for r in i.send_requests])
+    ]
+    issue_date: Annotated[date, From(lambda i: i.issue_date.isoformat())]
+    due_date: Annotated[date | None, From(lambda i: _iso(i.due_date))]
+    description: Annotated[str | None, From(lambda i: i.description)]
+    reference: Annotated[str | None, From(lambda i: i.reference)]
+    note: Annotated[str | None, From(lambda i: i.note)]
+    metadata: Annotated[dict[str, Any], From(lambda i: i.metadata)]
+    version: Annotated[int, From(lambda i: i.version)] = Field(
+        description="Also the `ETag`; send it as `If-Match` to change it."
+    )
+    livemode: Annotated[bool, From(lambda i: i.livemode)]
+    created_at: Annotated[datetime, From(lambda i: i.created_on.isoformat())]
+    updated_at: Annotated[datetime, From(lambda i: i.modified_on.isoformat())]
+    # Presented, not recorded: they depend on where and when the invoice is read (`present`).
+    view_url: str = Field(description="The hosted page a customer can open.")
+    pdf_url: str = Field(description="The invoice as an A4 PDF, opened without a key.")
+    overdue: bool
+
+
+PRESENTED = ("view_url", "pdf_url", "overdue")
+"""The fields `present` adds to a record."""
+
+
+def recorded_fields(model: type[Schema]) -> tuple[tuple[str, Callable[[domain.Invoice], Any]], ...]:
+    """Each recorded field of `model` and how it is read, in the model's order: worked out once
+    at import, so that building a record is one loop, and a field that says neither where it
+    comes from nor that it is presented stops the process from starting."""
+    fields = []
+    for name, info in model.model_fields.items():
+        sources = [meta for meta in info.metadata if isinstance(meta, From)]
+        if sources:
+            fields.append((name, sources[0].read))
+        elif name not in PRESENTED:
+            raise TypeError(
+                f"{model.__name__}.{name} says neither where it comes From nor is presented"
+            )
+    return tuple(fields)
+
+
+_RECORDED = recorded_fields(Invoice)
+
+
+def invoice_record(invoice: domain.Invoice) -> dict[str, Any]:
+    """The invoice's recorded fields as JSON-ready values (amounts in minor units), and its
+    `view_token`, which the record keeps and `present` turns into links."""
+    record = {name: read(invoice) for name, read in _RECORDED}
+    record["view_token"] = invoice.view_token
+    return record
+
+
+def _items(invoice: domain.Invoice) -> list[dict[str, Any]]:
+    return [
+        _item(item, priced.amount, priced.discount_amount, priced.tax_amount)
+        for item, priced in zip(invoice.items, invoice.totals.lines, strict=True)
+    ]
 
 
 def present(record: dict[str, Any], *, base_url: str, today: date) -> dict[str, Any]:
@@ -182,7 +305,7 @@ def _payment(payment: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _iso(moment: datetime | None) -> str | None:
+def _iso(moment: date | None) -> str | None:
     return moment.isoformat() if moment else None
 
 

@@ -20,7 +20,7 @@ from risiti.commands.caller import Caller
 from risiti.commands.errors import CommandError, NotFoundError
 from risiti.commands.ledger import Ledger, apply_recorded, rebuild
 from risiti.domain.invoice import DELETED, Invoice
-from risiti.eventstore import lookups
+from risiti.eventstore import invoice_keys
 from risiti.eventstore.checkpoints import Checkpoint, read_checkpoints
 from risiti.eventstore.export import checkpoint_fields
 from risiti.eventstore.recorder import RecordedEvent, read_aggregate
@@ -176,7 +176,7 @@ class AmbiguousNumberError(CommandError):
     """Raised when a document number names invoices of several accounts or modes and the
     operator did not say which."""
 
-    def __init__(self, number: str, found: list[lookups.NumberedInvoice]) -> None:
+    def __init__(self, number: str, found: list[invoice_keys.NumberedInvoice]) -> None:
         where = ", ".join(f"{f.account_id} ({'live' if f.livemode else 'test'})" for f in found)
         super().__init__(f"{number} is the number of invoices in {where}; name the account.")
 
@@ -220,7 +220,7 @@ async def _any_invoice_id(
     except ValueError:
         pass
     async with ledger.connection() as conn:
-        found = await lookups.find_invoices_numbered(conn, id_or_number, account_id, livemode)
+        found = await invoice_keys.find_invoices_numbered(conn, id_or_number, account_id, livemode)
     if not found:
         raise NotFoundError("invoice", id_or_number)
     if len(found) > 1:

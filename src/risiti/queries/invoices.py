@@ -5,20 +5,17 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from risiti.commands.caller import Caller
+from risiti.commands.caller import Caller, get_owned
 from risiti.commands.errors import NotFoundError
-from risiti.commands.invoices import check_owner
 from risiti.commands.ledger import Ledger
 from risiti.domain.invoice import Invoice
-from risiti.eventstore import lookups
+from risiti.eventstore import invoice_keys
 
 
 async def get_invoice(ledger: Ledger, caller: Caller, id_or_number: str) -> Invoice:
     """An invoice of the caller's account and mode, by id or by document number."""
     invoice_id = await resolve_invoice_id(ledger, caller, id_or_number)
-    invoice = await ledger.get(Invoice, invoice_id)
-    check_owner(invoice, caller, id_or_number)
-    return invoice
+    return await get_owned(ledger, Invoice, invoice_id, caller, named=id_or_number)
 
 
 async def resolve_invoice_id(ledger: Ledger, caller: Caller, id_or_number: str) -> UUID:
@@ -29,7 +26,7 @@ async def resolve_invoice_id(ledger: Ledger, caller: Caller, id_or_number: str) 
         if "\x00" in id_or_number:  # no number holds one, and PostgreSQL refuses it as text
             raise NotFoundError("invoice", id_or_number.replace("\x00", "")) from None
         async with ledger.connection() as conn:
-            found = await lookups.find_invoice_by_number(
+            found = await invoice_keys.find_invoice_by_number(
                 conn, caller.account_id, caller.livemode, id_or_number
             )
         if found is None:

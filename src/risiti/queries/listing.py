@@ -7,7 +7,7 @@ from uuid import UUID
 from risiti.commands.caller import Caller
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger
-from risiti.eventstore import lookups
+from risiti.eventstore import listings
 from risiti.eventstore.paging import Place
 
 
@@ -20,12 +20,12 @@ async def list_listed(
     limit: int,
     after: Place | UUID | None,
     backward: bool = False,
-) -> lookups.RecordPage:
-    """A page of `table` (one of `lookups.LISTED_TABLES`) after a cursor's place or after the
+) -> listings.RecordPage:
+    """A page of `table` (one of `listings.LISTED_TABLES`) after a cursor's place or after the
     row `after` names (`backward`: just before it); an unknown `after` id is a `kind` not
     found."""
     async with ledger.connection() as conn:
-        page = await lookups.list_page(
+        page = await listings.list_page(
             conn,
             table,
             caller.account_id,

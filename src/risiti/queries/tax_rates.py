@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from risiti.commands.caller import Caller
-from risiti.commands.errors import NotFoundError
+from risiti.commands.caller import Caller, get_owned
 from risiti.commands.ledger import Ledger
 from risiti.domain.tax_rate import TaxRate
-from risiti.eventstore import lookups
+from risiti.eventstore import listings
 from risiti.eventstore.paging import Place
 from risiti.queries.listing import list_listed
 
@@ -20,7 +19,7 @@ async def list_tax_rates(
     limit: int,
     after: Place | UUID | None,
     backward: bool = False,
-) -> lookups.RecordPage:
+) -> listings.RecordPage:
     return await list_listed(
         ledger, caller, "tax_rates", "tax rate", limit=limit, after=after, backward=backward
     )
@@ -28,7 +27,4 @@ async def list_tax_rates(
 
 async def get_tax_rate(ledger: Ledger, caller: Caller, tax_rate_id: UUID) -> TaxRate:
     """The caller's tax rate; another account's (or mode's) does not exist."""
-    tax_rate = await ledger.get(TaxRate, tax_rate_id)
-    if (tax_rate.account_id, tax_rate.livemode) != (caller.account_id, caller.livemode):
-        raise NotFoundError("tax rate", tax_rate_id)
-    return tax_rate
+    return await get_owned(ledger, TaxRate, tax_rate_id, caller)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from risiti.commands.caller import Caller
+from risiti.commands.caller import Caller, get_owned
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger
-from risiti.commands.webhook_endpoints import check_owner
 from risiti.domain.webhook_endpoint import WebhookEndpoint
-from risiti.eventstore import lookups
+from risiti.eventstore import listings, outbox
 from risiti.eventstore.paging import Place
 from risiti.queries.listing import list_listed
 
@@ -17,12 +16,8 @@ from risiti.queries.listing import list_listed
 async def get_webhook_endpoint(
     ledger: Ledger, caller: Caller, endpoint_id: UUID
 ) -> WebhookEndpoint:
-    try:
-        endpoint = await ledger.get(WebhookEndpoint, endpoint_id)
-    except NotFoundError:
-        raise NotFoundError("webhook endpoint", endpoint_id) from None
-    check_owner(endpoint, caller, endpoint_id)
-    return endpoint
+    """The caller's endpoint; another account's, or a deleted one, is not found."""
+    return await get_owned(ledger, WebhookEndpoint, endpoint_id, caller)
 
 
 async def list_webhook_endpoints(
@@ -32,7 +27,7 @@ async def list_webhook_endpoints(
     limit: int,
     after: Place | UUID | None,
     backward: bool = False,
-) -> lookups.RecordPage:
+) -> listings.RecordPage:
     return await list_listed(
         ledger,
         caller,
@@ -52,10 +47,10 @@ async def list_webhook_deliveries(
     limit: int,
     after: Place | UUID | None,
     backward: bool = False,
-) -> lookups.RecordPage:
+) -> listings.RecordPage:
     await get_webhook_endpoint(ledger, caller, endpoint_id)
     async with ledger.connection() as conn:
-        page = await lookups.list_webhook_deliveries(
+        page = await outbox.list_webhook_deliveries(
             conn, endpoint_id, limit=limit, after=after, backward=backward
         )
     if page is None:
