@@ -1,4 +1,5 @@
-"""ARQ `WorkerSettings` for `risiti worker`."""
+"""ARQ `WorkerSettings` for `risiti worker`: the worker's composition root, `worker_settings`,
+builds every job's context from the Settings it is given (risiti.bootstrap lists the roots)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ from risiti.workers.sending import send_document, sweep_document_sends
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    settings: Settings = ctx.setdefault("settings", Settings())
+    """Open what the jobs share, from the settings `worker_settings` put in the context (the
+    worker's composition root: nothing here reads the environment)."""
+    settings: Settings = ctx["settings"]
     ctx["pool"] = await create_pool(settings, "worker", stateless=True)
     ctx["receivers"] = Receivers(settings)
     ctx["channels"] = open_channels(settings)

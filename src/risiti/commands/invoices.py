@@ -248,8 +248,8 @@ async def _finalize(
 
 
 async def _next_number(tx: LedgerTransaction, invoice: Invoice, year: int) -> str:
-    sequence = await invoice_keys.take_next_number(
-        tx.conn, invoice.account_id, invoice.livemode, number_prefix(invoice.document_type), year
+    sequence = await tx.side_tables.take_next_number(
+        invoice.account_id, invoice.livemode, number_prefix(invoice.document_type), year
     )
     return format_document_number(invoice.document_type, year, sequence)
 

@@ -22,12 +22,8 @@ from risiti.commands.errors import (
 from risiti.commands.side_tables import write_side_tables
 from risiti.eventstore.errors import AppendOutOfOrderError, VersionConflictError
 from risiti.eventstore.mapper import create_mapper
-from risiti.eventstore.recorder import (
-    RecordedEvent,
-    append_events,
-    notify_appended,
-    read_aggregate,
-)
+from risiti.eventstore.recorder import PostgresRecorder, PostgresUnitOfWork, RecordedEvent
+from risiti.eventstore.recording import Recorder, SideTables, UnitOfWork
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
@@ -38,26 +34,33 @@ CONFLICT_BACKOFF_SECONDS = 0.002
 
 
 class Ledger:
-    """The event store as the service layer sees it."""
+    """The event store as the service layer sees it: a `Recorder`, PostgreSQL's (given a pool)
+    or another one, such as the in-memory recorder of the service layer's tests."""
 
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        store: asyncpg.Pool | Recorder,
         mapper: Mapper[UUID] | None = None,
         *,
         joined: asyncpg.Connection | None = None,
         actor: str | None = None,
     ) -> None:
-        self.pool = pool
+        self.recorder: Recorder = (
+            PostgresRecorder(store, joined) if isinstance(store, asyncpg.Pool) else store
+        )
         self.mapper = mapper or create_mapper()
-        self._joined = joined
         self.actor = actor
         """Who the events appended through this ledger are recorded as coming from (the audit
         trail's `actor`): an API key id, `job:<name>`, or None where nobody is named."""
 
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The database pool, for the reads and the commands that still run their own SQL."""
+        return self._postgres().pool
+
     def acting_as(self, actor: str) -> Ledger:
         """This ledger, recording `actor` on every event it appends."""
-        return Ledger(self.pool, self.mapper, joined=self._joined, actor=actor)
+        return Ledger(self.recorder, self.mapper, actor=actor)
 
     def joining(self, conn: asyncpg.Connection) -> Ledger:
         """A ledger whose work joins `conn`'s open transaction and commits only with it.
@@ -65,66 +68,84 @@ class Ledger:
         Used where something must commit together with a command's events (an idempotency
         key's stored response); whoever owns `conn` commits and then calls `notify_appended`.
         """
-        return Ledger(self.pool, self.mapper, joined=conn, actor=self.actor)
+        return Ledger(PostgresRecorder(self.pool, conn), self.mapper, actor=self.actor)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A connection for reads: the joined one, so they see this request's own writes."""
-        if self._joined is not None:
-            yield self._joined
-            return
-        async with self.pool.acquire() as conn:
+        async with self._postgres().connection() as conn:
             yield conn
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[LedgerTransaction]:
         """A unit of work: everything saved in it commits together or not at all."""
-        if self._joined is not None:
-            # A savepoint: a lost race rolls back this attempt alone, and a retry can follow,
-            # except a refusal of the joined transaction's own xid, which only its owner can fix.
-            try:
-                async with self._joined.transaction():
-                    yield LedgerTransaction(self._joined, self.mapper, self.actor)
-            except AppendOutOfOrderError as error:
-                raise TransactionTooOldError(
-                    "The object is being changed by other requests; try again."
-                ) from error
-            return
-        async with self.pool.acquire() as conn:
-            async with conn.transaction():
-                yield LedgerTransaction(conn, self.mapper, self.actor)
-            await notify_appended(conn)
+        try:
+            async with self.recorder.transaction() as unit:
+                yield LedgerTransaction(unit, self.mapper, self.actor)
+        except AppendOutOfOrderError as error:
+            if not self._joins_a_transaction():
+                raise
+            # The joined transaction is a savepoint: a lost race rolls back this attempt alone,
+            # and a retry can follow, except a refusal of the joined transaction's own xid,
+            # which only its owner can fix.
+            raise TransactionTooOldError(
+                "The object is being changed by other requests; try again."
+            ) from error
 
     async def get(self, cls: type[A], aggregate_id: UUID, *, up_to_version: int | None = None) -> A:
         """An aggregate as of now (or as of a version), read outside any transaction."""
-        async with self.connection() as conn:
-            records = await read_aggregate(conn, aggregate_id, up_to_version=up_to_version)
+        records = await self.recorder.read_aggregate(aggregate_id, up_to_version=up_to_version)
         return rebuild(self.mapper, cls, aggregate_id, records)
+
+    def _postgres(self) -> PostgresRecorder:
+        if not isinstance(self.recorder, PostgresRecorder):
+            raise TypeError(
+                f"this ledger records in {type(self.recorder).__name__}, which has no database"
+                " connection: only commands whose writes go through the recorder run on it"
+            )
+        return self.recorder
+
+    def _joins_a_transaction(self) -> bool:
+        return isinstance(self.recorder, PostgresRecorder) and self.recorder.joined is not None
 
 
 class LedgerTransaction:
     """One open transaction of the Ledger."""
 
-    def __init__(
-        self, conn: asyncpg.Connection, mapper: Mapper[UUID], actor: str | None = None
-    ) -> None:
-        self.conn = conn
+    def __init__(self, unit: UnitOfWork, mapper: Mapper[UUID], actor: str | None = None) -> None:
+        self.unit = unit
         self.mapper = mapper
         self.actor = actor
 
+    @property
+    def conn(self) -> asyncpg.Connection:
+        """The transaction's database connection, for the commands that write their own rows
+        beside the events (on PostgreSQL only)."""
+        if not isinstance(self.unit, PostgresUnitOfWork):
+            raise TypeError(
+                f"this transaction records in {type(self.unit).__name__}, which has no database"
+                " connection"
+            )
+        return self.unit.conn
+
+    @property
+    def side_tables(self) -> SideTables:
+        """The rows written with the events (`save` writes them; a command takes the next number
+        of a series from here before Finalized can carry it)."""
+        return self.unit.side_tables
+
     async def get(self, cls: type[A], aggregate_id: UUID) -> A:
-        records = await read_aggregate(self.conn, aggregate_id)
+        records = await self.unit.read_aggregate(aggregate_id)
         return rebuild(self.mapper, cls, aggregate_id, records)
 
     async def save(self, aggregate: Aggregate, *, account_id: UUID, livemode: bool | None) -> None:
         """Append the aggregate's pending events, with the rows they write beside the log
-        (`side_tables.py`); VersionConflictError if another writer won."""
+        (`side_tables.py`, through the unit of work's side tables); VersionConflictError if
+        another writer won."""
         events = aggregate.collect_events()
-        await write_side_tables(self.conn, aggregate, events)
+        await write_side_tables(self.unit.side_tables, aggregate, events)
         stored = [self.mapper.to_stored_event(e) for e in events]
-        await append_events(
-            self.conn, stored, account_id=account_id, livemode=livemode, actor=self.actor
-        )
+        await self.unit.append(stored, account_id=account_id, livemode=livemode, actor=self.actor)
 
 
 def rebuild(

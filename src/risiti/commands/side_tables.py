@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import asyncpg
 from eventsourcing.domain import Aggregate
 
 from risiti.commands.errors import NumberTakenError, SkuTakenError
@@ -25,20 +24,20 @@ from risiti.domain.invoice import Invoice
 from risiti.domain.product import Product
 from risiti.domain.tax_rate import TaxRate
 from risiti.domain.webhook_endpoint import WebhookEndpoint
-from risiti.eventstore import accounts, invoice_keys, listings
+from risiti.eventstore.errors import RowTakenError
+from risiti.eventstore.recording import SideTables
 from risiti.presentation.customers import customer_record
 from risiti.presentation.products import product_record
 from risiti.presentation.tax_rates import tax_rate_record
 from risiti.presentation.webhook_endpoints import webhook_endpoint_record
 
-SideTableWriter = Callable[[asyncpg.Connection, Any], Awaitable[None]]
+SideTableWriter = Callable[[SideTables, Any], Awaitable[None]]
 """Writes an aggregate's rows as its new events leave it (the aggregate after all of them)."""
 
 
-async def keep_customer(conn: asyncpg.Connection, customer: Customer) -> None:
+async def keep_customer(tables: SideTables, customer: Customer) -> None:
     """Its listed record; InvalidFieldError if its email is another customer's."""
-    kept = await listings.save_customer(
-        conn,
+    kept = await tables.save_customer(
         customer.id,
         customer.account_id,
         customer.livemode,
@@ -52,9 +51,8 @@ async def keep_customer(conn: asyncpg.Connection, customer: Customer) -> None:
         )
 
 
-async def keep_tax_rate(conn: asyncpg.Connection, tax_rate: TaxRate) -> None:
-    await listings.save_listed_record(
-        conn,
+async def keep_tax_rate(tables: SideTables, tax_rate: TaxRate) -> None:
+    await tables.save_listed_record(
         "tax_rates",
         tax_rate.id,
         tax_rate.account_id,
@@ -64,11 +62,10 @@ async def keep_tax_rate(conn: asyncpg.Connection, tax_rate: TaxRate) -> None:
     )
 
 
-async def keep_product(conn: asyncpg.Connection, product: Product) -> None:
+async def keep_product(tables: SideTables, product: Product) -> None:
     """Its listed record as it now reads; SkuTakenError if its sku is another product's."""
     try:
-        await listings.save_product(
-            conn,
+        await tables.save_product(
             product.id,
             product.account_id,
             product.livemode,
@@ -76,17 +73,16 @@ async def keep_product(conn: asyncpg.Connection, product: Product) -> None:
             product.created_on,
             product_record(product),
         )
-    except asyncpg.UniqueViolationError:
+    except RowTakenError:
         raise SkuTakenError(product.sku) from None
 
 
-async def keep_webhook_endpoint(conn: asyncpg.Connection, endpoint: WebhookEndpoint) -> None:
+async def keep_webhook_endpoint(tables: SideTables, endpoint: WebhookEndpoint) -> None:
     """Its listed record as it now reads; a deleted endpoint is no longer listed."""
     if endpoint.deleted:
-        await listings.delete_webhook_endpoint_record(conn, endpoint.id)
+        await tables.delete_webhook_endpoint_record(endpoint.id)
         return
-    await listings.save_listed_record(
-        conn,
+    await tables.save_listed_record(
         "webhook_endpoint_records",
         endpoint.id,
         endpoint.account_id,
@@ -96,35 +92,33 @@ async def keep_webhook_endpoint(conn: asyncpg.Connection, endpoint: WebhookEndpo
     )
 
 
-async def keep_invoice_token(conn: asyncpg.Connection, invoice: Invoice) -> None:
+async def keep_invoice_token(tables: SideTables, invoice: Invoice) -> None:
     """The hosted page's link finds the invoice by its token."""
-    await invoice_keys.save_invoice_token(conn, invoice.view_token, invoice.id)
+    await tables.save_invoice_token(invoice.view_token, invoice.id)
 
 
-async def keep_invoice_number(conn: asyncpg.Connection, invoice: Invoice) -> None:
+async def keep_invoice_number(tables: SideTables, invoice: Invoice) -> None:
     """NumberTakenError if its number is another document's of the account and mode."""
     number = str(invoice.document_number)
     try:
-        await invoice_keys.save_invoice_number(
-            conn, invoice.account_id, invoice.livemode, number, invoice.id
-        )
-    except asyncpg.UniqueViolationError:
+        await tables.claim_invoice_number(invoice.account_id, invoice.livemode, number, invoice.id)
+    except RowTakenError:
         raise NumberTakenError(number) from None
 
 
-async def keep_signed_requests(conn: asyncpg.Connection, account: Account) -> None:
+async def keep_signed_requests(tables: SideTables, account: Account) -> None:
     """Read with each key by the edge, before any account is loaded."""
-    await accounts.set_signed_requests(conn, account.id, account.require_signed_requests)
+    await tables.set_signed_requests(account.id, account.require_signed_requests)
 
 
-async def keep_reminder_days(conn: asyncpg.Connection, account: Account) -> None:
+async def keep_reminder_days(tables: SideTables, account: Account) -> None:
     """Read by the reminders job for every account at once."""
-    await accounts.set_reminder_days(conn, account.id, account.reminder_days)
+    await tables.set_reminder_days(account.id, account.reminder_days)
 
 
-async def keep_negative_stock(conn: asyncpg.Connection, account: Account) -> None:
+async def keep_negative_stock(tables: SideTables, account: Account) -> None:
     """Read by the stock job, which loads invoices and products, not accounts."""
-    await accounts.set_negative_stock_allowed(conn, account.id, account.allow_negative_stock)
+    await tables.set_negative_stock_allowed(account.id, account.allow_negative_stock)
 
 
 def named_event(aggregate: type[Aggregate], name: str) -> type[Aggregate.Event]:
@@ -157,13 +151,14 @@ SIDE_TABLE_WRITERS: dict[type[object], SideTableWriter] = {
 
 
 async def write_side_tables(
-    conn: asyncpg.Connection, aggregate: Aggregate, events: Sequence[object]
+    tables: SideTables, aggregate: Aggregate, events: Sequence[object]
 ) -> None:
-    """Write the rows the new events call for, each writer once however many events name it."""
+    """Write the rows the new events call for, each writer once however many events name it,
+    through the unit of work's side tables (so in PostgreSQL or in memory alike)."""
     writers: list[SideTableWriter] = []
     for event in events:
         writer = SIDE_TABLE_WRITERS.get(type(event))
         if writer is not None and writer not in writers:
             writers.append(writer)
     for writer in writers:
-        await writer(conn, aggregate)
+        await writer(tables, aggregate)

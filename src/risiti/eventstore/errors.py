@@ -27,3 +27,8 @@ class AppendOutOfOrderError(VersionConflictError):
 
 class AggregateNotFoundError(EventStoreError):
     """Raised when no event was ever recorded for an aggregate id."""
+
+
+class RowTakenError(EventStoreError):
+    """Raised when a row that must be unique beside the events (a document number of an
+    account and mode) is already held by another aggregate."""

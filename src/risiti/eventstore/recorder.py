@@ -1,4 +1,5 @@
-"""The asyncpg recorder of the `events` table.
+"""The asyncpg recorder of the `events` table: its functions, and `PostgresRecorder`, the same
+functions as a `recording.Recorder` for the Ledger.
 
 No table lock: the primary key (originator_id, originator_version) gives optimistic concurrency,
 and followers order the log by transaction id (see `read_log`), so writers never wait on each
@@ -17,13 +18,14 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
 from eventsourcing.persistence import StoredEvent
 
-from risiti.eventstore.errors import AppendOutOfOrderError, VersionConflictError
+from risiti.eventstore import accounts, invoice_keys, listings
+from risiti.eventstore.errors import AppendOutOfOrderError, RowTakenError, VersionConflictError
 from risiti.eventstore.hashchain import GENESIS, chain_hash
 
 
@@ -300,3 +302,156 @@ async def read_aggregates(
             reading.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reading
+
+
+class PostgresRecorder:
+    """The `recording.Recorder` of the `events` table: units of work are transactions on a
+    pooled connection, followed after commit by the followers' wake-up; or, `joined` to a
+    connection's open transaction, savepoints in it that commit only with it (whoever owns it
+    commits and then calls `notify_appended`)."""
+
+    def __init__(self, pool: asyncpg.Pool, joined: asyncpg.Connection | None = None) -> None:
+        self.pool = pool
+        self.joined = joined
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresUnitOfWork]:
+        if self.joined is not None:
+            async with self.joined.transaction():
+                yield PostgresUnitOfWork(self.joined)
+            return
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                yield PostgresUnitOfWork(conn)
+            await notify_appended(conn)
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection for reads: the joined one, so they see its transaction's own writes."""
+        if self.joined is not None:
+            yield self.joined
+            return
+        async with self.pool.acquire() as conn:
+            yield conn
+
+    async def read_aggregate(
+        self, originator_id: UUID, *, up_to_version: int | None = None
+    ) -> list[RecordedEvent]:
+        async with self.connection() as conn:
+            return await read_aggregate(conn, originator_id, up_to_version=up_to_version)
+
+    async def read_log(
+        self, after: LogPosition, limit: int, up_to: LogPosition | None = None
+    ) -> list[RecordedEvent]:
+        async with self.connection() as conn:
+            return await read_log(conn, after, limit, up_to)
+
+
+class PostgresUnitOfWork:
+    """One transaction of the `PostgresRecorder`; `conn` is its connection, for the commands
+    that still write their own rows beside the events."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.side_tables = PostgresSideTables(conn)
+
+    async def append(
+        self,
+        events: Sequence[StoredEvent],
+        *,
+        account_id: UUID | None,
+        livemode: bool | None,
+        actor: str | None = None,
+    ) -> list[int]:
+        return await append_events(
+            self.conn, events, account_id=account_id, livemode=livemode, actor=actor
+        )
+
+    async def read_aggregate(
+        self, originator_id: UUID, *, up_to_version: int | None = None
+    ) -> list[RecordedEvent]:
+        return await read_aggregate(self.conn, originator_id, up_to_version=up_to_version)
+
+    async def transaction_id(self) -> int:
+        xid: int = await self.conn.fetchval("SELECT pg_current_xact_id()")
+        return xid
+
+
+class PostgresSideTables:
+    """`recording.SideTables` in their tables, on the events' connection: the SQL of the
+    tables' own modules, one statement each."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def save_invoice_token(self, token: str, invoice_id: UUID) -> None:
+        await invoice_keys.save_invoice_token(self._conn, token, invoice_id)
+
+    async def claim_invoice_number(
+        self, account_id: UUID, livemode: bool, number: str, invoice_id: UUID
+    ) -> None:
+        try:
+            await invoice_keys.save_invoice_number(
+                self._conn, account_id, livemode, number, invoice_id
+            )
+        except asyncpg.UniqueViolationError:
+            raise RowTakenError(number) from None
+
+    async def take_next_number(
+        self, account_id: UUID, livemode: bool, prefix: str, year: int
+    ) -> int:
+        return await invoice_keys.take_next_number(self._conn, account_id, livemode, prefix, year)
+
+    async def save_customer(
+        self,
+        customer_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        email: str | None,
+        created_at: datetime,
+        record: dict[str, Any],
+    ) -> bool:
+        return await listings.save_customer(
+            self._conn, customer_id, account_id, livemode, email, created_at, record
+        )
+
+    async def save_product(
+        self,
+        product_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        sku: str,
+        created_at: datetime,
+        record: dict[str, Any],
+    ) -> None:
+        try:
+            await listings.save_product(
+                self._conn, product_id, account_id, livemode, sku, created_at, record
+            )
+        except asyncpg.UniqueViolationError:
+            raise RowTakenError(sku) from None
+
+    async def save_listed_record(
+        self,
+        table: str,
+        row_id: UUID,
+        account_id: UUID,
+        livemode: bool,
+        created_at: datetime,
+        record: dict[str, Any],
+    ) -> None:
+        await listings.save_listed_record(
+            self._conn, table, row_id, account_id, livemode, created_at, record
+        )
+
+    async def delete_webhook_endpoint_record(self, endpoint_id: UUID) -> None:
+        await listings.delete_webhook_endpoint_record(self._conn, endpoint_id)
+
+    async def set_signed_requests(self, account_id: UUID, required: bool) -> None:
+        await accounts.set_signed_requests(self._conn, account_id, required)
+
+    async def set_reminder_days(self, account_id: UUID, reminder_days: list[int]) -> None:
+        await accounts.set_reminder_days(self._conn, account_id, reminder_days)
+
+    async def set_negative_stock_allowed(self, account_id: UUID, allowed: bool) -> None:
+        await accounts.set_negative_stock_allowed(self._conn, account_id, allowed)
