@@ -4,9 +4,9 @@ PostgreSQL's (tests/integration/recorder_contract.py).
 
 What runs here is what writes only events and the rows `LedgerTransaction.save` writes with
 them through the recorder's side tables: creating, finalizing, receipts, payments and voids of
-invoices (their token, number and series counter), and customers (their unique email). Stock moves
-and the commands that still run their own SQL beside their events run against PostgreSQL
-(tests/integration/test_inventory.py and the API tests).
+invoices (their token, number and series counter), and customers (their unique email); stock is
+tests/unit/test_stock_service.py. The commands that still run their own SQL beside their events
+run against PostgreSQL (the API tests).
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ from risiti.commands.products import save_product
 from risiti.domain.invoice import Invoice
 from risiti.domain.product import Product
 from risiti.domain.stock import DEDUCT, RESTORE
-from risiti.eventstore import accounts, inventory, outbox
 
 
 async def settle_invoice_stock(ledger: Ledger, job_id: UUID) -> bool:
@@ -26,15 +25,15 @@ async def settle_invoice_stock(ledger: Ledger, job_id: UUID) -> bool:
 
     async def attempt() -> bool:
         async with ledger.transaction() as tx:
-            claimed = await outbox.claim_inventory_job(tx.conn, job_id)
+            claimed = await tx.side_tables.claim_inventory_job(job_id)
             if claimed is None:
                 return False
             invoice_id, kind = claimed
-            await inventory.lock_invoice_stock(tx.conn, invoice_id)
+            await tx.side_tables.lock_invoice_stock(invoice_id)
             invoice = await tx.get(Invoice, invoice_id)
-            moves = _StockMoves(tx, invoice, await inventory.stock_movements(tx.conn, invoice_id))
+            moves = _StockMoves(tx, invoice, await tx.side_tables.stock_movements(invoice_id))
             if kind == DEDUCT:
-                allowed = await accounts.negative_stock_allowed(tx.conn, invoice.account_id)
+                allowed = await tx.side_tables.negative_stock_allowed(invoice.account_id)
                 await moves.deduct(allow_negative=allowed)
             else:
                 await moves.restore()
@@ -113,7 +112,7 @@ class _StockMoves:
         return self.products[product_id]
 
     async def _note(self, line: int, kind: str, product: Product, quantity: int) -> None:
-        await inventory.save_stock_movement(
-            self.tx.conn, self.invoice.id, line, kind, product.id, quantity
+        await self.tx.side_tables.save_stock_movement(
+            self.invoice.id, line, kind, product.id, quantity
         )
         self.done[(line, kind)] = quantity

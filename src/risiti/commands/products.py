@@ -20,8 +20,8 @@ from risiti.commands.ledger import (
 )
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.product import Product
-from risiti.eventstore import accounts, inventory, listings
 from risiti.eventstore.errors import VersionConflictError
+from risiti.eventstore.inventory import StockAdjustmentRow
 from risiti.presentation.products import product_record
 
 
@@ -129,12 +129,10 @@ async def adjust_stock(ledger: Ledger, command: AdjustStock) -> StockAdjustment:
         async with ledger.transaction() as tx:
             product = await get_owned(tx, Product, command.product_id, command.caller)
             if command.reference is not None:
-                earlier = await inventory.find_stock_adjustment(
-                    tx.conn, product.id, command.reference
-                )
+                earlier = await tx.side_tables.find_stock_adjustment(product.id, command.reference)
                 if earlier is not None:
                     return _replayed(product, command, earlier)
-            allowed = await accounts.negative_stock_allowed(tx.conn, product.account_id)
+            allowed = await tx.side_tables.negative_stock_allowed(product.account_id)
             product.adjust(
                 command.delta,
                 reason=command.reason,
@@ -151,8 +149,7 @@ async def _noted(tx: LedgerTransaction, product: Product, command: AdjustStock) 
     """Keep the adjustment's reference beside its event."""
     created_at = product.modified_on
     if command.reference is not None:
-        noted = await inventory.save_stock_adjustment(
-            tx.conn,
+        noted = await tx.side_tables.save_stock_adjustment(
             product.id,
             command.reference,
             command.delta,
@@ -175,7 +172,7 @@ async def _noted(tx: LedgerTransaction, product: Product, command: AdjustStock) 
 
 
 def _replayed(
-    product: Product, command: AdjustStock, earlier: inventory.StockAdjustmentRow
+    product: Product, command: AdjustStock, earlier: StockAdjustmentRow
 ) -> StockAdjustment:
     if (earlier.delta, earlier.reason) != (command.delta, command.reason):
         raise InvalidFieldError(
@@ -241,8 +238,8 @@ async def _product_of_line(
     """The product a line names; an unknown one, or an id and a sku of two products, is refused."""
     product_id, sku = item.get("product_id"), item.get("sku")
     if product_id is None:
-        product_id = await listings.find_product_by_sku(
-            tx.conn, caller.account_id, caller.livemode, str(sku)
+        product_id = await tx.side_tables.find_product_by_sku(
+            caller.account_id, caller.livemode, str(sku)
         )
     product = await _found_product(tx, caller, product_id)
     if product is None:

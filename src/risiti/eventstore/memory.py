@@ -28,6 +28,7 @@ from eventsourcing.persistence import StoredEvent
 
 from risiti.eventstore.errors import AppendOutOfOrderError, RowTakenError, VersionConflictError
 from risiti.eventstore.hashchain import GENESIS, chain_hash
+from risiti.eventstore.inventory import StockAdjustmentRow
 from risiti.eventstore.recorder import LogPosition, RecordedEvent
 
 
@@ -47,6 +48,10 @@ class MemoryRecorder:
             for table in ("customers", "products", "tax_rates", "webhook_endpoint_records")
         }
         self.settings: dict[tuple[UUID, str], object] = {}
+        self.stock_adjustments: dict[tuple[UUID, str], StockAdjustmentRow] = {}
+        # Each inventory job's (invoice id, kind, status), and each line's (product, units).
+        self.inventory_jobs: dict[UUID, tuple[UUID, str, str]] = {}
+        self.stock_movements: dict[tuple[UUID, int, str], tuple[UUID, int]] = {}
         self._versions: dict[tuple[UUID, int], RecordedEvent] = {}
         self._holders: dict[object, MemoryUnitOfWork] = {}
         self._positions = itertools.count(1)
@@ -315,6 +320,68 @@ class MemorySideTables:
 
     async def set_negative_stock_allowed(self, account_id: UUID, allowed: bool) -> None:
         await self._put(self._recorder.settings, (account_id, "negative_stock"), allowed)
+
+    async def negative_stock_allowed(self, account_id: UUID) -> bool:
+        return bool(self._recorder.settings.get((account_id, "negative_stock"), False))
+
+    async def find_product_by_sku(self, account_id: UUID, livemode: bool, sku: str) -> UUID | None:
+        return self._recorder.product_skus.get((account_id, livemode, sku))
+
+    async def find_stock_adjustment(
+        self, product_id: UUID, reference: str
+    ) -> StockAdjustmentRow | None:
+        return self._recorder.stock_adjustments.get((product_id, reference))
+
+    async def save_stock_adjustment(
+        self,
+        product_id: UUID,
+        reference: str,
+        delta: int,
+        reason: str,
+        stock_after: int,
+        created_at: datetime,
+    ) -> bool:
+        key = (product_id, reference)
+        if key in self._recorder.stock_adjustments:
+            return False
+        row = StockAdjustmentRow(delta, reason, stock_after, created_at)
+        await self._put(self._recorder.stock_adjustments, key, row)
+        return True
+
+    async def add_inventory_job(self, job_id: UUID, invoice_id: UUID, kind: str) -> bool:
+        if job_id in self._recorder.inventory_jobs:
+            return False
+        await self._put(self._recorder.inventory_jobs, job_id, (invoice_id, kind, "pending"))
+        return True
+
+    async def claim_inventory_job(self, job_id: UUID) -> tuple[UUID, str] | None:
+        job = self._recorder.inventory_jobs.get(job_id)
+        if job is None or job[2] != "pending":
+            return None
+        invoice_id, kind, _ = job
+        await self._put(self._recorder.inventory_jobs, job_id, (invoice_id, kind, "done"))
+        return invoice_id, kind
+
+    async def lock_invoice_stock(self, invoice_id: UUID) -> None:
+        # PostgreSQL's advisory lock would make a second unit wait; here it is refused at once,
+        # as a taken version is, and the command's retry decides again.
+        busy = VersionConflictError(f"the stock of invoice {invoice_id} is being moved")
+        self._recorder.hold(self._unit, ("invoice stock", invoice_id), busy)
+
+    async def stock_movements(self, invoice_id: UUID) -> dict[tuple[int, str], int]:
+        return {
+            (line, kind): quantity
+            for (invoice, line, kind), (_, quantity) in self._recorder.stock_movements.items()
+            if invoice == invoice_id
+        }
+
+    async def save_stock_movement(
+        self, invoice_id: UUID, line: int, kind: str, product_id: UUID, quantity: int
+    ) -> None:
+        key = (invoice_id, line, kind)
+        if key in self._recorder.stock_movements:  # the table's primary key
+            raise RowTakenError(f"{invoice_id} line {line} {kind}")
+        await self._put(self._recorder.stock_movements, key, (product_id, quantity))
 
 
 def _of_aggregate(

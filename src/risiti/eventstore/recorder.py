@@ -28,7 +28,7 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import StoredEvent
 
-from risiti.eventstore import accounts, invoice_keys, listings
+from risiti.eventstore import accounts, inventory, invoice_keys, listings, outbox
 from risiti.eventstore.errors import AppendOutOfOrderError, RowTakenError, VersionConflictError
 from risiti.eventstore.hashchain import GENESIS, chain_hash
 
@@ -459,3 +459,46 @@ class PostgresSideTables:
 
     async def set_negative_stock_allowed(self, account_id: UUID, allowed: bool) -> None:
         await accounts.set_negative_stock_allowed(self._conn, account_id, allowed)
+
+    async def negative_stock_allowed(self, account_id: UUID) -> bool:
+        return await accounts.negative_stock_allowed(self._conn, account_id)
+
+    async def find_product_by_sku(self, account_id: UUID, livemode: bool, sku: str) -> UUID | None:
+        return await listings.find_product_by_sku(self._conn, account_id, livemode, sku)
+
+    async def find_stock_adjustment(
+        self, product_id: UUID, reference: str
+    ) -> inventory.StockAdjustmentRow | None:
+        return await inventory.find_stock_adjustment(self._conn, product_id, reference)
+
+    async def save_stock_adjustment(
+        self,
+        product_id: UUID,
+        reference: str,
+        delta: int,
+        reason: str,
+        stock_after: int,
+        created_at: datetime,
+    ) -> bool:
+        return await inventory.save_stock_adjustment(
+            self._conn, product_id, reference, delta, reason, stock_after, created_at
+        )
+
+    async def add_inventory_job(self, job_id: UUID, invoice_id: UUID, kind: str) -> bool:
+        return await outbox.insert_inventory_job(self._conn, job_id, invoice_id, kind)
+
+    async def claim_inventory_job(self, job_id: UUID) -> tuple[UUID, str] | None:
+        return await outbox.claim_inventory_job(self._conn, job_id)
+
+    async def lock_invoice_stock(self, invoice_id: UUID) -> None:
+        await inventory.lock_invoice_stock(self._conn, invoice_id)
+
+    async def stock_movements(self, invoice_id: UUID) -> dict[tuple[int, str], int]:
+        return await inventory.stock_movements(self._conn, invoice_id)
+
+    async def save_stock_movement(
+        self, invoice_id: UUID, line: int, kind: str, product_id: UUID, quantity: int
+    ) -> None:
+        await inventory.save_stock_movement(
+            self._conn, invoice_id, line, kind, product_id, quantity
+        )

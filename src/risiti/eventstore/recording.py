@@ -11,7 +11,8 @@ position), in which an aggregate's versions come in version order.
 Beside the events a unit of work holds the rows written with them (`SideTables`): the hosted
 page's token, the document number (unique per account and mode), the gap-free counter of each
 series, the listed records of customers (unique email), products (unique sku), tax rates and
-webhook endpoints, and the account settings read beside the log.
+webhook endpoints, the account settings read beside the log, and the inventory rows that make
+stock move once (adjustment references, inventory jobs, each invoice line's stock movements).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from risiti.eventstore.inventory import StockAdjustmentRow
 from risiti.eventstore.recorder import LogPosition, RecordedEvent
 
 
@@ -91,6 +93,47 @@ class SideTables(Protocol):
 
     async def set_negative_stock_allowed(self, account_id: UUID, allowed: bool) -> None:
         """Copy the account's stock setting that the stock job reads."""
+
+    async def negative_stock_allowed(self, account_id: UUID) -> bool:
+        """Whether the account lets stock go below zero (False until it says so)."""
+
+    async def find_product_by_sku(self, account_id: UUID, livemode: bool, sku: str) -> UUID | None:
+        """The id of the account and mode's product with this sku, if there is one."""
+
+    async def find_stock_adjustment(
+        self, product_id: UUID, reference: str
+    ) -> StockAdjustmentRow | None:
+        """The adjustment of a product posted with a reference, if there was one."""
+
+    async def save_stock_adjustment(
+        self,
+        product_id: UUID,
+        reference: str,
+        delta: int,
+        reason: str,
+        stock_after: int,
+        created_at: datetime,
+    ) -> bool:
+        """Note an adjustment's reference; False if the product already has one with it."""
+
+    async def add_inventory_job(self, job_id: UUID, invoice_id: UUID, kind: str) -> bool:
+        """Keep a pending job moving an invoice's stock (as the dispatcher does); False if it
+        is kept already."""
+
+    async def claim_inventory_job(self, job_id: UUID) -> tuple[UUID, str] | None:
+        """Mark a pending job done: (invoice id, kind), or None if it was done already."""
+
+    async def lock_invoice_stock(self, invoice_id: UUID) -> None:
+        """Hold the invoice's stock moves until the unit of work ends, so that its deduction
+        and its restoration never run at once."""
+
+    async def stock_movements(self, invoice_id: UUID) -> dict[tuple[int, str], int]:
+        """What each (line, kind) of an invoice already did to stock: the units it moved."""
+
+    async def save_stock_movement(
+        self, invoice_id: UUID, line: int, kind: str, product_id: UUID, quantity: int
+    ) -> None:
+        """Note what one line of an invoice did to stock."""
 
 
 class UnitOfWork(Protocol):
