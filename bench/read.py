@@ -258,6 +258,9 @@ def start_api(url: str, port: int, processes: int) -> subprocess.Popen[bytes]:
         "RISITI_REDIS_URL": os.environ.get("RISITI_REDIS_URL", "redis://127.0.0.1:6379/0"),
         "RISITI_PORT": str(port),
         "RISITI_POOL_MAX_SIZE": "16",
+        # 16 readers on one key ask for thousands of pages a second: the default limit of 100
+        # per second per key would measure the limiter, not the list.
+        "RISITI_RATE_LIMIT_PER_SECOND": "0",
     }
     command = [sys.executable, "-m", "risiti.cli", "api", "--processes", str(processes)]
     return subprocess.Popen(command, env=env)
