@@ -27,7 +27,7 @@ from risiti.commands.ledger import (
 )
 from risiti.commands.products import linked_items
 from risiti.commands.tax_rates import invoice_taxes
-from risiti.domain.invoice import DRAFT, Invoice, InvoiceDraft
+from risiti.domain.invoice import DRAFT, PAID, Invoice, InvoiceDraft
 from risiti.domain.numbering import format_document_number, number_prefix
 from risiti.eventstore import invoice_keys
 
@@ -70,8 +70,32 @@ class AmendInvoice(UpdateInvoice):
 
 
 @dataclass(frozen=True)
+class RestateInvoice(AmendInvoice):
+    """Invoice.ng's `PUT`: the invoice as the business states it again, every field sent (an
+    update of what differs, or an amendment) and whether it is paid."""
+
+    paid: bool = False
+
+
+@dataclass(frozen=True)
 class DeleteInvoice(InvoiceCommand):
     pass
+
+
+@dataclass(frozen=True)
+class RemoveInvoice(InvoiceCommand):
+    """Invoice.ng's `DELETE`: a draft deleted, an issued invoice nobody paid voided
+    (`Invoice.remove`)."""
+
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SettlePayment(InvoiceCommand):
+    """Invoice.ng's `paid/{id}` and `not-paid/{id}`: paid or not paid, as the business says
+    (`Invoice.settle_as_paid`, `Invoice.settle_as_not_paid`)."""
+
+    paid: bool = True
 
 
 @dataclass(frozen=True)
@@ -152,13 +176,35 @@ async def amend_invoice(ledger: Ledger, command: AmendInvoice) -> Invoice:
 
 def _editing(command: UpdateInvoice, reason: str | None) -> Change:
     async def edit(tx: LedgerTransaction, invoice: Invoice) -> None:
-        changes = await _linked_changes(tx, command, invoice)
-        if invoice.amends(changes):
-            invoice.amend(changes, amended_at=datetime.now(UTC), reason=reason)
-        else:
-            invoice.update(changes)
+        _edit(invoice, await _linked_changes(tx, command, invoice), reason)
 
     return edit
+
+
+def _edit(invoice: Invoice, changes: dict[str, Any], reason: str | None) -> None:
+    if invoice.amends(changes):
+        invoice.amend(changes, amended_at=datetime.now(UTC), reason=reason)
+    else:
+        invoice.update(changes)
+
+
+async def restate_invoice(ledger: Ledger, command: RestateInvoice) -> Invoice:
+    """Change what the restatement changes (`Invoice.restated`), in one transaction with its
+    payment status: a paid invoice restated not paid has its payments reversed first (so that
+    its figures may then be amended); one restated paid is marked paid after its changes. A
+    partly paid invoice restated not paid keeps its payments: it is not paid already."""
+
+    async def restate(tx: LedgerTransaction, invoice: Invoice) -> None:
+        now = datetime.now(UTC)
+        if not command.paid and invoice.status == PAID:
+            invoice.settle_as_not_paid(reason=command.reason, reversed_at=now)
+        _edit(
+            invoice, invoice.restated(await _linked_changes(tx, command, invoice)), command.reason
+        )
+        if command.paid:
+            invoice.settle_as_paid(payment_id=uuid4(), method="other", reference=None, paid_at=now)
+
+    return await _change_invoice(ledger, command, restate)
 
 
 async def _linked_changes(
@@ -190,6 +236,24 @@ async def delete_invoice(ledger: Ledger, command: DeleteInvoice) -> Invoice:
         invoice.delete()
 
     return await _change_invoice(ledger, command, delete)
+
+
+async def remove_invoice(ledger: Ledger, command: RemoveInvoice) -> Invoice:
+    async def remove(tx: LedgerTransaction, invoice: Invoice) -> None:
+        invoice.remove(reason=command.reason, removed_at=datetime.now(UTC))
+
+    return await _change_invoice(ledger, command, remove)
+
+
+async def settle_payment(ledger: Ledger, command: SettlePayment) -> Invoice:
+    async def settle(tx: LedgerTransaction, invoice: Invoice) -> None:
+        now = datetime.now(UTC)
+        if command.paid:
+            invoice.settle_as_paid(payment_id=uuid4(), method="other", reference=None, paid_at=now)
+        else:
+            invoice.settle_as_not_paid(reason=None, reversed_at=now)
+
+    return await _change_invoice(ledger, command, settle)
 
 
 async def finalize_invoice(ledger: Ledger, command: FinalizeInvoice) -> Invoice:

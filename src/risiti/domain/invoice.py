@@ -416,6 +416,51 @@ class Invoice(Aggregate):
             setattr(self, name, value)
         self._totals = None  # priced again, under the rounding rule recorded at creation
 
+    def restated(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """What restating the invoice (every field sent again, as Invoice.ng's `PUT` sends
+        them) changes: the fields whose value differs. Once issued, its number restated as it
+        was issued under is no change."""
+        changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
+        number = changed.get("requested_number")
+        if number is not None and number == self.document_number:
+            del changed["requested_number"]
+        return changed
+
+    def remove(self, *, reason: str | None, removed_at: datetime) -> None:
+        """Take the invoice out of use, as a seed's delete means it (Invoice.ng's `DELETE`): a
+        draft is deleted; an issued invoice with no money received on it is voided, its number
+        staying used in the series; with money received, refused until it is marked not paid."""
+        if self.status == DRAFT:
+            self.delete()
+            return
+        if self.amount_paid > 0:
+            raise InvalidStateError(
+                f"Cannot delete {self._a_document} that is {self.status}: {self.amount_paid} of "
+                f"its {self.totals.total} {self.currency} (minor units) was received. Mark it not "
+                "paid first, which reverses its payments, then delete it.",
+                current=self.status,
+                allowed=ALLOWED_ACTIONS[self.status],
+            )
+        self.void(reason=reason, voided_at=removed_at)
+
+    def settle_as_paid(
+        self, *, payment_id: UUID, method: str, reference: str | None, paid_at: datetime
+    ) -> None:
+        """Paid, as the business says it is (Invoice.ng's "mark as paid"): the balance recorded
+        as paid by `mark_paid`; saying so of an invoice that is paid changes nothing."""
+        if self.status != PAID:
+            self.mark_paid(
+                payment_id=payment_id, method=method, reference=reference, paid_at=paid_at
+            )
+
+    def settle_as_not_paid(self, *, reason: str | None, reversed_at: datetime) -> None:
+        """Nothing received, as the business says (Invoice.ng's "mark as not paid"): every
+        payment reversed by `mark_unpaid`; saying so of a draft or open invoice with no payment
+        changes nothing."""
+        if self.installments_made == 0 and self.status in (DRAFT, OPEN):
+            return
+        self.mark_unpaid(reason=reason, reversed_at=reversed_at)
+
     def delete(self) -> None:
         """Remove a draft from reads; its history stays in the log."""
         self._require("delete")
