@@ -60,6 +60,7 @@ async def create_invoice(request: web.Request) -> web.Response:
         caller,
         draft,
         finalize=body.finalize,
+        paid=body.paid,
         payment_method=body.payment_method,
         tax_rate_ids=body.tax_rate_ids or [],
         send_email=body.send_email,

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
-from risiti.domain.errors import CurrencyMismatchError, UnknownCurrencyError
+from risiti.domain.errors import CurrencyMismatchError, InvalidFieldError, UnknownCurrencyError
 
 _WHOLE_UNIT = Decimal(1)
 
@@ -27,6 +27,20 @@ def currency_exponent(currency: str) -> int:
     if not _is_currency_code(currency):
         raise UnknownCurrencyError(f"Unknown currency {currency!r}.", field="currency")
     return int(get_currency_precision(currency))
+
+
+def minor_units(major: Decimal, currency: str, *, field: str = "amount") -> int:
+    """An amount written in major units, as people write it (2500.50 naira), in minor units
+    exactly (250050 kobo); more decimals than the currency has are refused, never rounded."""
+    exponent = currency_exponent(currency)
+    if not major.is_finite() or major.adjusted() > 15:
+        raise InvalidFieldError(f"{field} is not an amount.", field=field)
+    minor = major.scaleb(exponent)
+    if minor != minor.to_integral_value():
+        raise InvalidFieldError(
+            f"{field} has more decimals than {currency} has ({exponent}).", field=field
+        )
+    return int(minor)
 
 
 def _is_currency_code(currency: str) -> bool:

@@ -29,7 +29,7 @@ from risiti.domain.invoice import (
     Invoice,
     is_overdue,
 )
-from risiti.domain.money import Money
+from risiti.domain.money import Money, currency_exponent
 
 # An amount in minor units → text in the invoice's currency and the account's locale.
 _Formatter = Callable[[int], str]
@@ -117,6 +117,12 @@ class CustomerCopy:
     note: str | None
     paystack_available: bool
     """The account has a Paystack secret key for the invoice's mode."""
+    offers_partial_payment: bool = False
+    """The customer may pay part of the amount due (`Invoice.offers_partial_payment`)."""
+    amount_due_major: str = "0"
+    """The amount due in major units, unformatted (2500.00): an amount input's maximum."""
+    smallest_amount: str = "1"
+    """The currency's minor unit in major units (0.01 for NGN, 1 for XOF): the input's step."""
 
     @property
     def status_label(self) -> str:
@@ -150,6 +156,7 @@ def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> C
     details = account.details
     state = customer_state(invoice, today)
     due = amount_due(invoice, state)
+    exponent = currency_exponent(invoice.currency)
     return CustomerCopy(
         invoice_id=invoice.id,
         version=invoice.version,
@@ -176,6 +183,9 @@ def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> C
         reference=invoice.reference,
         note=invoice.note,
         paystack_available=account.has_paystack_secret_key(invoice.livemode),
+        offers_partial_payment=invoice.offers_partial_payment,
+        amount_due_major=str(Decimal(due).scaleb(-exponent)),
+        smallest_amount=str(Decimal(1).scaleb(-exponent)),
     )
 
 
