@@ -129,13 +129,13 @@ def parse_query(request: web.Request, model: type[M]) -> M:
 
 
 def no_query_middleware(operations: Iterable[Operation]) -> Middleware:
-    """Refuse a query string on an endpoint of the API that takes none, naming each parameter,
-    as `parse_query` does on one that takes some: nothing sent is silently ignored. Public pages
+    """Refuse a query string on a GET of the API that takes none, naming each parameter, as
+    `parse_query` does on one that takes some: nothing sent is silently ignored. Public pages
     are left alone: Paystack sends the customer back to the hosted page with its own query."""
     takes_none = {
         (operation.method, operation.path)
         for operation in operations
-        if operation.query is None and not operation.public
+        if operation.method == "GET" and operation.query is None and not operation.public
     }
 
     @web.middleware

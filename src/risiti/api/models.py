@@ -325,7 +325,9 @@ class CreateInvoiceRequest(InvoiceFieldsIn):
                 "status paid issues the document; auto_finalize false would keep a draft.",
                 field="auto_finalize",
             )
-        if "payment_method" in self.model_fields_set and not (self.paid or self.type == "receipt"):
+        # "other" is the default, which a generated client sends on every create: it says nothing.
+        issued_paid = self.paid or self.type == "receipt"
+        if self.payment_method != "other" and not issued_paid:
             raise InvalidInvoiceError(
                 "payment_method says how a document issued paid was paid: send it with "
                 "status paid, or record the payment later (POST /v1/invoices/{id}/payments).",
