@@ -132,5 +132,5 @@ def test_more_decimals_than_the_currency_has_are_refused_not_rounded(
     major: str, currency: str
 ) -> None:
     with pytest.raises(InvalidFieldError) as refused:
-        minor_units(Decimal(major), currency)
+        minor_units(Decimal(major), currency, field="amount")
     assert refused.value.field == "amount"

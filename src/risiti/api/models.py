@@ -492,6 +492,7 @@ class HostedCheckoutForm(Model):
     amount: Annotated[Decimal | None, BeforeValidator(_blank_is_none)] = Field(
         None,
         gt=0,
+        le=MAX_MINOR_UNITS,
         description="What the customer chose to pay, in major units (2500.50), where the "
         "invoice offers partial payment; the whole amount due when absent.",
     )

@@ -42,7 +42,10 @@ def customer_amount(invoice: Invoice, major: Decimal | None) -> int:
     """What the customer chose to pay, in minor units: the amount they typed on the page (in
     major units, as people write it), else the whole amount due. Refused with the domain's
     error unless the invoice offers it (`Invoice.check_customer_payment`)."""
-    amount = invoice.amount_due if major is None else minor_units(major, invoice.currency)
+    if major is None:
+        amount = invoice.amount_due
+    else:
+        amount = minor_units(major, invoice.currency, field="amount")
     invoice.check_customer_payment(amount)
     return amount
 

@@ -29,7 +29,7 @@ from risiti.domain.invoice import (
     Invoice,
     is_overdue,
 )
-from risiti.domain.money import Money, currency_exponent
+from risiti.domain.money import Money, major_units
 
 # An amount in minor units → text in the invoice's currency and the account's locale.
 _Formatter = Callable[[int], str]
@@ -156,7 +156,6 @@ def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> C
     details = account.details
     state = customer_state(invoice, today)
     due = amount_due(invoice, state)
-    exponent = currency_exponent(invoice.currency)
     return CustomerCopy(
         invoice_id=invoice.id,
         version=invoice.version,
@@ -184,8 +183,8 @@ def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> C
         note=invoice.note,
         paystack_available=account.has_paystack_secret_key(invoice.livemode),
         offers_partial_payment=invoice.offers_partial_payment,
-        amount_due_major=str(Decimal(due).scaleb(-exponent)),
-        smallest_amount=str(Decimal(1).scaleb(-exponent)),
+        amount_due_major=str(major_units(due, invoice.currency)),
+        smallest_amount=str(major_units(1, invoice.currency)),
     )
 
 
