@@ -28,8 +28,9 @@ CLIENT = {
     "name": "Dana K. Adrian",
     "phone": "+145677312965",
     "address": "Plot 64A, Ajaguna Street, Lekki Phase 1, Lagos.",
-    "external_id": "606213207287745",
 }
+CLIENT_EXTERNAL_ID = "606213207287745"
+"""The add example's `client`: the id Invoice.ng gave the customer."""
 
 
 def _naming_the_invoice(example: str, invoice_id: str) -> dict[str, Any]:
@@ -40,9 +41,11 @@ def _naming_the_invoice(example: str, invoice_id: str) -> dict[str, Any]:
     return body | {"id": invoice_id}
 
 
-async def _client(api: Api) -> str:
-    """The customer the add example names, created natively; its Risiti id."""
-    created = await call(api, "POST", "/v1/customers", CLIENT)
+async def _client(api: Api, *, external_id: str | None = None) -> str:
+    """The customer the add example names, created natively (with the id of the old system,
+    if given); its Risiti id."""
+    fields = {"external_id": external_id} if external_id else {}
+    created = await call(api, "POST", "/v1/customers", CLIENT | fields)
     assert created.status == 201, created.body
     customer_id: str = created.data["id"]
     return customer_id
@@ -65,7 +68,7 @@ async def _read(api: Api, invoice_id: str) -> Answer:
 async def test_invoice_ngs_documented_add_gives_160000_8000_168000_numbered_inv_01(
     api: Api,
 ) -> None:
-    await _client(api)
+    await _client(api, external_id=CLIENT_EXTERNAL_ID)
 
     added = await send_bytes(api, "POST", f"{INVOICE_NG}/invoice/add", ADD_BODY)
 
@@ -414,7 +417,7 @@ async def test_payment_status_paid_on_add_issues_the_invoice_paid(api: Api) -> N
 async def test_client_names_a_customer_by_its_external_id_and_an_unknown_one_is_refused(
     api: Api, pool: asyncpg.Pool, account: OpenedAccount
 ) -> None:
-    customer_id = await _client(api)
+    customer_id = await _client(api, external_id=CLIENT_EXTERNAL_ID)
     by_external_id = await call(api, "POST", f"{INVOICE_NG}/invoice/add", json.loads(ADD_BODY))
     before = await event_count(pool, account.account_id)
     body = json.loads(ADD_BODY) | {"client": "999999999999999", "invoice_no": "INV-02"}
