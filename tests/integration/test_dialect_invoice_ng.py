@@ -530,3 +530,40 @@ async def test_invoice_ngs_openapi_document_lists_its_nine_paths(api: Api) -> No
         ("DELETE", "/invoice/{id}"),
         ("GET", "/openapi.json"),
     }
+
+
+async def test_every_documented_put_field_has_its_effect_or_a_named_refusal(api: Api) -> None:
+    invoice = await _added(api)
+    other = await call(api, "POST", "/v1/customers", {"name": "GSVBS Ltd"})
+    body = {
+        "client": other.data["id"],
+        "invoice_no": "INV-01",
+        "payment_status": "Not Paid",
+        "description": "GSVBS Website, phase 2",
+        "tax_rate": 10,
+        "issue_date": "2017-06-07",
+        "due_date": "2017-07-07",
+        "note": "Net 30.",
+        "items": [{"description": "Phase 2", "quantity": 2, "rate": "50000"}],
+    }
+
+    edited = await call(api, "PUT", f"{INVOICE_NG}/invoice/{invoice['id']}", body)
+    currency = await call(
+        api, "PUT", f"{INVOICE_NG}/invoice/{invoice['id']}", body | {"currency": "USD"}
+    )
+
+    assert edited.status == 200, edited.body
+    shown = edited.body["invoice"][0]
+    assert (shown["customer_id"], shown["customer_name"]) == (other.data["id"], "GSVBS Ltd")
+    assert shown["description"] == "GSVBS Website, phase 2"
+    assert (shown["tax_rate"], shown["sub_total"], shown["total"]) == (10, 100000, 110000)
+    assert (shown["issue_date"], shown["due_date"], shown["note"]) == (
+        "2017-06-07",
+        "2017-07-07",
+        "Net 30.",
+    )
+    assert edited.body["items"] == [
+        {"description": "Phase 2", "quantity": 2, "rate": "50000", "amount": "100000"}
+    ]
+    assert currency.status == 409, currency.body
+    assert "currency" in currency.body["message"]
