@@ -65,6 +65,8 @@ from risiti.projections.replay import replay
 from risiti.projections.runner import all_projections
 
 CHUNK = 500
+INSERT_CHUNK = 500
+"""Events a call when the reference inserts the log (see run_reference_follow)."""
 ES_TABLE = "bench_es_events"
 TODAY = datetime.now(UTC).date()
 
@@ -198,8 +200,12 @@ def run_reference_follow(url: str, stored: list[StoredEvent]) -> float:
     try:
         recorder = PostgresApplicationRecorder(datastore, events_table_name=ES_TABLE)
         recorder.create_table()
-        for start in range(0, len(stored), 5000):
-            recorder.insert_events(stored[start : start + 5000])
+        # 500 events a call: with 5 000, psycopg's pure-Python pipeline (the library inserts in
+        # pipeline mode) deadlocks against the embedded server's Unix socket, its client in
+        # wait_poll and the backend in ClientRead mid-message (psycopg issue 685's symptom; the
+        # C implementation does not hang). 500 never hung in our runs; the bound still applies.
+        for start in range(0, len(stored), INSERT_CHUNK):
+            recorder.insert_events(stored[start : start + INSERT_CHUNK])
         mapper = create_mapper()
         progress = ProgressLine("es    ")
         aggregates: dict[UUID, Any] = {}
