@@ -512,14 +512,16 @@ def run_load(
             raise RuntimeError(f"{label}: the load did not finish within {bound:g} s")
         progress(min(int(elapsed), int(total)), int(total))
         # The generator's peak RSS is read while it lives.
-        costs["load generator"] = ProcessCost(0.0, peak_rss(processes["load generator"]))
+        sampled = peak_rss(processes["load generator"])
+        if sampled > costs.get("load generator", ProcessCost(0.0, 0)).peak_rss_bytes:
+            costs["load generator"] = ProcessCost(0.0, sampled)
         reader.join(0.2)
     progress(int(total), int(total))
     progress.end()
     if generator.returncode != 0 or not output or not output[0]:
         raise RuntimeError(f"{label}: the load generator failed (code {generator.returncode})")
     result = LoadResult(**json.loads(output[0]))
-    generator_rss = costs["load generator"].peak_rss_bytes
+    generator_rss = costs.get("load generator", ProcessCost(0.0, 0)).peak_rss_bytes
     costs["load generator"] = ProcessCost(result.cpu_seconds, generator_rss)
     for name, process in processes.items():
         if name != "load generator":

@@ -27,12 +27,14 @@ def with_row_writes(statement: str, args: Sequence[Any], rows: Sequence[RowWrite
     queries, their parameters numbered after the statement's: all run once, in one statement."""
     queries, offset = [], len(args)
     for number, row in enumerate(rows):
-        renumbered = re.sub(
-            r"\$(\d+)", lambda found, base=offset: f"${int(found.group(1)) + base}", row.sql
-        )
-        queries.append(f"row_{number} AS ({renumbered})")
+        queries.append(f"row_{number} AS ({_renumbered(row.sql, offset)})")
         offset += len(row.args)
     return f"WITH {', '.join(queries)} {statement}" if queries else statement
+
+
+def _renumbered(sql: str, offset: int) -> str:
+    """`sql` with each parameter $n written $(n + offset)."""
+    return re.sub(r"\$(\d+)", lambda found: f"${int(found.group(1)) + offset}", sql)
 
 
 def row_args(rows: Sequence[RowWrite]) -> list[Any]:
