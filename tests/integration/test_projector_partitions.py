@@ -165,9 +165,9 @@ async def test_two_projectors_split_the_partitions_and_one_takes_over_when_the_o
             sizes = sorted(len(parts) for parts in held.values())
             return held if sizes == [PARTITIONS // 2, PARTITIONS // 2] else None
 
-        held = await wait_until(split, timeout=20, interval=0.1)
+        held = await wait_until(split, timeout=60, interval=0.1)
         assert set().union(*held.values()) == set(range(PARTITIONS))
-        await wait_until(lambda: _caught_up(pool), timeout=30, interval=0.1)
+        await wait_until(lambda: _caught_up(pool), timeout=60, interval=0.1)
         assert await _listed(pool, written)
 
         first.send_signal(signal.SIGKILL)
@@ -183,7 +183,7 @@ async def test_two_projectors_split_the_partitions_and_one_takes_over_when_the_o
         assert second.poll() is None, log.read_text(errors="replace")[-3000:]
 
         written += await _write(ledger, accounts, 2)
-        await wait_until(lambda: _caught_up(pool), timeout=30, interval=0.1)
+        await wait_until(lambda: _caught_up(pool), timeout=60, interval=0.1)
         assert await _listed(pool, written)
 
         code, output = await _replay_check(settings)
