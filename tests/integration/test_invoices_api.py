@@ -12,6 +12,7 @@ import pytest
 from risiti.commands.accounts import OpenedAccount
 
 from .conftest import KREDO_INVOICE, Api, wait_until
+from .http_calls import event_count
 
 pytestmark = pytest.mark.asyncio
 
@@ -37,6 +38,20 @@ async def test_first_invoice_of_an_account_is_number_one_and_numbers_follow(api:
         numbers.append(body["data"]["document_number"])
     year = numbers[0].split("-")[1]
     assert numbers == [f"INV-{year}-0001", f"INV-{year}-0002", f"INV-{year}-0003"]
+
+
+async def test_a_number_already_used_is_refused_and_the_second_invoice_is_not_stored(
+    api: Api, pool: asyncpg.Pool, account: OpenedAccount
+) -> None:
+    chosen = KREDO_INVOICE | {"invoice_number": "ACME-7"}
+    first_status, _ = await api.post("/v1/invoices", chosen)
+    events_before = await event_count(pool, account.account_id)
+
+    status, body = await api.post("/v1/invoices", chosen)
+
+    assert (first_status, status) == (201, 422)
+    assert body["error"]["details"][0]["field"] == "invoice_number"
+    assert await event_count(pool, account.account_id) == events_before
 
 
 async def test_invoice_reads_back_by_id_and_by_number(api: Api) -> None:
