@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from risiti.domain.customer import Customer, normalized_email
+from risiti.domain.customer import Customer, checked_email, normalized_email
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.invoice import Invoice, InvoiceDraft
 from risiti.domain.tax_rate import MAX_DECIMAL_PLACES, TaxRate
@@ -101,12 +101,49 @@ def test_customer_email_is_normalized(given: str, stored: str) -> None:
     assert _customer(email=given).email == stored
 
 
-@pytest.mark.parametrize("email", ["ada.example.com", "ada", "not an email"])
+NOT_EMAILS = [
+    "ada.example.com",
+    "ada",
+    "not an email",
+    "[email protected]",  # Paycashless' documented example, obfuscated
+    "ada@localhost",
+    "ada@example..com",
+    "ada@-example.com",
+    "ada@example.c",
+]
+
+
+@pytest.mark.parametrize("email", NOT_EMAILS)
 def test_customer_invalid_email_is_refused(email: str) -> None:
     with pytest.raises(InvalidFieldError) as refused:
         _customer(email=email)
 
     assert refused.value.field == "email"
+
+
+@pytest.mark.parametrize("email", ["ada@example.com", "a.b+c@mail.co.uk", "ada@münchen.de"])
+def test_an_email_address_is_kept(email: str) -> None:
+    assert checked_email(email) == email
+
+
+@pytest.mark.parametrize("email", NOT_EMAILS)
+def test_an_invoice_naming_its_customer_by_a_non_email_is_refused_as_customer_email(
+    email: str,
+) -> None:
+    draft = InvoiceDraft(
+        account_id=ACCOUNT,
+        livemode=False,
+        document_type="invoice",
+        currency="NGN",
+        customer={"name": "Ada", "email": email},
+        items=[{"description": "Audit", "quantity": Decimal(1), "unit_price": 100}],
+        issue_date=date(2026, 4, 15),
+    )
+
+    with pytest.raises(InvalidFieldError) as refused:
+        Invoice.create(draft, view_token="token")
+
+    assert refused.value.field == "customer.email"
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from pydantic.fields import FieldInfo
 
 from risiti.api.schemas import SubscribedEventType
 from risiti.domain.bounds import MAX_AMOUNT, MAX_QUANTITY, MAX_STOCK, QUANTITY_PLACES
+from risiti.domain.customer import checked_email
 from risiti.domain.errors import InvalidFieldError, InvalidInvoiceError
 from risiti.eventstore.paging import MAX_POSITION
 
@@ -97,6 +98,19 @@ def _on_the_calendar_in_utc(moment: datetime) -> datetime:
 
 
 Instant = Annotated[AwareDatetime, AfterValidator(_on_the_calendar_in_utc)]
+
+
+def _an_email_address(email: str) -> str:
+    """The domain's rule (`checked_email`), at the edge: refused by the field it was sent in,
+    beside the body's other errors, before any command runs."""
+    try:
+        checked_email(email)
+    except InvalidFieldError:
+        raise ValueError("is not an email address") from None
+    return email
+
+
+EmailAddress = Annotated[str, AfterValidator(_an_email_address)]
 Percentage = Annotated[Decimal, BeforeValidator(_quantity), Field(ge=0, le=100, decimal_places=4)]
 Day = Annotated[date, BeforeValidator(_date_part)]
 
@@ -140,7 +154,15 @@ class Model(BaseModel):
 
 class ItemIn(Model):
     description: str | None = Field(None, max_length=500)
-    name: str | None = Field(None, max_length=500)
+    name: str | None = Field(
+        None,
+        max_length=500,
+        description="The line's label, as the seed APIs call it; sent with `description`, the "
+        "name is the label and the description becomes the line's `details`.",
+    )
+    details: str | None = Field(
+        None, max_length=2000, description="More about the line, shown under its label."
+    )
     quantity: Quantity = Field(Decimal(1), validation_alias=AliasChoices("quantity", "qty"))
     unit_price: MinorUnits | None = Field(
         None,
@@ -164,13 +186,19 @@ class ItemIn(Model):
             raise ValueError("an item needs a description (or name), or a product_id or sku")
         if self.unit_price is None and not names_a_product:
             raise ValueError("an item needs a unit_price, unless it names a product_id or sku")
+        if self.name and self.description and self.details:
+            raise ValueError(
+                "send details, or name and description (the description is then the details),"
+                " not all three"
+            )
         return self
 
     def as_line(self) -> dict[str, Any]:
         """The line as sent; a product it names fills in its description and unit price."""
         return {
-            # Paycashless sends both: the name is the line's label, the description its detail.
+            # Paycashless sends both: the name is the line's label, the description its details.
             "description": self.name or self.description,
+            "details": self.details or (self.description if self.name else None),
             "quantity": self.quantity,
             "unit_price": self.unit_price,
             "product_id": self.product_id,
@@ -181,7 +209,7 @@ class ItemIn(Model):
 
 class CustomerIn(Model):
     name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=320)
+    email: EmailAddress | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=40)
     address: str | None = Field(None, max_length=500)
 
@@ -244,7 +272,7 @@ class InvoiceFieldsIn(Model):
         None, validation_alias=AliasChoices("customer_id", "recipient_ref", "recipient")
     )
     customer_name: str | None = Field(None, max_length=200)
-    customer_email: str | None = Field(None, max_length=320)
+    customer_email: EmailAddress | None = Field(None, max_length=320)
     customer_phone: str | None = Field(None, max_length=40)
     customer_address: str | None = Field(None, max_length=500)
     items: list[ItemIn] | None = Field(None, min_length=1, max_length=500)
@@ -415,13 +443,13 @@ class ReasonRequest(Model):
 class SendInvoiceRequest(Model):
     """Where to send; with neither, the customer's email."""
 
-    email: str | None = Field(None, max_length=320)
+    email: EmailAddress | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=40)
 
 
 class CreateCustomerRequest(Model):
     name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=320)
+    email: EmailAddress | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=40)
     address: str | None = Field(None, max_length=500)
     metadata: dict[str, Any] = Field(default_factory=dict)

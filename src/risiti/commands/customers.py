@@ -9,7 +9,7 @@ from uuid import UUID
 from risiti.commands.caller import Caller, get_owned
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import Ledger, LedgerTransaction
-from risiti.domain.customer import Customer, normalized_email
+from risiti.domain.customer import Customer, checked_email
 from risiti.domain.errors import InvalidFieldError
 from risiti.eventstore import listings
 from risiti.eventstore.errors import VersionConflictError
@@ -49,7 +49,7 @@ async def linked_customer(
     the customer with its email, who is created on first sight; without an email, as given."""
     if customer.get("id"):
         return await _named_customer(tx, caller, customer["id"])
-    email = normalized_email(customer.get("email"))
+    email = checked_email(customer.get("email"), field="customer.email")
     if email is None:
         return {**customer, "id": None}
     found = await listings.find_customer_by_email(

@@ -10,8 +10,10 @@ from eventsourcing.domain import Aggregate, event
 
 from risiti.domain.errors import InvalidFieldError
 
-# Deliverability is the mail server's to judge; this only catches what is plainly not an address.
-_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Deliverability is the mail server's to judge; this only refuses what is plainly not an address:
+# a local part without spaces or `@`, then a domain of dot-separated labels (letters, digits and
+# inner hyphens, in any script) ending in a top-level name of letters.
+_EMAIL_SHAPE = re.compile(r"^[^@\s]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
 
 
 def normalized_email(email: str | None) -> str | None:
@@ -19,6 +21,17 @@ def normalized_email(email: str | None) -> str | None:
     if email is None or not email.strip():
         return None
     return email.strip().lower()
+
+
+def checked_email(email: str | None, *, field: str = "email") -> str | None:
+    """The address as kept (`normalized_email`), or None if none was given; refused, naming
+    `field`, if it is not an email address (Paycashless' documented `[email protected]`,
+    `ada.example.com`). The one rule for every email Risiti keeps: a customer's, and the
+    customer an invoice names inline."""
+    kept = normalized_email(email)
+    if kept is not None and not _EMAIL_SHAPE.match(kept):
+        raise InvalidFieldError(f"{field} is not an email address.", field=field)
+    return kept
 
 
 class Customer(Aggregate):
@@ -39,14 +52,11 @@ class Customer(Aggregate):
         """Record a new customer; a name is all that is required."""
         if not name.strip():
             raise InvalidFieldError("A customer needs a name.", field="name")
-        email = normalized_email(email)
-        if email is not None and not _EMAIL_SHAPE.match(email):
-            raise InvalidFieldError("email is not an email address.", field="email")
         return cls(
             account_id=account_id,
             livemode=livemode,
             name=name.strip(),
-            email=email,
+            email=checked_email(email),
             phone=phone,
             address=address,
             metadata=metadata or {},

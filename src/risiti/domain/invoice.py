@@ -18,6 +18,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
+from risiti.domain.customer import checked_email
 from risiti.domain.errors import (
     InstallmentLimitError,
     InvalidInvoiceError,
@@ -179,6 +180,7 @@ def check_draft(draft: InvoiceDraft) -> None:
         raise InvalidInvoiceError("An invoice needs at least one item.", field="items")
     if not str(draft.customer.get("name") or "").strip():
         raise InvalidInvoiceError("The customer needs a name.", field="customer.name")
+    checked_email(draft.customer.get("email"), field="customer.email")
     if draft.due_date is not None and draft.due_date < draft.issue_date:
         raise InvalidInvoiceError("due_date is before issue_date.", field="due_date")
     if draft.max_installments is not None and draft.max_installments < 1:

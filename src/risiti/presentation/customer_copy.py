@@ -49,6 +49,7 @@ STATUS_LABELS = {
 @dataclass(frozen=True)
 class Line:
     description: str
+    details: str | None
     quantity: str
     unit_price: str
     amount: str
@@ -223,6 +224,7 @@ def _lines(invoice: Invoice, money: _Formatter, locale: str) -> list[Line]:
     return [
         Line(
             description=item["description"],
+            details=item.get("details"),
             quantity=format_decimal(Decimal(item["quantity"]), locale=locale),
             unit_price=money(item["unit_price"]),
             amount=money(priced.amount),

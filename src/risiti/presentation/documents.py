@@ -57,6 +57,9 @@ class InvoiceCustomer(Schema):
 
 class InvoiceItem(Schema):
     description: str
+    details: str | None = Field(
+        None, description="More about the line, under its label (Paycashless' item description)."
+    )
     quantity: float = Field(description="At most 4 decimal places; an integer when whole.")
     unit_price: int = Field(description="Minor units (kobo for NGN).")
     amount: int = Field(description="quantity times unit_price, in minor units.")
@@ -285,6 +288,7 @@ def _send_status(statuses: list[str]) -> str:
 def _item(item: dict[str, Any], amount: int, discount: int, tax: int) -> dict[str, Any]:
     return {
         "description": item["description"],
+        "details": item.get("details"),
         "quantity": _number(Decimal(item["quantity"])),
         "unit_price": item["unit_price"],
         "amount": amount,
