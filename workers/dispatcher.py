@@ -20,13 +20,17 @@ from uuid import UUID
 import asyncpg
 from arq.connections import ArqRedis
 
-from risiti.commands.webhook_endpoints import TEST_EVENT, webhook_endpoint_event_payload
+from risiti.commands.webhook_endpoints import (
+    TEST_EVENT,
+    callback_signing_secret,
+    webhook_endpoint_event_payload,
+)
 from risiti.config import Settings
 from risiti.domain.customer import Customer
 from risiti.domain.invoice import Invoice
 from risiti.domain.product import Product
 from risiti.domain.stock import stock_moves_on
-from risiti.domain.webhook_endpoint import WebhookEndpoint
+from risiti.domain.webhook_endpoint import KREDO, RISITI, WebhookEndpoint
 from risiti.eventstore import outbox
 from risiti.eventstore.feed import add_to_feed
 from risiti.eventstore.folding import AggregateFolder, Folded
@@ -34,9 +38,13 @@ from risiti.eventstore.parked import Retried, retry_parked
 from risiti.eventstore.recorder import RecordedEvent
 from risiti.eventstore.subscription import LogWakeups, process_next_batch
 from risiti.metrics import observed_batches
+from risiti.presentation.kredo_events import kredo_event_body
 from risiti.presentation.public_events import (
+    CALLBACK_EVENTS,
+    callback_signer_id,
     customer_event_payload,
     delivery_id,
+    invoice_callback_id,
     invoice_event_payload,
     invoice_event_types,
     product_event_payloads,
@@ -120,7 +128,11 @@ class Dispatcher:
             if isinstance(aggregate, Invoice) and isinstance(folded.event, SEND_REQUESTS):
                 self._new_sends += await insert_document_sends(conn, aggregate)
             for payload in self._payloads(folded):
-                await self._publish(conn, *_owner(aggregate), payload)
+                body = json.dumps(payload)
+                bodies = {RISITI: body} | _other_formats(aggregate, payload)
+                await self._publish(conn, *_owner(aggregate), payload, bodies)
+                if isinstance(aggregate, Invoice):
+                    await self._call_back(conn, aggregate, payload, body)
             if isinstance(aggregate, Invoice):
                 await self._insert_inventory_job(conn, folded.event, aggregate)
 
@@ -175,6 +187,7 @@ class Dispatcher:
             endpoint.url,
             endpoint.events,
             endpoint.enabled,
+            endpoint.payload_format,
         )
 
     async def _send_test_event(
@@ -184,31 +197,49 @@ class Dispatcher:
         payload = webhook_endpoint_event_payload(
             TEST_EVENT, endpoint, recorded_at=folded.record.recorded_at
         )
+        # In Risiti's format whatever the endpoint's: it is a test, not an event of Kredo's.
         await self._insert_delivery(
             conn, endpoint.id, endpoint.account_id, endpoint.livemode, payload, json.dumps(payload)
         )
 
     async def _publish(
-        self, conn: asyncpg.Connection, account_id: UUID, livemode: bool, payload: dict[str, Any]
-    ) -> None:
-        """Add the event to the account's feed and a delivery for each endpoint that wants it,
-        all with the payload encoded once."""
-        body = json.dumps(payload)
-        await add_to_feed(conn, account_id, livemode, payload, body)
-        await self._insert_deliveries(conn, account_id, livemode, payload, body)
-
-    async def _insert_deliveries(
         self,
         conn: asyncpg.Connection,
         account_id: UUID,
         livemode: bool,
         payload: dict[str, Any],
-        body: str,
+        bodies: dict[str, str],
     ) -> None:
-        for endpoint_id in await outbox.endpoints_wanting(
+        """Add the event to the account's feed and a delivery for each endpoint that wants it,
+        in the endpoint's payload format; each body encoded once."""
+        await add_to_feed(conn, account_id, livemode, payload, bodies[RISITI])
+        for endpoint in await outbox.endpoints_wanting(
             conn, account_id, livemode, payload["event"]
         ):
-            await self._insert_delivery(conn, endpoint_id, account_id, livemode, payload, body)
+            body = bodies.get(endpoint.payload_format)
+            if body is not None:
+                await self._insert_delivery(conn, endpoint.id, account_id, livemode, payload, body)
+
+    async def _call_back(
+        self, conn: asyncpg.Connection, invoice: Invoice, payload: dict[str, Any], body: str
+    ) -> None:
+        """Once the invoice is paid, a delivery of the payload to its `callback_url`, through a
+        copy of its own signed with the account's callback secret (docs/webhooks.md)."""
+        if invoice.callback_url is None or payload["event"] not in CALLBACK_EVENTS:
+            return
+        await callback_signing_secret(conn, invoice.account_id, invoice.livemode)
+        target = invoice_callback_id(invoice.id)
+        await outbox.keep_callback_copy(
+            conn,
+            target,
+            invoice.account_id,
+            invoice.livemode,
+            invoice.callback_url,
+            callback_signer_id(invoice.account_id, invoice.livemode),
+        )
+        await self._insert_delivery(
+            conn, target, invoice.account_id, invoice.livemode, payload, body
+        )
 
     async def _insert_delivery(
         self,
@@ -221,9 +252,17 @@ class Dispatcher:
     ) -> None:
         new_id = delivery_id(payload["id"], endpoint_id)
         if await outbox.insert_webhook_delivery(
-            conn, new_id, endpoint_id, account_id, livemode, payload["event"], body
+            conn, new_id, endpoint_id, account_id, livemode, payload["event"], body, payload["id"]
         ):
             self._new_deliveries.append(new_id)
+
+
+def _other_formats(aggregate: object, payload: dict[str, Any]) -> dict[str, str]:
+    """The event's bodies in the other payload formats that have one for it."""
+    if isinstance(aggregate, Invoice):
+        kredo = kredo_event_body(payload["event"], aggregate)
+        return {KREDO: kredo} if kredo is not None else {}
+    return {}
 
 
 def _owner(aggregate: object) -> tuple[UUID, bool]:

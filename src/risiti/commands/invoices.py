@@ -27,8 +27,10 @@ from risiti.commands.ledger import (
 )
 from risiti.commands.products import linked_items
 from risiti.commands.tax_rates import invoice_taxes
+from risiti.commands.webhook_endpoints import check_receiver
 from risiti.domain.invoice import DRAFT, Invoice, InvoiceDraft
 from risiti.domain.numbering import format_document_number, number_prefix
+from risiti.domain.webhook_endpoint import check_url
 from risiti.eventstore import invoice_keys
 
 
@@ -42,6 +44,8 @@ class CreateInvoice:
     tax_rate_ids: list[UUID] = field(default_factory=list)
     send_email: bool = False
     """Paycashless' `sendEmail`: once issued, send it to the customer's email."""
+    allow_loopback_in_test: bool = False
+    """Whether a test-mode `callback_url` may point at this machine (a developer's receiver)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class InvoiceCommand:
 class UpdateInvoice(InvoiceCommand):
     changes: dict[str, Any] = field(default_factory=dict)
     tax_rate_ids: list[UUID] | None = None
+    allow_loopback_in_test: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,9 @@ class VoidInvoice(InvoiceCommand):
 async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
     """Create an invoice; finalize it under its number when asked (a receipt always, and the
     Invoice issues it paid)."""
+    await _check_callback_url(
+        command.caller, command.draft.callback_url, command.allow_loopback_in_test
+    )
 
     async def attempt() -> Invoice:
         async with ledger.transaction() as tx:
@@ -129,7 +137,24 @@ async def _resolved_draft(tx: LedgerTransaction, command: CreateInvoice) -> Invo
     return replace(draft, customer=customer, items=items, taxes=draft.taxes + taxes)
 
 
+async def _check_callback_url(caller: Caller, url: str | None, allow_loopback: bool) -> None:
+    """A callback URL is a webhook receiver: the same rules, and the same SSRF check, as an
+    endpoint's `url`, before anything is recorded."""
+    if url is not None:
+        check_url(url, livemode=caller.livemode, field="callback_url")
+        await check_receiver(
+            url,
+            livemode=caller.livemode,
+            allow_loopback_in_test=allow_loopback,
+            field="callback_url",
+        )
+
+
 async def update_invoice(ledger: Ledger, command: UpdateInvoice) -> Invoice:
+    await _check_callback_url(
+        command.caller, command.changes.get("callback_url"), command.allow_loopback_in_test
+    )
+
     async def update(tx: LedgerTransaction, invoice: Invoice) -> None:
         changes = dict(command.changes)
         if "customer" in changes:

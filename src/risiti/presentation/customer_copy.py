@@ -117,6 +117,8 @@ class CustomerCopy:
     note: str | None
     paystack_available: bool
     """The account has a Paystack secret key for the invoice's mode."""
+    return_url: str | None = None
+    """Where the customer is sent once they have paid on the page (Paycashless' `returnUrl`)."""
 
     @property
     def status_label(self) -> str:
@@ -176,6 +178,7 @@ def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> C
         reference=invoice.reference,
         note=invoice.note,
         paystack_available=account.has_paystack_secret_key(invoice.livemode),
+        return_url=invoice.return_url,
     )
 
 
