@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from risiti.domain.bounds import MAX_AMOUNT
 from risiti.domain.errors import InvalidFieldError
-from risiti.domain.money import currency_exponent, to_major_units, to_minor_units
+from risiti.domain.money import currency_exponent, major_units, minor_units
 
 # Every currency babel knows, so every exponent it has (0, 2, 3 and 4) is drawn.
 CURRENCIES = sorted(list_currencies())
@@ -27,13 +27,13 @@ def test_the_drawn_currencies_cover_every_exponent() -> None:
 @FAST
 @given(amount=amounts, currency=st.sampled_from(CURRENCIES))
 def test_minor_units_survive_the_round_trip_through_major_units(amount: int, currency: str) -> None:
-    assert to_minor_units(to_major_units(amount, currency), currency) == amount
+    assert minor_units(major_units(amount, currency), currency) == amount
 
 
 @FAST
 @given(amount=amounts, currency=st.sampled_from(CURRENCIES))
 def test_major_units_carry_exactly_the_currency_decimal_places(amount: int, currency: str) -> None:
-    major = to_major_units(amount, currency)
+    major = major_units(amount, currency)
     assert major.as_tuple().exponent == -currency_exponent(currency)
     assert major * 10 ** currency_exponent(currency) == amount
 
@@ -47,13 +47,13 @@ def test_major_units_carry_exactly_the_currency_decimal_places(amount: int, curr
 def test_one_decimal_place_more_than_the_currency_has_is_refused(
     amount: int, extra: int, currency: str
 ) -> None:
-    too_precise = to_major_units(amount, currency) + Decimal(extra).scaleb(
+    too_precise = major_units(amount, currency) + Decimal(extra).scaleb(
         -currency_exponent(currency) - 1
     )
     with pytest.raises(InvalidFieldError) as refused:
-        to_minor_units(too_precise, currency, field="items[0].price")
+        minor_units(too_precise, currency, field="items[0].price")
     assert refused.value.field == "items[0].price"
-    assert "decimal places" in str(refused.value)
+    assert "has more" in str(refused.value)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_one_decimal_place_more_than_the_currency_has_is_refused(
     ],
 )
 def test_minor_units_read_as_major_units(minor: int, currency: str, major: str) -> None:
-    assert str(to_major_units(minor, currency)) == major
+    assert str(major_units(minor, currency)) == major
 
 
 @pytest.mark.parametrize(
@@ -80,18 +80,12 @@ def test_minor_units_read_as_major_units(minor: int, currency: str, major: str) 
     ],
 )
 def test_major_units_become_whole_minor_units(major: str, currency: str, minor: int) -> None:
-    assert to_minor_units(Decimal(major), currency) == minor
+    assert minor_units(Decimal(major), currency) == minor
 
 
 @pytest.mark.parametrize(("major", "currency"), [("2500.505", "NGN"), ("10.5", "XOF")])
 def test_an_amount_finer_than_the_minor_unit_is_refused_not_rounded(
     major: str, currency: str
 ) -> None:
-    with pytest.raises(InvalidFieldError, match=f"more decimal places than {currency}"):
-        to_minor_units(Decimal(major), currency)
-
-
-@pytest.mark.parametrize("major", ["NaN", "Infinity", "1e999999999", "10000000000000.01"])
-def test_an_amount_past_the_bound_or_not_finite_is_refused(major: str) -> None:
-    with pytest.raises(InvalidFieldError, match=r"must be a number up to 10000000000000\.00"):
-        to_minor_units(Decimal(major), "NGN")
+    with pytest.raises(InvalidFieldError, match=f"{currency} amounts have"):
+        minor_units(Decimal(major), currency)

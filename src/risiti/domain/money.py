@@ -12,7 +12,6 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
-from risiti.domain.bounds import MAX_AMOUNT
 from risiti.domain.errors import CurrencyMismatchError, InvalidFieldError, UnknownCurrencyError
 
 _WHOLE_UNIT = Decimal(1)
@@ -36,28 +35,22 @@ def _is_currency_code(currency: str) -> bool:
     return shaped and currency.isupper() and currency in _known_currencies()
 
 
-def to_major_units(amount: int, currency: str) -> Decimal:
-    """Minor units as the currency's major units, exactly: 25000050 NGN kobo → 250000.50 naira,
-    500 XOF → 500. The result carries the currency's decimal places."""
-    return Decimal(amount).scaleb(-currency_exponent(currency))
-
-
-def to_minor_units(amount: Decimal, currency: str, *, field: str = "amount") -> int:
-    """Major units (as the seed APIs write them: 2500.5 naira) as whole minor units, exactly;
-    an amount with more decimal places than the currency has (2500.505 naira, 10.5 XOF) is
-    refused on `field`, never rounded."""
+def minor_units(major: Decimal, currency: str, *, field: str | None = None) -> int:
+    """An amount written in major units (Kredo's `"price": 2500.5` naira) as whole minor units,
+    exactly: `2500.5` NGN is 250050 kobo. More decimals than the currency has (`0.001` naira,
+    `1.5` CFA francs) name no amount of money and are refused, never rounded."""
     exponent = currency_exponent(currency)
-    largest = to_major_units(MAX_AMOUNT, currency)
-    # Compared before scaling: "1e999999999" would otherwise build a billion-digit integer.
-    if not amount.is_finite() or amount.copy_abs() > largest:
-        raise InvalidFieldError(f"{field} must be a number up to {largest:f}.", field=field)
-    minor = amount.scaleb(exponent)
-    if minor != minor.to_integral_value():
-        places = f"{exponent} decimal place{'s' if exponent != 1 else ''}"
-        raise InvalidFieldError(
-            f"{field} has more decimal places than {currency} has ({places}).", field=field
-        )
-    return int(minor)
+    scaled = major.scaleb(exponent)
+    if not scaled.is_finite() or scaled != scaled.to_integral_value():
+        places = f"{exponent} decimal places" if exponent else "no decimal places"
+        raise InvalidFieldError(f"{currency} amounts have {places}; {major} has more.", field)
+    return int(scaled)
+
+
+def major_units(minor: int, currency: str) -> Decimal:
+    """Whole minor units as the currency's major units, exactly: 250050 kobo is 2500.50 naira.
+    The inverse of `minor_units`; the result has the currency's exponent as its places."""
+    return Decimal(minor).scaleb(-currency_exponent(currency))
 
 
 def round_half_up(value: Decimal) -> int:

@@ -14,7 +14,8 @@ from typing import Any
 import orjson
 
 from risiti.domain.invoice import Invoice
-from risiti.presentation.major_units import major_units_number
+from risiti.domain.money import major_units
+from risiti.presentation.dialects import json_number
 from risiti.presentation.public_events import environment
 
 
@@ -33,7 +34,7 @@ def kredo_invoice_paid(invoice: Invoice) -> dict[str, Any]:
         "environment": environment(invoice.livemode),
         "data": {
             "document_id": kredo_public_id(invoice),
-            "amount_paid": major_units_number(invoice.amount_paid, invoice.currency),
+            "amount_paid": json_number(major_units(invoice.amount_paid, invoice.currency)),
             "payment_method": settling["method"],
             "paid_at": settling["paid_at"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },

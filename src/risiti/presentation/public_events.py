@@ -27,6 +27,7 @@ CALLBACK_EVENTS = ("invoice.paid", "receipt.created")
 _LIFECYCLE_TYPES: tuple[tuple[type[object], str], ...] = (
     (Invoice.Created, "invoice.created"),
     (Invoice.Updated, "invoice.updated"),
+    (Invoice.Amended, "invoice.updated"),
     (Invoice.PaymentsReversed, "invoice.updated"),
     (Invoice.Voided, "invoice.voided"),
     (Invoice.Overdue, "invoice.overdue"),
