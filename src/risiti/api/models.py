@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from risiti.api.schemas import SubscribedEventType
+from risiti.api.schemas import PayloadFormat, SubscribedEventType
 from risiti.domain.bounds import MAX_AMOUNT, MAX_QUANTITY, MAX_STOCK, QUANTITY_PLACES
 from risiti.domain.customer import checked_email
 from risiti.domain.errors import InvalidFieldError, InvalidInvoiceError
@@ -260,7 +260,16 @@ CUSTOMER_FIELDS = (
 
 
 # Fields the domain takes under the same name and in the same form as they are sent.
-_AS_SENT = ("issue_date", "due_date", "max_installments", "description", "reference", "note")
+_AS_SENT = (
+    "issue_date",
+    "due_date",
+    "max_installments",
+    "description",
+    "reference",
+    "note",
+    "callback_url",
+    "return_url",
+)
 
 
 class InvoiceFieldsIn(Model):
@@ -290,6 +299,19 @@ class InvoiceFieldsIn(Model):
     reference: str | None = Field(None, max_length=200)
     note: str | None = Field(None, max_length=2000)
     metadata: dict[str, Any] | None = None
+    callback_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="Paycashless' `callbackUrl`: Risiti POSTs the signed `invoice.paid` payload "
+        "there once the invoice is paid (docs/webhooks.md). https in live mode; a private "
+        "address is refused.",
+    )
+    return_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="Paycashless' `returnUrl`: where the hosted page sends the customer after "
+        "they pay.",
+    )
 
     def invoice_changes(self) -> dict[str, Any]:
         """The invoice fields the client sent, named as the domain names them."""
@@ -396,6 +418,7 @@ class CreateWebhookEndpointRequest(Model):
     url: str = Field(min_length=1, max_length=2000)
     # Checked by the domain (`check_events`), which names the unknown ones; listed for clients.
     events: list[SubscribedEventType] = Field(min_length=1, max_length=50)
+    payload_format: PayloadFormat = "risiti"
     description: str | None = Field(None, max_length=500)
 
 
@@ -404,12 +427,13 @@ class UpdateWebhookEndpointRequest(Model):
 
     url: str | None = Field(None, min_length=1, max_length=2000)
     events: list[SubscribedEventType] | None = Field(None, min_length=1, max_length=50)
+    payload_format: PayloadFormat | None = None
     description: str | None = Field(None, max_length=500)
     enabled: bool | None = None
 
     @model_validator(mode="after")
     def _only_description_may_be_null(self) -> UpdateWebhookEndpointRequest:
-        for name in ("url", "events", "enabled"):
+        for name in ("url", "events", "payload_format", "enabled"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} may not be null")
         return self

@@ -509,6 +509,16 @@ OPERATIONS: tuple[Operation, ...] = (
         query=models.ListQuery,
     ),
     Operation(
+        "GET",
+        "/v1/invoices/{id}/callbacks",
+        "listInvoiceCallbacks",
+        "The calls of an invoice's `callback_url`, newest first, each with every attempt",
+        "Webhooks",
+        {200: schemas.WebhookDeliveryList},
+        handler=webhook_endpoints.list_invoice_callbacks,
+        query=models.ListQuery,
+    ),
+    Operation(
         "POST",
         "/v1/webhook-endpoints/{id}/test",
         "sendTestWebhook",

@@ -27,8 +27,10 @@ from risiti.commands.ledger import (
 )
 from risiti.commands.products import linked_items
 from risiti.commands.tax_rates import invoice_taxes
+from risiti.commands.webhook_endpoints import check_receiver
 from risiti.domain.invoice import DRAFT, PAID, Invoice, InvoiceDraft
 from risiti.domain.numbering import format_document_number, number_prefix
+from risiti.domain.webhook_endpoint import check_url
 from risiti.eventstore import invoice_keys
 
 
@@ -44,6 +46,8 @@ class CreateInvoice:
     tax_rate_ids: list[UUID] = field(default_factory=list)
     send_email: bool = False
     """Paycashless' `sendEmail`: once issued, send it to the customer's email."""
+    allow_loopback_in_test: bool = False
+    """Whether a test-mode `callback_url` may point at this machine (a developer's receiver)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class UpdateInvoice(InvoiceCommand):
 
     changes: dict[str, Any] = field(default_factory=dict)
     tax_rate_ids: list[UUID] | None = None
+    allow_loopback_in_test: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,9 @@ class VoidInvoice(InvoiceCommand):
 async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
     """Create an invoice; finalize it under its number when asked (a receipt always), issued
     paid when asked (a receipt always) in the same transaction."""
+    await _check_callback_url(
+        command.caller, command.draft.callback_url, command.allow_loopback_in_test
+    )
 
     async def attempt() -> Invoice:
         async with ledger.transaction() as tx:
@@ -169,14 +177,33 @@ async def _resolved_draft(tx: LedgerTransaction, command: CreateInvoice) -> Invo
     return replace(draft, customer=customer, items=items, taxes=draft.taxes + taxes)
 
 
+async def _check_callback_url(caller: Caller, url: str | None, allow_loopback: bool) -> None:
+    """A callback URL is a webhook receiver: the same rules, and the same SSRF check, as an
+    endpoint's `url`, before anything is recorded."""
+    if url is not None:
+        check_url(url, livemode=caller.livemode, field="callback_url")
+        await check_receiver(
+            url,
+            livemode=caller.livemode,
+            allow_loopback_in_test=allow_loopback,
+            field="callback_url",
+        )
+
+
 async def update_invoice(ledger: Ledger, command: UpdateInvoice) -> Invoice:
     """Update a draft, or an issued invoice's note, due date, metadata or reference; amend an
     issued invoice's figures while no money was received on it."""
+    await _check_callback_url(
+        command.caller, command.changes.get("callback_url"), command.allow_loopback_in_test
+    )
     return await _change_invoice(ledger, command, _editing(command, reason=None))
 
 
 async def amend_invoice(ledger: Ledger, command: AmendInvoice) -> Invoice:
     """`update_invoice`, with the reason an amendment keeps in its history."""
+    await _check_callback_url(
+        command.caller, command.changes.get("callback_url"), command.allow_loopback_in_test
+    )
     return await _change_invoice(ledger, command, _editing(command, reason=command.reason))
 
 

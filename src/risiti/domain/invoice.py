@@ -10,10 +10,12 @@ away from the state it guards.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
@@ -39,6 +41,7 @@ from risiti.domain.pricing import (
     Tax,
     price_invoice,
 )
+from risiti.domain.webhook_endpoint import check_url
 
 DRAFT, OPEN, PARTIALLY_PAID, PAID, VOID, DELETED = (
     "draft",
@@ -120,7 +123,9 @@ def aging_bucket(due_date: date | None, today: date) -> str:
 # Once issued, what does not change the amount may still change by an update; the figures, and
 # who they are billed to, change by an amendment while no money was received (`Invoice.amend`).
 # Never the currency, nor the number it was issued under: void it and issue a new invoice.
-EDITABLE_ONCE_ISSUED = frozenset({"note", "due_date", "metadata", "reference"})
+EDITABLE_ONCE_ISSUED = frozenset(
+    {"note", "due_date", "metadata", "reference", "callback_url", "return_url"}
+)
 AMENDABLE = EDITABLE_ONCE_ISSUED | {
     "customer",
     "items",
@@ -158,6 +163,11 @@ class InvoiceDraft:
     reference: str | None = None
     note: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    callback_url: str | None = None
+    """Where Risiti POSTs the `invoice.paid` payload once the invoice is paid (Paycashless'
+    `callbackUrl`): a webhook receiver of its own, checked as an endpoint's URL is."""
+    return_url: str | None = None
+    """Where the hosted page sends the customer once they have paid (Paycashless' `returnUrl`)."""
 
 
 # The fields a draft's update may change: all it was created with except whose and what it is.
@@ -166,6 +176,20 @@ DRAFT_FIELDS = frozenset(vars(InvoiceDraft)["__dataclass_fields__"]) - {
     "livemode",
     "document_type",
 }
+
+
+# A host name or an IP address, as the hosted page names the return URL's origin to browsers.
+_HOST_NAME = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+", re.IGNORECASE)
+
+
+def check_return_url(url: str) -> None:
+    """A page the customer's browser is sent to: an http(s) URL with a host. Risiti never
+    calls it, so where it resolves is the customer's business, not an SSRF risk."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not _HOST_NAME.fullmatch(parts.hostname or ""):
+        raise InvalidInvoiceError(
+            "return_url must be an http or https URL with a host name.", field="return_url"
+        )
 
 
 def check_draft(draft: InvoiceDraft) -> None:
@@ -187,6 +211,10 @@ def check_draft(draft: InvoiceDraft) -> None:
         raise InvalidInvoiceError("max_installments must be at least 1.", field="max_installments")
     if draft.requested_number is not None:
         check_chosen_number(draft.requested_number)
+    if draft.callback_url is not None:
+        check_url(draft.callback_url, livemode=draft.livemode, field="callback_url")
+    if draft.return_url is not None:
+        check_return_url(draft.return_url)
     _price(draft.items, draft.discount, draft.taxes, draft.shipping_fee, draft.shipping_taxes)
 
 
@@ -230,6 +258,8 @@ class Invoice(Aggregate):
         max_installments: int | None = None,
         requested_number: str | None = None,
         description: str | None = None,
+        callback_url: str | None = None,
+        return_url: str | None = None,
     ) -> None:
         self.account_id = account_id
         self.livemode = livemode
@@ -247,6 +277,8 @@ class Invoice(Aggregate):
         self.max_installments = max_installments
         self.requested_number = requested_number
         self.description = description
+        self.callback_url = callback_url
+        self.return_url = return_url
         self.reference = reference
         self.note = note
         self.metadata = metadata

@@ -139,6 +139,12 @@ class Invoice(Schema):
     description: Annotated[str | None, From(lambda i: i.description)]
     reference: Annotated[str | None, From(lambda i: i.reference)]
     note: Annotated[str | None, From(lambda i: i.note)]
+    callback_url: Annotated[str | None, From(lambda i: i.callback_url)] = Field(
+        description="Called with the signed `invoice.paid` payload once paid (docs/webhooks.md)."
+    )
+    return_url: Annotated[str | None, From(lambda i: i.return_url)] = Field(
+        description="Where the hosted page sends the customer after they pay."
+    )
     metadata: Annotated[dict[str, Any], From(lambda i: i.metadata)]
     version: Annotated[int, From(lambda i: i.version)] = Field(
         description="Also the `ETag`; send it as `If-Match` to change it."

@@ -317,7 +317,7 @@ async def get_invoice(request: web.Request) -> web.Response:
 
 async def add_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, InvoiceNgAddInvoice)
-    command = creation(request[CALLER], body.native())
+    command = creation(request, body.native())
     return _answer(request, await invoices.create_invoice(ledger_for(request), command))
 
 

@@ -235,7 +235,7 @@ def _answer(request: web.Request, invoice: Invoice, *, status: int = 200) -> web
 async def create_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, PaycashlessCreateInvoice)
     with in_paycashless_words():
-        command = creation(request[CALLER], body.native())
+        command = creation(request, body.native())
         invoice = await invoices.create_invoice(ledger_for(request), command)
     return _answer(request, invoice, status=201)
 
