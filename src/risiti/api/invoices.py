@@ -63,6 +63,7 @@ async def create_invoice(request: web.Request) -> web.Response:
         payment_method=body.payment_method,
         tax_rate_ids=body.tax_rate_ids or [],
         send_email=body.send_email,
+        reference_fields=body.reference_fields,
     )
     invoice = await invoices.create_invoice(ledger_for(request), command)
     return invoice_response(request, invoice, status=201)
@@ -149,7 +150,10 @@ async def update_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateInvoiceRequest)
     target = await _target(request)
     command = invoices.UpdateInvoice(
-        *target, changes=body.invoice_changes(), tax_rate_ids=body.tax_rate_ids
+        *target,
+        changes=body.invoice_changes(),
+        tax_rate_ids=body.tax_rate_ids,
+        reference_fields=body.reference_fields,
     )
     invoice = await invoices.update_invoice(ledger_for(request), command)
     return invoice_response(request, invoice)
