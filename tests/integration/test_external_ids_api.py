@@ -211,6 +211,9 @@ async def test_customer_and_tax_rate_are_read_by_id_or_external_id(api: Api) -> 
     missing = await call(api, "GET", "/v1/customers/cus_unknown")
     assert (missing.status, missing.error["code"]) == (404, "not_found")
     assert "cus_unknown" in missing.error["message"]
+    for never_an_external_id in ("cus%00x", "x" * 101):
+        answer = await call(api, "GET", f"/v1/tax-rates/{never_an_external_id}")
+        assert (answer.status, answer.error["code"]) == (404, "not_found")
 
 
 async def test_lists_filter_by_external_id(api: Api) -> None:

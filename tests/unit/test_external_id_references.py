@@ -261,3 +261,14 @@ async def test_an_invoice_is_not_a_customer(ledger: Ledger) -> None:
     assert isinstance(invoice, Invoice)
     with pytest.raises(UnknownReferenceError):
         await get_referenced(ledger, Customer, str(invoice.id), caller)
+
+
+@pytest.mark.parametrize("reference", ["cus\x00", "x" * 101, "", "   "])
+async def test_text_that_no_external_id_can_be_names_nothing(
+    ledger: Ledger, reference: str
+) -> None:
+    caller = _caller()
+    await _customer(ledger, caller, "cus")
+
+    with pytest.raises(UnknownReferenceError):
+        await get_referenced(ledger, Customer, reference, caller)

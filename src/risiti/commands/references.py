@@ -21,6 +21,7 @@ from risiti.commands.ledger import Ledger, LedgerTransaction
 from risiti.commands.side_tables import EXTERNAL_ID_KINDS
 from risiti.domain.customer import Customer
 from risiti.domain.errors import InvalidFieldError
+from risiti.domain.external_ids import checked_external_id
 from risiti.domain.tax_rate import TaxRate
 
 Referenced = TypeVar("Referenced", Customer, TaxRate)
@@ -72,12 +73,19 @@ async def referenced(
 async def external_id_holder(
     source: Ledger | LedgerTransaction, cls: type[Referenced], external_id: str, caller: Caller
 ) -> UUID | None:
-    """The id of the caller's customer or tax rate (`cls`) with this external_id, if any."""
+    """The id of the caller's customer or tax rate (`cls`) with this external_id, if any; text
+    that no external_id can be (a NUL, which PostgreSQL refuses as text) is nobody's."""
+    try:
+        kept = checked_external_id(external_id)
+    except InvalidFieldError:
+        return None
+    if kept is None:
+        return None
     if isinstance(source, Ledger):
         async with source.transaction() as tx:
-            return await external_id_holder(tx, cls, external_id, caller)
+            return await external_id_holder(tx, cls, kept, caller)
     return await source.side_tables.find_external_id(
-        caller.account_id, caller.livemode, EXTERNAL_ID_KINDS[cls], external_id.strip()
+        caller.account_id, caller.livemode, EXTERNAL_ID_KINDS[cls], kept
     )
 
 
