@@ -12,7 +12,7 @@ import asyncpg
 from eventsourcing.domain import Aggregate
 
 from risiti.domain import calendar
-from risiti.domain.invoice import DELETED, Invoice
+from risiti.domain.invoice import DELETED, UNPAID, Invoice
 from risiti.eventstore.overdue_sql import overdue_sql
 from risiti.eventstore.paging import Place, cursor_after, newest_first, seek
 from risiti.presentation.documents import invoice_record, record_json
@@ -125,7 +125,6 @@ def _row(invoice: Invoice) -> tuple[Any, ...]:
     )
 
 
-STATUS_ALIASES = {"unpaid": "open"}
 _PAGE_COLUMNS = "document, view_token, status, due_date, created_at, id"
 
 
@@ -184,8 +183,10 @@ def _where(account_id: UUID, livemode: bool, filters: InvoiceFilters) -> _Where:
     where.add("account_id = $1 AND livemode = $2")
     if filters.status == "overdue":
         where.add(overdue_sql("?"), filters.today)
+    elif filters.status == "unpaid":
+        where.add("status = ANY(?)", list(UNPAID))
     elif filters.status:
-        where.add("status = ?", STATUS_ALIASES.get(filters.status, filters.status))
+        where.add("status = ?", filters.status)
     simple = {
         "customer_id = ?": filters.customer_id,
         "type = ?": filters.type,

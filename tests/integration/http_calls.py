@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -55,3 +56,21 @@ def assert_invalid_state(answer: Answer, current: str, allowed: tuple[str, ...])
     assert answer.status == 409, answer.body
     assert answer.error["code"] == "invalid_state"
     assert answer.error["details"] == [{"current": current, "allowed": list(allowed)}]
+
+
+SEED_EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / "examples"
+"""The seed documents' request bodies exactly as published (../shared/seeds/examples)."""
+
+
+def seed_example(name: str) -> bytes:
+    """A seed example's bytes, as its document prints them: sent as they are, never edited."""
+    return (SEED_EXAMPLES / name).read_bytes()
+
+
+async def send_bytes(api: Api, method: str, path: str, body: bytes, **headers: str) -> Answer:
+    """`method path` with the api's key and `body` sent byte for byte as JSON."""
+    sent = {"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"} | {
+        name.replace("_", "-"): value for name, value in headers.items()
+    }
+    response = await api.http.request(method, path, data=body, headers=sent)
+    return Answer(response.status, await response.json(), response.headers)

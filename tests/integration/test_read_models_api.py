@@ -318,7 +318,8 @@ async def test_a_listed_invoice_with_quotes_and_accents_reads_as_the_invoice_its
 STATUS_FILTERS = {
     "draft": ("draft",),
     "open": ("open", "overdue_open"),
-    "unpaid": ("open", "overdue_open"),
+    # Kredo's word: issued and not fully paid, partly paid included (DESIGN.md §11).
+    "unpaid": ("open", "overdue_open", "partially_paid", "overdue_partial"),
     "partially_paid": ("partially_paid", "overdue_partial"),
     "paid": ("paid", "receipt"),
     "void": ("void",),

@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from risiti.api.access_log import access_log_middleware
-from risiti.api.auth import KEY_CACHE, KeyCache, auth_middleware
+from risiti.api.auth import KEY_CACHE, PUBLIC_PATHS, KeyCache, auth_middleware
+from risiti.api.dialects import DIALECTS, dialect_operations
 from risiti.api.envelope import json_body_middleware
-from risiti.api.errors import error_middleware
+from risiti.api.errors import ERROR_BODIES, error_middleware
 from risiti.api.idempotency import idempotency_middleware
 from risiti.api.keys import LEDGER, SETTINGS
 from risiti.api.operation import route_table
@@ -42,7 +43,10 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(rate_limiter)
     app.on_response_prepare.append(send_rate_limit_headers)
     app.on_response_prepare.append(name_the_server)
-    app.router.add_routes(route_table(OPERATIONS))
+    app[ERROR_BODIES] = tuple((dialect.base_path, dialect.error_body) for dialect in DIALECTS)
+    operations = OPERATIONS + dialect_operations()
+    app[PUBLIC_PATHS] = frozenset(operation.path for operation in operations if operation.public)
+    app.router.add_routes(route_table(operations))
     return app
 
 

@@ -68,12 +68,22 @@ class KeyCache:
 
 
 KEY_CACHE = web.AppKey("key_cache", KeyCache)
+PUBLIC_PATHS = web.AppKey("public_paths", frozenset[str])
+"""The routes of the operations declared `public` beyond PUBLIC_PREFIXES (each dialect's
+OpenAPI document)."""
+
+
+def _is_public(request: web.Request) -> bool:
+    if request.path.startswith(PUBLIC_PREFIXES):
+        return True
+    resource = request.match_info.route.resource
+    return resource is not None and resource.canonical in request.app.get(PUBLIC_PATHS, ())
 
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Resolve the caller from its key; test and live keys see only their own data."""
-    if request.path.startswith(PUBLIC_PREFIXES):
+    if _is_public(request):
         return await handler(request)
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():

@@ -195,16 +195,30 @@ def _translate(error: Exception) -> ApiError:
     return ApiError(500, EdgeCode.INTERNAL_ERROR, "Something went wrong on our side.")
 
 
-def error_response(error: ApiError, request_id: str) -> web.Response:
+ErrorBody = Callable[[ApiError, str], dict[str, Any]]
+"""An error's JSON body in some envelope, given the request's id."""
+
+
+def native_error_body(error: ApiError, request_id: str) -> dict[str, Any]:
+    """DESIGN.md §6: `{success: false, error: {code, message, details?, request_id}}`."""
     body: dict[str, Any] = {"code": error.code, "message": error.message, "request_id": request_id}
     if error.details is not None:
         body["details"] = error.details
+    return {"success": False, "error": body}
+
+
+ERROR_BODIES = web.AppKey("error_bodies", tuple[tuple[str, ErrorBody], ...])
+"""The envelope errors are answered in under a path prefix (a seed dialect's base path); any
+other path answers in `native_error_body`'s."""
+
+
+def error_response(
+    error: ApiError, request_id: str, body_of: ErrorBody = native_error_body
+) -> web.Response:
     headers = {"Request-Id": request_id}
     if error.status == 503:  # a database restart or failover mostly lasts seconds
         headers["Retry-After"] = "5"
-    return web.json_response(
-        {"success": False, "error": body}, status=error.status, headers=headers
-    )
+    return web.json_response(body_of(error, request_id), status=error.status, headers=headers)
 
 
 @web.middleware
@@ -217,15 +231,22 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as http_error:
         if http_error.status < 400:
             raise
-        return _answer(_translate(http_error), request_id)
+        return _answer(request, _translate(http_error), request_id)
     except Exception as error:  # the one place every error is turned into the envelope
-        return _answer(_translate(error), request_id)
+        return _answer(request, _translate(error), request_id)
     response.headers["Request-Id"] = request_id
     return response
 
 
-def _answer(error: ApiError, request_id: str) -> web.Response:
-    response = error_response(error, request_id)
+def _error_body_for(request: web.Request) -> ErrorBody:
+    for prefix, body_of in request.app.get(ERROR_BODIES, ()):
+        if request.path.startswith(prefix):
+            return body_of
+    return native_error_body
+
+
+def _answer(request: web.Request, error: ApiError, request_id: str) -> web.Response:
+    response = error_response(error, request_id, _error_body_for(request))
     response.headers.update(error.headers)
     if error.status == 401:
         response.headers.setdefault("WWW-Authenticate", BEARER_CHALLENGE)

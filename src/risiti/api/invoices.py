@@ -41,7 +41,13 @@ from risiti.queries import invoices as invoice_queries
 
 async def create_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateInvoiceRequest)
-    caller = request[CALLER]
+    invoice = await invoices.create_invoice(ledger_for(request), creation(request[CALLER], body))
+    return invoice_response(request, invoice, status=201)
+
+
+def creation(caller: Caller, body: CreateInvoiceRequest) -> invoices.CreateInvoice:
+    """The command a create request asks for: every edge that creates an invoice (the native
+    API, each seed dialect) states its request as a `CreateInvoiceRequest` and sends this."""
     issue_date = _issue_date(body)
     fields = body.invoice_changes() | {
         "issue_date": issue_date,
@@ -56,7 +62,7 @@ async def create_invoice(request: web.Request) -> web.Response:
         items=fields.pop("items"),
         **fields,
     )
-    command = invoices.CreateInvoice(
+    return invoices.CreateInvoice(
         caller,
         draft,
         finalize=body.finalize,
@@ -65,8 +71,6 @@ async def create_invoice(request: web.Request) -> web.Response:
         send_email=body.send_email,
         reference_fields=body.reference_fields,
     )
-    invoice = await invoices.create_invoice(ledger_for(request), command)
-    return invoice_response(request, invoice, status=201)
 
 
 async def list_invoices_handler(request: web.Request) -> web.Response:

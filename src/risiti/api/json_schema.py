@@ -18,6 +18,8 @@ def for_clients(definitions: dict[str, Any]) -> dict[str, Any]:
     """The models' schemas (the `$defs` pydantic wrote) as the document's components."""
     components: dict[str, Any] = standard(definitions)
     for name, rule in RULES.items():
+        if name not in components:  # a dialect's document has none of the native requests
+            continue
         described = components[name].get("description", "")
         components[name]["description"] = f"{described}\n\n{rule}".strip()
     _aliases(components)

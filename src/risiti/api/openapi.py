@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -195,31 +196,56 @@ HEADERS: dict[str, dict[str, Any]] = {
 }
 
 
-def document(operations: Sequence[Operation], base_url: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Edition:
+    """What one OpenAPI document says of its API as a whole: Risiti's own (`NATIVE`), or a seed
+    dialect's (DESIGN.md §11), whose paths are written under its base path and whose errors
+    come in its own envelope."""
+
+    title: str
+    description: str
+    tags: list[dict[str, str]]
+    error_model: type[BaseModel] = schemas.ErrorEnvelope
+    base_path: str = ""
+    """Prefixed to `servers`' URL and removed from each operation's path."""
+    webhooks: bool = True
+
+
+NATIVE = Edition(
+    title="Risiti API",
+    description="Event-sourced invoicing. Amounts are integers in minor units. "
+    "Every answer is an envelope: `{success: true, data}` or "
+    "`{success: false, error: {code, message, details?, request_id}}`.",
+    tags=TAGS,
+)
+
+
+def document(
+    operations: Sequence[Operation], base_url: str | None, edition: Edition = NATIVE
+) -> dict[str, Any]:
     """The document of `operations`; served at `base_url`, it names it in `servers`."""
-    components, refs = _model_schemas(operations)
+    components, refs = _model_schemas(operations, edition)
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations:
-        item = paths.setdefault(operation.path, {})
+        item = paths.setdefault(operation.path.removeprefix(edition.base_path), {})
         item[operation.method.lower()] = _operation(operation, refs, components)
-    servers = [] if base_url is None else [{"url": base_url, "description": "This server."}]
+    servers = (
+        []
+        if base_url is None
+        else [{"url": base_url + edition.base_path, "description": "This server."}]
+    )
+    error_model = edition.error_model.__name__
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "Risiti API",
-            "version": "1",
-            "description": "Event-sourced invoicing. Amounts are integers in minor units. "
-            "Every answer is an envelope: `{success: true, data}` or "
-            "`{success: false, error: {code, message, details?, request_id}}`.",
-        },
+        "info": {"title": edition.title, "version": "1", "description": edition.description},
         **({"servers": servers} if servers else {}),
-        "tags": TAGS,
+        "tags": edition.tags,
         "paths": paths,
-        "webhooks": _webhooks(refs),
+        **({"webhooks": _webhooks(refs)} if edition.webhooks else {}),
         "components": {
             "schemas": components,
             "responses": {
-                name: _error_response(status, description)
+                name: _error_response(status, description, error_model)
                 for status, (name, description) in ERRORS.items()
             },
             "parameters": PARAMETERS,
@@ -236,10 +262,13 @@ def document(operations: Sequence[Operation], base_url: str | None) -> dict[str,
     }
 
 
-def _model_schemas(operations: Sequence[Operation]) -> tuple[dict[str, Any], Refs]:
+def _model_schemas(
+    operations: Sequence[Operation], edition: Edition
+) -> tuple[dict[str, Any], Refs]:
     """The components' schemas, and the reference to each (model, mode) in them."""
-    wanted: set[tuple[type[BaseModel], JsonSchemaMode]] = {(schemas.ErrorEnvelope, "serialization")}
-    wanted |= {(payload, "serialization") for payload in schemas.WEBHOOK_PAYLOADS.values()}
+    wanted: set[tuple[type[BaseModel], JsonSchemaMode]] = {(edition.error_model, "serialization")}
+    if edition.webhooks:
+        wanted |= {(payload, "serialization") for payload in schemas.WEBHOOK_PAYLOADS.values()}
     for operation in operations:
         for request_model in (operation.body, operation.form):
             if request_model is not None:
@@ -385,14 +414,14 @@ def _implied_errors(operation: Operation) -> set[int]:
     return implied
 
 
-def _error_response(status: int, description: str) -> dict[str, Any]:
+def _error_response(status: int, description: str, error_model: str) -> dict[str, Any]:
     headers = {"Request-Id": {"$ref": "#/components/headers/RequestId"}}
     if status in (429, 503):
         headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
     return {
         "description": description,
         "headers": headers,
-        "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorEnvelope")}}},
+        "content": {"application/json": {"schema": {"$ref": REF.format(model=error_model)}}},
     }
 
 

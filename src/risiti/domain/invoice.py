@@ -75,6 +75,9 @@ ACTION_PHRASES: dict[str, str] = {
 }
 # The statuses in which an invoice can be overdue: issued and not yet paid (DESIGN.md §4).
 CAN_BE_OVERDUE = (OPEN, PARTIALLY_PAID)
+# Issued and not fully paid, partly paid included: what a list's `status=unpaid` means (and
+# Kredo's `unpaid`, Invoice.ng's `Not Paid`); the same invoices that can fall overdue.
+UNPAID = CAN_BE_OVERDUE
 
 
 def is_past_due(due_date: date | None, today: date) -> bool:

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
-from risiti.domain.errors import CurrencyMismatchError, UnknownCurrencyError
+from risiti.domain.errors import CurrencyMismatchError, InvalidFieldError, UnknownCurrencyError
 
 _WHOLE_UNIT = Decimal(1)
 
@@ -33,6 +33,24 @@ def _is_currency_code(currency: str) -> bool:
     # babel answers a default precision for any string, so membership is checked first.
     shaped = len(currency) == 3 and currency.isascii() and currency.isalpha()
     return shaped and currency.isupper() and currency in _known_currencies()
+
+
+def minor_units(major: Decimal, currency: str, *, field: str | None = None) -> int:
+    """An amount written in major units (Kredo's `"price": 2500.5` naira) as whole minor units,
+    exactly: `2500.5` NGN is 250050 kobo. More decimals than the currency has (`0.001` naira,
+    `1.5` CFA francs) name no amount of money and are refused, never rounded."""
+    exponent = currency_exponent(currency)
+    scaled = major.scaleb(exponent)
+    if not scaled.is_finite() or scaled != scaled.to_integral_value():
+        places = f"{exponent} decimal places" if exponent else "no decimal places"
+        raise InvalidFieldError(f"{currency} amounts have {places}; {major} has more.", field)
+    return int(scaled)
+
+
+def major_units(minor: int, currency: str) -> Decimal:
+    """Whole minor units as the currency's major units, exactly: 250050 kobo is 2500.50 naira.
+    The inverse of `minor_units`; the result has the currency's exponent as its places."""
+    return Decimal(minor).scaleb(-currency_exponent(currency))
 
 
 def round_half_up(value: Decimal) -> int:

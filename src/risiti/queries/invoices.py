@@ -19,7 +19,8 @@ async def get_invoice(ledger: Ledger, caller: Caller, id_or_number: str) -> Invo
 
 
 async def resolve_invoice_id(ledger: Ledger, caller: Caller, id_or_number: str) -> UUID:
-    """Turn what a URL names (an id or a document number) into an invoice id."""
+    """Turn what a URL names (an id, a document number, or the public id its hosted page is
+    named by, as Kredo's `public_id`) into an invoice id; whose it is, `get_owned` checks."""
     try:
         return UUID(id_or_number)
     except ValueError:
@@ -28,7 +29,7 @@ async def resolve_invoice_id(ledger: Ledger, caller: Caller, id_or_number: str) 
         async with ledger.connection() as conn:
             found = await invoice_keys.find_invoice_by_number(
                 conn, caller.account_id, caller.livemode, id_or_number
-            )
+            ) or await invoice_keys.find_invoice_by_token(conn, id_or_number)
         if found is None:
             raise NotFoundError("invoice", id_or_number) from None
         return found
