@@ -3,6 +3,7 @@ requests name them by it or by their Risiti id, over HTTP (docs/api.md, "Externa
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import uuid4
 
@@ -245,3 +246,14 @@ async def test_external_id_is_in_the_openapi_document(api: Api) -> None:
     assert (
         "external_id" in schemas["CreateInvoiceRequest"]["properties"]["customer_id"]["description"]
     )
+
+
+async def test_concurrent_customers_with_one_external_id_make_one_customer(api: Api) -> None:
+    body = {"name": "Mwenda Deno", "external_id": "cus_race"}
+
+    answers = await asyncio.gather(*(call(api, "POST", "/v1/customers", body) for _ in range(4)))
+
+    assert sorted(answer.status for answer in answers) == [201, 409, 409, 409]
+    created = next(answer.data for answer in answers if answer.status == 201)
+    assert {a.error["details"][0]["id"] for a in answers if a.status == 409} == {created["id"]}
+    assert len((await call(api, "GET", "/v1/customers")).data) == 1
