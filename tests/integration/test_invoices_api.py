@@ -109,15 +109,16 @@ async def test_partial_payment_leaves_balance_due(api: Api) -> None:
     assert body["data"]["amount_due"] == 150000
 
 
-async def test_partial_payment_is_refused_where_not_accepted(api: Api) -> None:
+async def test_partial_payment_is_recorded_where_the_customer_is_not_offered_one(api: Api) -> None:
     _, created = await api.post("/v1/invoices", KREDO_INVOICE)
 
     status, body = await api.post(
         f"/v1/invoices/{created['data']['id']}/payments", {"amount": 100000}
     )
 
-    assert status == 422
-    assert body["error"]["details"][0]["field"] == "amount"
+    assert status == 201, body
+    assert body["data"]["accept_partial_payments"] is False
+    assert (body["data"]["status"], body["data"]["amount_due"]) == ("partially_paid", 150000)
 
 
 async def test_payment_above_the_amount_due_is_refused(api: Api) -> None:

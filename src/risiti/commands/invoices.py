@@ -1,5 +1,5 @@
-"""Invoice commands (DESIGN.md §4): create, update, delete, finalize, send, record payments,
-mark paid or unpaid, void; and reading the invoice a hosted-page link names.
+"""Invoice commands (DESIGN.md §4): create, update or amend, delete, finalize, send, record
+payments, mark paid or unpaid, void; and reading the invoice a hosted-page link names.
 
 Each command loads the invoice in a transaction, lets the aggregate decide, and appends what it
 decided. With `expected_version` (from If-Match) a stale version is refused; without it, a
@@ -38,8 +38,10 @@ class CreateInvoice:
     caller: Caller
     draft: InvoiceDraft
     finalize: bool = True
+    paid: bool = False
+    """Issue it paid (`status: paid`): finalized with its whole amount recorded as paid."""
     payment_method: str = "other"
-    """For receipts, which are issued paid: how the customer paid."""
+    """For a document issued paid (a receipt always is): how the customer paid."""
     tax_rate_ids: Sequence[UUID | str] = field(default_factory=list)
     """The tax rates to apply, each by its id or external_id (`references.py`)."""
     send_email: bool = False
@@ -59,9 +61,19 @@ class InvoiceCommand:
 
 @dataclass(frozen=True)
 class UpdateInvoice(InvoiceCommand):
+    """Change an invoice's fields: a draft's by an update, an issued one's figures by an
+    amendment (`Invoice.amends`), which is refused once money was received."""
+
     changes: dict[str, Any] = field(default_factory=dict)
     tax_rate_ids: Sequence[UUID | str] | None = None
     reference_fields: ReferenceFields = field(default_factory=ReferenceFields)
+
+
+@dataclass(frozen=True)
+class AmendInvoice(UpdateInvoice):
+    """An update that says why, kept in the amendment's history (Invoice.ng's `PUT`)."""
+
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,9 @@ class RecordPayment(InvoiceCommand):
     method: str = "other"
     reference: str | None = None
     paid_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    by_customer: bool = False
+    """Paid by the customer on the hosted page: only what it offers them is taken
+    (`Invoice.check_customer_payment`); what the business records is recorded as it says."""
 
 
 @dataclass(frozen=True)
@@ -106,15 +121,16 @@ class VoidInvoice(InvoiceCommand):
 
 
 async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
-    """Create an invoice; finalize it under its number when asked (a receipt always, and the
-    Invoice issues it paid)."""
+    """Create an invoice; finalize it under its number when asked (a receipt always), issued
+    paid when asked (a receipt always) in the same transaction."""
 
     async def attempt() -> Invoice:
         async with ledger.transaction() as tx:
             draft = await _resolved_draft(tx, command)
             invoice = Invoice.create(draft, view_token=secrets.token_urlsafe(24))
-            if command.finalize or invoice.issued_on_creation:
-                await _finalize(tx, invoice, receipt_paid_by=command.payment_method)
+            if command.paid or command.finalize or invoice.issued_on_creation:
+                paid = command.paid or invoice.issued_on_creation
+                await _finalize(tx, invoice, paid_by=command.payment_method if paid else None)
             if command.send_email and invoice.status != DRAFT and invoice.customer.get("email"):
                 invoice.request_sending(
                     email=invoice.customer["email"], phone=None, requested_at=datetime.now(UTC)
@@ -139,31 +155,53 @@ async def _resolved_draft(tx: LedgerTransaction, command: CreateInvoice) -> Invo
 
 
 async def update_invoice(ledger: Ledger, command: UpdateInvoice) -> Invoice:
-    async def update(tx: LedgerTransaction, invoice: Invoice) -> None:
-        changes, fields = dict(command.changes), command.reference_fields
-        if "customer" in changes:
-            changes["customer"] = await linked_customer(
-                tx, command.caller, changes["customer"], reference_field=fields.customer
-            )
-        if command.tax_rate_ids is not None:
-            # As on create: rates named by id come besides a `tax` or `tax_rate` sent with them.
-            rates = await invoice_taxes(
-                tx, command.caller, command.tax_rate_ids, reference_field=fields.tax_rates
-            )
-            changes["taxes"] = changes.get("taxes", []) + rates
-        if "items" in changes or "currency" in changes:
-            # Linked lines must be in the invoice's currency, whichever of the two changes.
-            items = await linked_items(
-                tx,
-                command.caller,
-                changes.get("items", invoice.items),
-                changes.get("currency", invoice.currency),
-            )
-            if "items" in changes:
-                changes["items"] = items
-        invoice.update(changes)
+    """Update a draft, or an issued invoice's note, due date, metadata or reference; amend an
+    issued invoice's figures while no money was received on it."""
+    return await _change_invoice(ledger, command, _editing(command, reason=None))
 
-    return await _change_invoice(ledger, command, update)
+
+async def amend_invoice(ledger: Ledger, command: AmendInvoice) -> Invoice:
+    """`update_invoice`, with the reason an amendment keeps in its history."""
+    return await _change_invoice(ledger, command, _editing(command, reason=command.reason))
+
+
+def _editing(command: UpdateInvoice, reason: str | None) -> Change:
+    async def edit(tx: LedgerTransaction, invoice: Invoice) -> None:
+        changes = await _linked_changes(tx, command, invoice)
+        if invoice.amends(changes):
+            invoice.amend(changes, amended_at=datetime.now(UTC), reason=reason)
+        else:
+            invoice.update(changes)
+
+    return edit
+
+
+async def _linked_changes(
+    tx: LedgerTransaction, command: UpdateInvoice, invoice: Invoice
+) -> dict[str, Any]:
+    """The changes with their customer and products linked and their tax rates copied in."""
+    changes, fields = dict(command.changes), command.reference_fields
+    if "customer" in changes:
+        changes["customer"] = await linked_customer(
+            tx, command.caller, changes["customer"], reference_field=fields.customer
+        )
+    if command.tax_rate_ids is not None:
+        # As on create: rates named by id come besides a `tax` or `tax_rate` sent with them.
+        rates = await invoice_taxes(
+            tx, command.caller, command.tax_rate_ids, reference_field=fields.tax_rates
+        )
+        changes["taxes"] = changes.get("taxes", []) + rates
+    if "items" in changes or "currency" in changes:
+        # Linked lines must be in the invoice's currency, whichever of the two changes.
+        items = await linked_items(
+            tx,
+            command.caller,
+            changes.get("items", invoice.items),
+            changes.get("currency", invoice.currency),
+        )
+        if "items" in changes:
+            changes["items"] = items
+    return changes
 
 
 async def delete_invoice(ledger: Ledger, command: DeleteInvoice) -> Invoice:
@@ -191,6 +229,8 @@ async def send_invoice(ledger: Ledger, command: SendInvoice) -> Invoice:
 
 async def record_payment(ledger: Ledger, command: RecordPayment) -> Invoice:
     async def pay(tx: LedgerTransaction, invoice: Invoice) -> None:
+        if command.by_customer:
+            invoice.check_customer_payment(command.amount)
         invoice.record_payment(
             payment_id=uuid4(),
             amount=command.amount,
@@ -249,15 +289,13 @@ async def _save(tx: LedgerTransaction, invoice: Invoice) -> None:
     await tx.save(invoice, account_id=invoice.account_id, livemode=invoice.livemode)
 
 
-async def _finalize(
-    tx: LedgerTransaction, invoice: Invoice, *, receipt_paid_by: str = "other"
-) -> None:
-    """Issue a draft under the number its business chose, or the next of its series (a receipt
-    paid by `receipt_paid_by`). The number is saved with the invoice: NumberTakenError if it is
-    another document's (`side_tables.keep_invoice_number`)."""
+async def _finalize(tx: LedgerTransaction, invoice: Invoice, *, paid_by: str | None = None) -> None:
+    """Issue a draft under the number its business chose, or the next of its series (paid by
+    `paid_by` when given, `Invoice.issue`). The number is saved with the invoice:
+    NumberTakenError if it is another document's (`side_tables.keep_invoice_number`)."""
     now = datetime.now(UTC)
     number = invoice.requested_number or await _next_number(tx, invoice, now.year)
-    invoice.issue(document_number=number, issued_at=now, receipt_paid_by=receipt_paid_by)
+    invoice.issue(document_number=number, issued_at=now, paid_by=paid_by)
 
 
 async def _next_number(tx: LedgerTransaction, invoice: Invoice, year: int) -> str:
