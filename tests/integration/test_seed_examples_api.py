@@ -155,11 +155,13 @@ async def test_duplo_recipient_that_is_not_a_customer_is_refused_and_changes_not
 ) -> None:
     before = await event_count(pool, account.account_id)
 
-    answer = await call(api, "POST", "/v1/invoices", duplo_invoice(str(account.account_id)))
+    for recipient in (str(account.account_id), "cus_GnXkWlEOtw"):  # an id, an external id
+        answer = await call(api, "POST", "/v1/invoices", duplo_invoice(recipient))
 
-    assert answer.status == 422, answer.body
-    assert answer.error["code"] == "validation_error"
-    assert answer.error["details"][0]["field"] == "customer_id"
+        assert answer.status == 422, answer.body
+        assert answer.error["code"] == "validation_error"
+        assert answer.error["details"][0]["field"] == "recipient"
+        assert "No customer has the id or external_id" in answer.error["message"]
     assert await event_count(pool, account.account_id) == before
 
 

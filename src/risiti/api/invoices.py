@@ -72,6 +72,7 @@ def creation(request: web.Request, body: CreateInvoiceRequest) -> invoices.Creat
         tax_rate_ids=body.tax_rate_ids or [],
         send_email=body.send_email,
         allow_loopback_in_test=request.app[SETTINGS].webhook_allow_loopback_in_test_mode,
+        reference_fields=body.reference_fields,
     )
 
 
@@ -160,6 +161,7 @@ async def update_invoice(request: web.Request) -> web.Response:
         changes=body.invoice_changes(),
         tax_rate_ids=body.tax_rate_ids,
         allow_loopback_in_test=request.app[SETTINGS].webhook_allow_loopback_in_test_mode,
+        reference_fields=body.reference_fields,
     )
     invoice = await invoices.update_invoice(ledger_for(request), command)
     return invoice_response(request, invoice)

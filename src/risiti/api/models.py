@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import (
@@ -23,14 +23,18 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
     model_validator,
 )
 from pydantic.fields import FieldInfo
 
-from risiti.api.schemas import PayloadFormat, SubscribedEventType
+from risiti.api.schemas import EXTERNAL_ID, PayloadFormat, SubscribedEventType
+from risiti.commands.references import ReferenceFields
 from risiti.domain.bounds import MAX_AMOUNT, MAX_QUANTITY, MAX_STOCK, QUANTITY_PLACES
 from risiti.domain.customer import checked_email
 from risiti.domain.errors import InvalidFieldError, InvalidInvoiceError
+from risiti.domain.external_ids import MAX_EXTERNAL_ID_LENGTH
 from risiti.eventstore.paging import MAX_POSITION
 
 # The bounds of docs/api.md ("Bounds"), checked here so that a request past one is refused by
@@ -207,6 +211,13 @@ class ItemIn(Model):
         }
 
 
+Reference = Annotated[str, Field(min_length=1, max_length=MAX_EXTERNAL_ID_LENGTH)]
+"""A customer or tax rate named by its id or its external_id (`commands/references.py`)."""
+ExternalId = Annotated[
+    str, Field(min_length=1, max_length=MAX_EXTERNAL_ID_LENGTH, description=EXTERNAL_ID)
+]
+
+
 class CustomerIn(Model):
     name: str = Field(min_length=1, max_length=200)
     email: EmailAddress | None = Field(None, max_length=320)
@@ -249,6 +260,8 @@ class TaxIn(Model):
         }
 
 
+# The customer's id or external_id, as the native API and Duplo (`recipient_ref`, `recipient`) say.
+CUSTOMER_REFERENCES = ("customer_id", "recipient_ref", "recipient")
 CUSTOMER_FIELDS = (
     "customer",
     "customer_id",
@@ -277,8 +290,10 @@ class InvoiceFieldsIn(Model):
 
     currency: str | None = Field(None, min_length=3, max_length=3)
     customer: CustomerIn | None = None
-    customer_id: UUID | None = Field(
-        None, validation_alias=AliasChoices("customer_id", "recipient_ref", "recipient")
+    customer_id: Reference | None = Field(
+        None,
+        validation_alias=AliasChoices(*CUSTOMER_REFERENCES),
+        description="A customer of yours, by its `id` or its `external_id`.",
     )
     customer_name: str | None = Field(None, max_length=200)
     customer_email: EmailAddress | None = Field(None, max_length=320)
@@ -290,7 +305,9 @@ class InvoiceFieldsIn(Model):
     discount: DiscountIn | None = None
     tax: TaxIn | None = None
     tax_rate: Percentage | None = None
-    tax_rate_ids: list[UUID] | None = Field(None, max_length=20)
+    tax_rate_ids: list[Reference] | None = Field(
+        None, max_length=20, description="Tax rates of yours, each by its `id` or `external_id`."
+    )
     shipping_fee: MinorUnits | None = Field(None, ge=0, le=MAX_MINOR_UNITS)
     accept_partial_payments: bool | None = None
     max_installments: int | None = Field(None, ge=1, le=100)
@@ -312,6 +329,27 @@ class InvoiceFieldsIn(Model):
         description="Paycashless' `returnUrl`: where the hosted page sends the customer after "
         "they pay.",
     )
+
+    _customer_sent_as: str = PrivateAttr(CUSTOMER_REFERENCES[0])
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _note_where_the_customer_was_named(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Self]
+    ) -> Self:
+        """The field the client named the customer by (`recipient`, Duplo's), which pydantic
+        does not keep: an unknown customer is refused under the name it was sent as."""
+        fields = handler(data)
+        if isinstance(data, dict):
+            sent = {_snake_case(k): k for k in data if isinstance(k, str)}
+            named = next((sent[alias] for alias in CUSTOMER_REFERENCES if alias in sent), None)
+            fields._customer_sent_as = named or CUSTOMER_REFERENCES[0]
+        return fields
+
+    @property
+    def reference_fields(self) -> ReferenceFields:
+        """Where the references to a customer and to tax rates were sent, for the errors."""
+        return ReferenceFields(customer=self._customer_sent_as)
 
     def invoice_changes(self) -> dict[str, Any]:
         """The invoice fields the client sent, named as the domain names them."""
@@ -477,6 +515,7 @@ class CreateCustomerRequest(Model):
     phone: str | None = Field(None, max_length=40)
     address: str | None = Field(None, max_length=500)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    external_id: ExternalId | None = None
 
 
 class CreateTaxRateRequest(Model):
@@ -484,6 +523,7 @@ class CreateTaxRateRequest(Model):
     percentage: Percentage
     inclusive: bool = False
     description: str | None = Field(None, max_length=500)
+    external_id: ExternalId | None = None
 
 
 class UpdateAccountRequest(Model):
@@ -627,6 +667,14 @@ class ListQuery(Model):
     @property
     def backward(self) -> bool:
         return self.ending_before is not None
+
+
+class ListReferencedQuery(ListQuery):
+    """The customers' and tax rates' lists, which find one by the id of a previous system."""
+
+    external_id: ExternalId | None = Field(
+        None, description="Only the one with this external_id (an empty page if none has it)."
+    )
 
 
 class ListInvoicesQuery(ListQuery):

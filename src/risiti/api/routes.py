@@ -248,7 +248,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Customers",
         {200: schemas.CustomerList},
         handler=customers.list_customers,
-        query=models.ListQuery,
+        query=models.ListReferencedQuery,
     ),
     Operation(
         "GET",
@@ -341,7 +341,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Tax rates",
         {200: schemas.TaxRateList},
         handler=tax_rates.list_tax_rates,
-        query=models.ListQuery,
+        query=models.ListReferencedQuery,
     ),
     Operation(
         "GET",

@@ -115,6 +115,11 @@ class DeletedInvoice(Schema):
 
 # Other resources ---------------------------------------------------------------------------
 
+EXTERNAL_ID = (
+    "The id your previous system gave it (Duplo's `cus_…`, Paycashless' `txr_…`), unique per"
+    " account and mode: requests may name it by this or by its `id`."
+)
+
 
 class Customer(Schema):
     id: UUID
@@ -124,6 +129,7 @@ class Customer(Schema):
     phone: str | None
     address: str | None
     metadata: dict[str, Any]
+    external_id: str | None = Field(description=EXTERNAL_ID)
     livemode: bool
     created_at: datetime
 
@@ -135,6 +141,7 @@ class TaxRate(Schema):
     percentage: str = Field(description="A decimal string, exact to 4 places.", examples=["7.5"])
     inclusive: bool
     description: str | None
+    external_id: str | None = Field(description=EXTERNAL_ID)
     livemode: bool
     created_at: datetime
 

@@ -9,7 +9,7 @@ command that loses a race to another writer is decided again on the fresh state.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +26,7 @@ from risiti.commands.ledger import (
     run_at_version,
 )
 from risiti.commands.products import linked_items
+from risiti.commands.references import ReferenceFields
 from risiti.commands.tax_rates import invoice_taxes
 from risiti.commands.webhook_endpoints import check_receiver
 from risiti.domain.invoice import DRAFT, PAID, Invoice, InvoiceDraft
@@ -43,11 +44,14 @@ class CreateInvoice:
     """Issue it paid (`status: paid`): finalized with its whole amount recorded as paid."""
     payment_method: str = "other"
     """For a document issued paid (a receipt always is): how the customer paid."""
-    tax_rate_ids: list[UUID] = field(default_factory=list)
+    tax_rate_ids: Sequence[UUID | str] = field(default_factory=list)
+    """The tax rates to apply, each by its id or external_id (`references.py`)."""
     send_email: bool = False
     """Paycashless' `sendEmail`: once issued, send it to the customer's email."""
     allow_loopback_in_test: bool = False
     """Whether a test-mode `callback_url` may point at this machine (a developer's receiver)."""
+    reference_fields: ReferenceFields = field(default_factory=ReferenceFields)
+    """Where the customer's and the tax rates' references were sent, for the errors."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,9 @@ class UpdateInvoice(InvoiceCommand):
     amendment (`Invoice.amends`), which is refused once money was received."""
 
     changes: dict[str, Any] = field(default_factory=dict)
-    tax_rate_ids: list[UUID] | None = None
+    tax_rate_ids: Sequence[UUID | str] | None = None
     allow_loopback_in_test: bool = False
+    reference_fields: ReferenceFields = field(default_factory=ReferenceFields)
 
 
 @dataclass(frozen=True)
@@ -170,9 +175,13 @@ async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
 
 async def _resolved_draft(tx: LedgerTransaction, command: CreateInvoice) -> InvoiceDraft:
     """The draft with its customer and products linked and its tax rates copied in."""
-    draft = command.draft
-    taxes = await invoice_taxes(tx, command.caller, command.tax_rate_ids)
-    customer = await linked_customer(tx, command.caller, draft.customer)
+    draft, fields = command.draft, command.reference_fields
+    taxes = await invoice_taxes(
+        tx, command.caller, command.tax_rate_ids, reference_field=fields.tax_rates
+    )
+    customer = await linked_customer(
+        tx, command.caller, draft.customer, reference_field=fields.customer
+    )
     items = await linked_items(tx, command.caller, draft.items, draft.currency)
     return replace(draft, customer=customer, items=items, taxes=draft.taxes + taxes)
 
@@ -244,12 +253,16 @@ async def _linked_changes(
     tx: LedgerTransaction, command: UpdateInvoice, invoice: Invoice
 ) -> dict[str, Any]:
     """The changes with their customer and products linked and their tax rates copied in."""
-    changes = dict(command.changes)
+    changes, fields = dict(command.changes), command.reference_fields
     if "customer" in changes:
-        changes["customer"] = await linked_customer(tx, command.caller, changes["customer"])
+        changes["customer"] = await linked_customer(
+            tx, command.caller, changes["customer"], reference_field=fields.customer
+        )
     if command.tax_rate_ids is not None:
         # As on create: rates named by id come besides a `tax` or `tax_rate` sent with them.
-        rates = await invoice_taxes(tx, command.caller, command.tax_rate_ids)
+        rates = await invoice_taxes(
+            tx, command.caller, command.tax_rate_ids, reference_field=fields.tax_rates
+        )
         changes["taxes"] = changes.get("taxes", []) + rates
     if "items" in changes or "currency" in changes:
         # Linked lines must be in the invoice's currency, whichever of the two changes.

@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from risiti.domain.errors import InvalidFieldError
+from risiti.domain.external_ids import checked_external_id
 
 # Deliverability is the mail server's to judge; this only refuses what is plainly not an address:
 # a local part without spaces or `@`, then a domain of dot-separated labels (letters, digits and
@@ -48,8 +49,10 @@ class Customer(Aggregate):
         phone: str | None = None,
         address: str | None = None,
         metadata: dict[str, Any] | None = None,
+        external_id: str | None = None,
     ) -> Customer:
-        """Record a new customer; a name is all that is required."""
+        """Record a new customer; a name is all that is required. `external_id` is the id the
+        business' old system gave it (`domain.external_ids`)."""
         if not name.strip():
             raise InvalidFieldError("A customer needs a name.", field="name")
         return cls(
@@ -60,6 +63,7 @@ class Customer(Aggregate):
             phone=phone,
             address=address,
             metadata=metadata or {},
+            external_id=checked_external_id(external_id),
         )
 
     @event("Created")
@@ -73,6 +77,7 @@ class Customer(Aggregate):
         phone: str | None,
         address: str | None,
         metadata: dict[str, Any],
+        external_id: str | None = None,  # absent from customers created before it existed
     ) -> None:
         self.account_id = account_id
         self.livemode = livemode
@@ -81,6 +86,7 @@ class Customer(Aggregate):
         self.phone = phone
         self.address = address
         self.metadata = metadata
+        self.external_id = external_id
 
     def as_invoice_customer(self) -> dict[str, Any]:
         """The copy an invoice keeps: what the customer was called when it was issued."""
