@@ -166,6 +166,7 @@ async def test_an_invoice_line_named_by_sku_takes_the_products_name_and_price(ap
     assert answer.status == 201, answer.body
     assert answer.data["items"][0] | {"amount": 0} == {
         "description": "Rice, 50 kg",
+        "details": None,
         "quantity": 2,
         "unit_price": 7_500_000,
         "amount": 0,

@@ -29,13 +29,14 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from risiti.api.schemas import EXTERNAL_ID, PayloadFormat, SubscribedEventType
+from risiti.api.schemas import PayloadFormat, SubscribedEventType
 from risiti.commands.references import ReferenceFields
 from risiti.domain.bounds import MAX_AMOUNT, MAX_QUANTITY, MAX_STOCK, QUANTITY_PLACES
 from risiti.domain.customer import checked_email
 from risiti.domain.errors import InvalidFieldError, InvalidInvoiceError
 from risiti.domain.external_ids import MAX_EXTERNAL_ID_LENGTH
 from risiti.eventstore.paging import MAX_POSITION
+from risiti.presentation.customers import EXTERNAL_ID
 
 # The bounds of docs/api.md ("Bounds"), checked here so that a request past one is refused by
 # its field path before any command runs; the domain checks them again for every other caller.

@@ -21,7 +21,10 @@ from risiti.commands.paystack import PAYSTACK_REASONS
 from risiti.commands.webhook_endpoints import TEST_EVENT
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.webhook_endpoint import EVENT_TYPES
+from risiti.presentation.customers import Customer
 from risiti.presentation.documents import Invoice, InvoiceStatus
+from risiti.presentation.products import Product
+from risiti.presentation.tax_rates import TaxRate
 
 T = TypeVar("T")
 
@@ -114,55 +117,6 @@ class DeletedInvoice(Schema):
 
 
 # Other resources ---------------------------------------------------------------------------
-
-EXTERNAL_ID = (
-    "The id your previous system gave it (Duplo's `cus_…`, Paycashless' `txr_…`), unique per"
-    " account and mode: requests may name it by this or by its `id`."
-)
-
-
-class Customer(Schema):
-    id: UUID
-    object: Literal["customer"]
-    name: str
-    email: str | None
-    phone: str | None
-    address: str | None
-    metadata: dict[str, Any]
-    external_id: str | None = Field(description=EXTERNAL_ID)
-    livemode: bool
-    created_at: datetime
-
-
-class TaxRate(Schema):
-    id: UUID
-    object: Literal["tax_rate"]
-    name: str
-    percentage: str = Field(description="A decimal string, exact to 4 places.", examples=["7.5"])
-    inclusive: bool
-    description: str | None
-    external_id: str | None = Field(description=EXTERNAL_ID)
-    livemode: bool
-    created_at: datetime
-
-
-class Product(Schema):
-    """A product of the catalogue, with its stock in whole units."""
-
-    id: UUID
-    object: Literal["product"]
-    sku: str
-    name: str
-    unit_price: int = Field(description="Minor units (kobo for NGN).")
-    currency: str
-    stock: int = Field(description="Below zero only where the account allows negative stock.")
-    low_stock_threshold: int | None
-    track_stock: bool
-    metadata: dict[str, Any]
-    version: int = Field(description="Also the `ETag`; send it as `If-Match` to change it.")
-    livemode: bool
-    created_at: datetime
-    updated_at: datetime
 
 
 class StockAdjustment(Schema):

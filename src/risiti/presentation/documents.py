@@ -39,10 +39,10 @@ class Schema(BaseModel):
 
 @dataclass(frozen=True)
 class From:
-    """Where a field of the invoice's document takes its value: a function of the aggregate
-    returning a JSON-ready value (a string for an id or a date)."""
+    """Where a field of a document takes its value: a function of the aggregate it is read off
+    (the invoice, the customer...) returning a JSON-ready value (a string for an id or a date)."""
 
-    read: Callable[[domain.Invoice], Any]
+    read: Callable[[Any], Any]
 
 
 class InvoiceCustomer(Schema):
@@ -176,6 +176,17 @@ def recorded_fields(model: type[Schema]) -> tuple[tuple[str, Callable[[domain.In
                 f"{model.__name__}.{name} says neither where it comes From nor is presented"
             )
     return tuple(fields)
+
+
+def built_from(model: type[Schema]) -> Callable[[Any], dict[str, Any]]:
+    """The function that builds `model`'s document off an aggregate, each field as its `From`
+    says, in the model's order; for models that present nothing besides."""
+    fields = recorded_fields(model)
+
+    def build(source: Any) -> dict[str, Any]:
+        return {name: read(source) for name, read in fields}
+
+    return build
 
 
 _RECORDED = recorded_fields(Invoice)
