@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 
+from risiti.api.dialects import DIALECTS, dialect_document, dialect_operations
 from risiti.api.routes import OPERATIONS, openapi_document
 from risiti.commands.accounts import OpenedAccount, open_account
 from risiti.commands.ledger import Ledger
@@ -68,16 +69,21 @@ async def test_the_router_and_the_document_come_from_the_same_declarations(
         for route in app.router.routes()
         if route.method != "HEAD" and route.resource is not None
     }
-    declared = {(operation.method, operation.path): operation.handler for operation in OPERATIONS}
+    operations = OPERATIONS + dialect_operations()
+    declared = {(operation.method, operation.path): operation.handler for operation in operations}
+    documents = [("", openapi_document())] + [
+        (dialect.base_path, dialect_document(dialect.name)) for dialect in DIALECTS
+    ]
     documented = {
-        (method.upper(), path)
-        for path, item in openapi_document()["paths"].items()
+        (method.upper(), base + path)
+        for base, document in documents
+        for path, item in document["paths"].items()
         for method in item
     }
 
     assert routes == declared
     assert set(declared) == documented
-    assert len({operation.operation_id for operation in OPERATIONS}) == len(OPERATIONS)
+    assert len({operation.operation_id for operation in operations}) == len(operations)
 
 
 async def test_every_error_answer_is_the_error_envelope() -> None:
