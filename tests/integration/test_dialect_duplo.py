@@ -282,7 +282,7 @@ async def test_a_payment_recorded_natively_is_duplos_payment(api: Api) -> None:
         ({"shipping_fee": "0.005"}, "shipping_fee"),
         ({"discount": {"type": "amount", "value": "0.001"}}, "discount.value"),
         ({"discount": {"type": "amount", "value": "7000.01"}}, "discount"),
-        ({"discount": {"type": "percentage", "value": "100.5"}}, "discount.value"),
+        ({"discount": {"type": "percentage", "value": "100.5"}}, "discount"),
         ({"discount": {"type": "coupon", "value": "5"}}, "discount.type"),
         ({"tax": {"type": "amount", "value": 10}}, "tax.type"),
         ({"tax": {"type": "percentage", "value": 101}}, "tax.value"),

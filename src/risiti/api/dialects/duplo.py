@@ -43,21 +43,17 @@ class DuploDiscount(DialectRequest):
     type: Literal["amount", "percentage"]
     value: MajorAmountIn = Field(
         description="`amount`: naira off the subtotal, spread over the lines; `percentage`: "
-        "percent off every line (at most 100, 4 decimal places)."
+        "percent off every line (at most 100)."
     )
 
     def native(self) -> dict[str, Any]:
-        """The discount in Risiti's terms: an amount in kobo, or the percentage as it is."""
+        """The discount in Risiti's terms: an amount in kobo, or the percentage as it is (the
+        domain bounds it, naming `discount`)."""
         if self.type == "amount":
             return {
                 "type": "amount",
                 "value": in_minor_units(self.value, CURRENCY, "discount.value"),
             }
-        if self.value > 100 or self.value != round(self.value, 4):
-            raise InvalidFieldError(
-                "A percentage discount is at most 100, with at most 4 decimal places.",
-                "discount.value",
-            )
         return {"type": "percentage", "value": self.value}
 
 
