@@ -155,7 +155,7 @@ class Dispatcher:
         kind = stock_moves_on(event, invoice)
         if kind is None:
             return
-        job_id = inventory_job_id(invoice.id, kind)
+        job_id = inventory_job_id(invoice.id, kind, invoice.version)
         if await outbox.insert_inventory_job(conn, job_id, invoice.id, kind):
             self._new_inventory_jobs.append(job_id)
 

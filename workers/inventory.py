@@ -1,5 +1,6 @@
-"""ARQ jobs of inventory (DESIGN.md §8): move stock for an issued or voided invoice, and sweep
-up jobs whose wake-up was lost.
+"""ARQ jobs of inventory (DESIGN.md §8): move stock for an issued, amended or voided invoice,
+and sweep up jobs whose wake-up was lost (or an amendment's, left pending until its invoice's
+deduction is done).
 
 The `inventory_jobs` row is the truth, inserted by the dispatcher; Redis only wakes a worker.
 The job claims its row in the transaction that moves the stock, so it may run any number of
@@ -17,6 +18,7 @@ from arq.connections import ArqRedis
 
 from risiti.commands.inventory import settle_invoice_stock
 from risiti.commands.ledger import Ledger
+from risiti.domain.stock import AMEND
 from risiti.eventstore.outbox import lost_inventory_jobs
 from risiti.workers.wakeups import REDIS_DOWN
 
@@ -27,8 +29,11 @@ _JOB_NAMESPACE = uuid5(NAMESPACE_URL, "risiti:inventory-jobs")
 SWEEP_AFTER_SECONDS = 2
 
 
-def inventory_job_id(invoice_id: UUID, kind: str) -> UUID:
-    """One deduction and one restoration per invoice, whoever derives them."""
+def inventory_job_id(invoice_id: UUID, kind: str, version: int | None = None) -> UUID:
+    """One deduction and one restoration per invoice, and one job per amendment (of the
+    invoice's `version` then), whoever derives them."""
+    if kind == AMEND:
+        return uuid5(_JOB_NAMESPACE, f"{invoice_id}:{kind}:{version}")
     return uuid5(_JOB_NAMESPACE, f"{invoice_id}:{kind}")
 
 

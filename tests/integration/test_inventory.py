@@ -62,6 +62,33 @@ async def _job_done(pool: asyncpg.Pool, invoice_id: str, kind: str) -> bool:
     return bool(status == "done")
 
 
+async def test_amending_an_issued_invoice_moves_stock_by_the_difference(
+    api: Api, pool: asyncpg.Pool, projector: None, worker: None
+) -> None:
+    product_id = await _product(api)
+    invoice_id = await _invoice(api, 3)
+    await _stock_becomes(api, product_id, 7)
+
+    for quantity, stock in ((5, 5), (1, 9)):
+        answer = await call(
+            api,
+            "PATCH",
+            f"/v1/invoices/{invoice_id}",
+            {"items": [{"sku": "RICE-50", "quantity": quantity}]},
+        )
+        assert answer.status == 200, answer.body
+        await _stock_becomes(api, product_id, stock)
+
+    assert (await call(api, "POST", f"/v1/invoices/{invoice_id}/void", {})).status == 200
+    await _stock_becomes(api, product_id, 10)
+    amendment_jobs = await pool.fetchval(
+        "SELECT count(*) FROM inventory_jobs WHERE invoice_id = $1 AND kind = 'amend'"
+        " AND status = 'done'",
+        UUID(invoice_id),
+    )
+    assert amendment_jobs == 2
+
+
 async def test_issuing_takes_stock_once_and_a_void_gives_it_back(
     api: Api, pool: asyncpg.Pool, projector: None, worker: None
 ) -> None:

@@ -141,15 +141,16 @@ async def test_patching_an_open_invoice_may_change_note_due_date_metadata_and_re
     ],
     ids=["items", "tax_rate", "customer", "note-with-shipping"],
 )
-async def test_patching_the_figures_of_an_open_invoice_is_an_invalid_state_and_changes_nothing(
+async def test_patching_the_figures_of_a_paid_invoice_is_an_invalid_state_and_changes_nothing(
     api: Api, pool: asyncpg.Pool, account: OpenedAccount, changes: dict[str, Any]
 ) -> None:
-    invoice = await an_open_invoice(api)
+    # An open invoice's figures are amended instead (test_invoice_amendment_api.py).
+    invoice = await _read(api, (await a_paid_invoice(api))["id"])
     before = await event_count(pool, account.account_id)
 
     answer = await call(api, "PATCH", f"/v1/invoices/{invoice['id']}", changes)
 
-    assert_invalid_state(answer, "open", ALLOWED_ACTIONS["open"])
+    assert_invalid_state(answer, "paid", ALLOWED_ACTIONS["paid"])
     assert await event_count(pool, account.account_id) == before
     assert await _read(api, invoice["id"]) == invoice
 

@@ -67,7 +67,8 @@ async def _risiti(settings: Settings, *args: str) -> Run:
 
 
 async def _invoices(api: Api, count: int) -> list[dict[str, Any]]:
-    """Invoices in several states, so that every table has rows of this account."""
+    """Invoices in several states, so that every table has rows of this account: partly paid,
+    open, and (every third) open and amended."""
     created = []
     for index in range(count):
         answer = await call(
@@ -79,6 +80,10 @@ async def _invoices(api: Api, count: int) -> list[dict[str, Any]]:
                 api, "POST", f"/v1/invoices/{answer.data['id']}/payments", {"amount": 1000}
             )
             assert paid.status == 201, paid.body
+        elif index % 3 == 2:
+            more = [*KREDO_INVOICE["items"], {"description": "Support", "qty": 2, "price": 500}]
+            amended = await call(api, "PATCH", f"/v1/invoices/{answer.data['id']}", {"items": more})
+            assert amended.status == 200, amended.body
         created.append(answer.data)
     return created
 

@@ -20,15 +20,19 @@ import pytest
 
 from risiti.commands.caller import Caller
 from risiti.commands.customers import CreateCustomer, create_customer
-from risiti.commands.errors import NumberTakenError
+from risiti.commands.errors import NumberTakenError, StaleVersionError
 from risiti.commands.invoices import (
+    AmendInvoice,
     CreateInvoice,
     FinalizeInvoice,
     RecordPayment,
+    UpdateInvoice,
     VoidInvoice,
+    amend_invoice,
     create_invoice,
     finalize_invoice,
     record_payment,
+    update_invoice,
     void_invoice,
 )
 from risiti.commands.ledger import Ledger
@@ -197,3 +201,74 @@ async def test_an_email_already_on_file_refuses_the_second_customer(ledger: Ledg
         await create_customer(ledger, CreateCustomer(caller, "Ada B", email="ada@example.com"))
 
     await create_customer(ledger, CreateCustomer(live, "Ada", email="ada@example.com"))
+
+
+DOMAINS = {"description": "Domain registration", "quantity": Decimal(4), "unit_price": 2500}
+
+
+async def test_amending_an_issued_invoice_reprices_it_under_the_same_number(
+    ledger: Ledger,
+) -> None:
+    caller = _caller()
+    invoice = await _issue(ledger, caller)
+    items = [*invoice.items, DOMAINS]
+
+    amended = await amend_invoice(
+        ledger,
+        AmendInvoice(
+            caller,
+            invoice.id,
+            invoice.version,
+            changes={"items": items},
+            reason="Client added domains",
+        ),
+    )
+
+    stored = await ledger.get(Invoice, invoice.id)
+    assert (stored.totals.total, stored.amount_due, stored.status) == (160000, 160000, "open")
+    assert stored.document_number == invoice.document_number == amended.document_number
+    assert isinstance(ledger.recorder, MemoryRecorder)
+    last = (await ledger.recorder.read_aggregate(invoice.id))[-1]
+    assert last.topic.endswith("Invoice.Amended")
+
+
+async def test_an_update_of_an_issued_invoice_s_figures_is_the_same_amendment(
+    ledger: Ledger,
+) -> None:
+    caller = _caller()
+    invoice = await _issue(ledger, caller)
+
+    await update_invoice(
+        ledger, UpdateInvoice(caller, invoice.id, changes={"items": [*invoice.items, DOMAINS]})
+    )
+
+    assert isinstance(ledger.recorder, MemoryRecorder)
+    records = await ledger.recorder.read_aggregate(invoice.id)
+    assert [r.topic.rpartition(".")[2] for r in records] == ["Created", "Finalized", "Amended"]
+
+
+async def test_an_amendment_at_a_stale_version_is_refused(ledger: Ledger) -> None:
+    caller = _caller()
+    invoice = await _issue(ledger, caller)
+    await update_invoice(ledger, UpdateInvoice(caller, invoice.id, changes={"note": "Thanks"}))
+
+    with pytest.raises(StaleVersionError):
+        await amend_invoice(
+            ledger, AmendInvoice(caller, invoice.id, invoice.version, changes={"items": [DOMAINS]})
+        )
+
+    assert (await ledger.get(Invoice, invoice.id)).totals.total == 150000
+
+
+async def test_an_invoice_with_money_received_is_not_amended_by_the_service(
+    ledger: Ledger,
+) -> None:
+    caller = _caller()
+    invoice = await _issue(ledger, caller, accept_partial_payments=True)
+    paid = await _pay(ledger, caller, invoice, 50000)
+
+    with pytest.raises(InvalidStateError, match="Mark it unpaid first"):
+        await amend_invoice(ledger, AmendInvoice(caller, invoice.id, changes={"items": [DOMAINS]}))
+
+    stored = await ledger.get(Invoice, invoice.id)
+    assert (stored.version, stored.totals.total) == (paid.version, 150000)

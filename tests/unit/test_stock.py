@@ -8,7 +8,14 @@ from typing import Any
 from uuid import uuid4
 
 from risiti.domain.invoice import Invoice, InvoiceDraft
-from risiti.domain.stock import DEDUCT, RESTORE, moves_stock, stock_moves_on
+from risiti.domain.stock import (
+    AMEND,
+    DEDUCT,
+    RESTORE,
+    amendment_moves,
+    moves_stock,
+    stock_moves_on,
+)
 
 MOVED_AT = datetime(2026, 4, 15, 14, 30, tzinfo=UTC)
 
@@ -62,3 +69,49 @@ def test_stock_never_moves_for_lines_not_linked_to_a_product() -> None:
     [finalized] = _events(invoice)
     assert not moves_stock(invoice)
     assert stock_moves_on(finalized, invoice) is None
+
+
+def _issued(invoice: Invoice) -> Invoice:
+    invoice.finalize(document_number="INV-2026-0001", finalized_at=MOVED_AT)
+    return invoice
+
+
+def test_an_amendment_of_linked_lines_moves_stock_by_the_difference() -> None:
+    invoice = _issued(_linked_invoice())
+    chair = invoice.items[0]
+    table = {"description": "Table", "quantity": Decimal(1), "unit_price": 9000}
+    table["product_id"] = str(uuid4())
+    _events(invoice)
+
+    invoice.amend(
+        {"items": [chair | {"quantity": Decimal(5)}, table]}, amended_at=MOVED_AT, reason=None
+    )
+    (amended,) = _events(invoice)
+
+    assert stock_moves_on(amended, invoice) == AMEND
+    assert isinstance(amended, Invoice.Amended)
+    moves = amendment_moves(amended.previous["items"], amended.changes["items"])
+    assert moves == {chair["product_id"]: 3, table["product_id"]: 1}
+
+
+def test_an_amendment_that_drops_a_linked_line_gives_its_units_back() -> None:
+    chair = _issued(_linked_invoice()).items[0]
+    plain = {"description": "Chair", "quantity": Decimal(2), "unit_price": 5000}
+
+    assert amendment_moves([chair], [plain]) == {chair["product_id"]: -2}
+    assert amendment_moves([chair], [dict(chair)]) == {}
+
+
+def test_an_amendment_of_unlinked_lines_or_of_no_lines_moves_no_stock() -> None:
+    plain = _issued(_linked_invoice(linked=False))
+    linked = _issued(_linked_invoice())
+    _events(plain)
+    _events(linked)
+
+    plain.amend(
+        {"items": [plain.items[0] | {"quantity": Decimal(3)}]}, amended_at=MOVED_AT, reason=None
+    )
+    linked.amend({"note": "Delivered", "shipping_fee": 500}, amended_at=MOVED_AT, reason=None)
+
+    assert stock_moves_on(_events(plain)[0], plain) is None
+    assert stock_moves_on(_events(linked)[0], linked) is None

@@ -17,14 +17,21 @@ import pytest
 from risiti.commands.accounts import UpdateAccount, update_account
 from risiti.commands.caller import Caller
 from risiti.commands.inventory import settle_invoice_stock
-from risiti.commands.invoices import CreateInvoice, VoidInvoice, create_invoice, void_invoice
+from risiti.commands.invoices import (
+    AmendInvoice,
+    CreateInvoice,
+    VoidInvoice,
+    amend_invoice,
+    create_invoice,
+    void_invoice,
+)
 from risiti.commands.ledger import Ledger
 from risiti.commands.products import AdjustStock, CreateProduct, adjust_stock, create_product
 from risiti.domain.account import Account
 from risiti.domain.errors import InsufficientStockError
 from risiti.domain.invoice import Invoice, InvoiceDraft
 from risiti.domain.product import Product
-from risiti.domain.stock import DEDUCT, RESTORE
+from risiti.domain.stock import AMEND, DEDUCT, RESTORE
 from risiti.eventstore.memory import MemoryRecorder
 
 pytestmark = pytest.mark.asyncio
@@ -135,3 +142,79 @@ async def test_stock_cannot_go_negative_unless_the_account_allows_it(ledger: Led
     await _settle(ledger, await _sell(ledger, caller, 5, product_id=product.id), DEDUCT)
 
     assert await _stock(ledger, product) == -8
+
+
+async def _amend(ledger: Ledger, caller: Caller, invoice: Invoice, quantity: int) -> Invoice:
+    """Amend the invoice's one line to `quantity` units of the same product."""
+    line = {"quantity": Decimal(quantity), "product_id": invoice.items[0]["product_id"]}
+    return await amend_invoice(ledger, AmendInvoice(caller, invoice.id, changes={"items": [line]}))
+
+
+async def test_amending_an_issued_invoice_moves_its_stock_by_the_difference(
+    ledger: Ledger,
+) -> None:
+    caller = await _caller(ledger)
+    product = await _product(ledger, caller, stock=10)
+    invoice = await _sell(ledger, caller, 3, product_id=product.id)
+    await _settle(ledger, invoice, DEDUCT)
+
+    more = await _amend(ledger, caller, invoice, 5)
+    assert await _settle(ledger, more, AMEND)
+    assert await _stock(ledger, product) == 5
+
+    fewer = await _amend(ledger, caller, invoice, 1)
+    assert await _settle(ledger, fewer, AMEND)
+    assert await _settle(ledger, fewer, AMEND)  # another job for it: its amendments moved already
+    assert await _stock(ledger, product) == 9
+
+    await void_invoice(ledger, VoidInvoice(caller, invoice.id))
+    await _settle(ledger, invoice, RESTORE)
+    await _settle(ledger, invoice, RESTORE)
+    assert await _stock(ledger, product) == 10
+
+
+async def test_an_amendment_waits_for_its_invoice_s_deduction(ledger: Ledger) -> None:
+    caller = await _caller(ledger)
+    product = await _product(ledger, caller, stock=10)
+    invoice = await _sell(ledger, caller, 3, product_id=product.id)
+    amended = await _amend(ledger, caller, invoice, 5)
+    deduction, amendment = uuid4(), uuid4()
+    async with ledger.transaction() as tx:
+        await tx.side_tables.add_inventory_job(deduction, invoice.id, DEDUCT)
+        await tx.side_tables.add_inventory_job(amendment, amended.id, AMEND)
+
+    assert not await settle_invoice_stock(ledger, amendment)  # left pending: nothing moved
+    assert await _stock(ledger, product) == 10
+    assert await settle_invoice_stock(ledger, deduction)  # the lines as issued: 3
+    assert await _stock(ledger, product) == 7
+    assert await settle_invoice_stock(ledger, amendment)  # swept up again: 2 more
+    assert await _stock(ledger, product) == 5
+
+
+async def test_an_amendment_gives_back_no_more_than_the_invoice_took(ledger: Ledger) -> None:
+    caller = await _caller(ledger)
+    product = await _product(ledger, caller, stock=2)
+    invoice = await _sell(ledger, caller, 5, product_id=product.id)
+    await _settle(ledger, invoice, DEDUCT)  # takes only the 2 there are
+    unlinked = [{"description": "Jollof rice", "quantity": Decimal(5), "unit_price": 2500}]
+
+    amended = await amend_invoice(
+        ledger, AmendInvoice(caller, invoice.id, changes={"items": unlinked})
+    )
+    await _settle(ledger, amended, AMEND)
+
+    assert await _stock(ledger, product) == 2
+
+
+async def test_an_amendment_settled_after_the_void_moves_nothing(ledger: Ledger) -> None:
+    caller = await _caller(ledger)
+    product = await _product(ledger, caller, stock=10)
+    invoice = await _sell(ledger, caller, 3, product_id=product.id)
+    await _settle(ledger, invoice, DEDUCT)
+    amended = await _amend(ledger, caller, invoice, 6)
+    await void_invoice(ledger, VoidInvoice(caller, invoice.id))
+
+    await _settle(ledger, invoice, RESTORE)
+    await _settle(ledger, amended, AMEND)
+
+    assert await _stock(ledger, product) == 10

@@ -156,7 +156,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "PATCH",
         "/v1/invoices/{id}",
         "updateInvoice",
-        "Update a draft; once issued, only note, due_date, metadata and reference",
+        (
+            "Update a draft; amend an issued invoice's figures while no money was received;"
+            " once money was received, only note, due_date, metadata and reference"
+        ),
         "Invoices",
         {200: schemas.InvoiceResponse},
         handler=invoices.update_invoice,

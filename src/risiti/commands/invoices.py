@@ -1,5 +1,5 @@
-"""Invoice commands (DESIGN.md §4): create, update, delete, finalize, send, record payments,
-mark paid or unpaid, void; and reading the invoice a hosted-page link names.
+"""Invoice commands (DESIGN.md §4): create, update or amend, delete, finalize, send, record
+payments, mark paid or unpaid, void; and reading the invoice a hosted-page link names.
 
 Each command loads the invoice in a transaction, lets the aggregate decide, and appends what it
 decided. With `expected_version` (from If-Match) a stale version is refused; without it, a
@@ -55,8 +55,18 @@ class InvoiceCommand:
 
 @dataclass(frozen=True)
 class UpdateInvoice(InvoiceCommand):
+    """Change an invoice's fields: a draft's by an update, an issued one's figures by an
+    amendment (`Invoice.amends`), which is refused once money was received."""
+
     changes: dict[str, Any] = field(default_factory=dict)
     tax_rate_ids: list[UUID] | None = None
+
+
+@dataclass(frozen=True)
+class AmendInvoice(UpdateInvoice):
+    """An update that says why, kept in the amendment's history (Invoice.ng's `PUT`)."""
+
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,27 +140,49 @@ async def _resolved_draft(tx: LedgerTransaction, command: CreateInvoice) -> Invo
 
 
 async def update_invoice(ledger: Ledger, command: UpdateInvoice) -> Invoice:
-    async def update(tx: LedgerTransaction, invoice: Invoice) -> None:
-        changes = dict(command.changes)
-        if "customer" in changes:
-            changes["customer"] = await linked_customer(tx, command.caller, changes["customer"])
-        if command.tax_rate_ids is not None:
-            # As on create: rates named by id come besides a `tax` or `tax_rate` sent with them.
-            rates = await invoice_taxes(tx, command.caller, command.tax_rate_ids)
-            changes["taxes"] = changes.get("taxes", []) + rates
-        if "items" in changes or "currency" in changes:
-            # Linked lines must be in the invoice's currency, whichever of the two changes.
-            items = await linked_items(
-                tx,
-                command.caller,
-                changes.get("items", invoice.items),
-                changes.get("currency", invoice.currency),
-            )
-            if "items" in changes:
-                changes["items"] = items
-        invoice.update(changes)
+    """Update a draft, or an issued invoice's note, due date, metadata or reference; amend an
+    issued invoice's figures while no money was received on it."""
+    return await _change_invoice(ledger, command, _editing(command, reason=None))
 
-    return await _change_invoice(ledger, command, update)
+
+async def amend_invoice(ledger: Ledger, command: AmendInvoice) -> Invoice:
+    """`update_invoice`, with the reason an amendment keeps in its history."""
+    return await _change_invoice(ledger, command, _editing(command, reason=command.reason))
+
+
+def _editing(command: UpdateInvoice, reason: str | None) -> Change:
+    async def edit(tx: LedgerTransaction, invoice: Invoice) -> None:
+        changes = await _linked_changes(tx, command, invoice)
+        if invoice.amends(changes):
+            invoice.amend(changes, amended_at=datetime.now(UTC), reason=reason)
+        else:
+            invoice.update(changes)
+
+    return edit
+
+
+async def _linked_changes(
+    tx: LedgerTransaction, command: UpdateInvoice, invoice: Invoice
+) -> dict[str, Any]:
+    """The changes with their customer and products linked and their tax rates copied in."""
+    changes = dict(command.changes)
+    if "customer" in changes:
+        changes["customer"] = await linked_customer(tx, command.caller, changes["customer"])
+    if command.tax_rate_ids is not None:
+        # As on create: rates named by id come besides a `tax` or `tax_rate` sent with them.
+        rates = await invoice_taxes(tx, command.caller, command.tax_rate_ids)
+        changes["taxes"] = changes.get("taxes", []) + rates
+    if "items" in changes or "currency" in changes:
+        # Linked lines must be in the invoice's currency, whichever of the two changes.
+        items = await linked_items(
+            tx,
+            command.caller,
+            changes.get("items", invoice.items),
+            changes.get("currency", invoice.currency),
+        )
+        if "items" in changes:
+            changes["items"] = items
+    return changes
 
 
 async def delete_invoice(ledger: Ledger, command: DeleteInvoice) -> Invoice:

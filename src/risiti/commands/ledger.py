@@ -134,9 +134,15 @@ class LedgerTransaction:
         of a series from here before Finalized can carry it)."""
         return self.unit.side_tables
 
-    async def get(self, cls: type[A], aggregate_id: UUID) -> A:
-        records = await self.unit.read_aggregate(aggregate_id)
+    async def get(self, cls: type[A], aggregate_id: UUID, *, up_to_version: int | None = None) -> A:
+        """An aggregate as of now (or as of a version), this unit of work's appends included."""
+        records = await self.unit.read_aggregate(aggregate_id, up_to_version=up_to_version)
         return rebuild(self.mapper, cls, aggregate_id, records)
+
+    async def events(self, aggregate_id: UUID) -> list[Any]:
+        """An aggregate's events in version order, as domain events."""
+        records = await self.unit.read_aggregate(aggregate_id)
+        return [self.mapper.to_domain_event(record.as_stored_event()) for record in records]
 
     async def save(self, aggregate: Aggregate, *, account_id: UUID, livemode: bool | None) -> None:
         """Append the aggregate's pending events, with the rows they write beside the log

@@ -116,8 +116,20 @@ def aging_bucket(due_date: date | None, today: date) -> str:
     )
 
 
-# Once issued, the figures are fixed; only what does not change the amount may still change.
+# Once issued, what does not change the amount may still change by an update; the figures, and
+# who they are billed to, change by an amendment while no money was received (`Invoice.amend`).
+# Never the currency, nor the number it was issued under: void it and issue a new invoice.
 EDITABLE_ONCE_ISSUED = frozenset({"note", "due_date", "metadata", "reference"})
+AMENDABLE = EDITABLE_ONCE_ISSUED | {
+    "customer",
+    "items",
+    "taxes",
+    "discount",
+    "shipping_fee",
+    "shipping_taxes",
+    "issue_date",
+    "description",
+}
 
 
 @dataclass(frozen=True)
@@ -307,6 +319,102 @@ class Invoice(Aggregate):
         for name, value in changes.items():
             setattr(self, name, value)
         self._totals = None
+
+    def amends(self, changes: dict[str, Any]) -> bool:
+        """Whether changing these fields is an amendment rather than an update: the invoice is
+        issued and they reach past what an issued invoice may change by an update."""
+        return self.status != DRAFT and not set(changes) <= EDITABLE_ONCE_ISSUED
+
+    def amend(self, changes: dict[str, Any], *, amended_at: datetime, reason: str | None) -> None:
+        """Change an issued invoice's figures (and customer, dates, description, note...) while
+        no money was received on it; the document number never changes. Its history keeps each
+        changed field's old and new value, and the total before and after."""
+        self._check_amendable()
+        changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
+        refused = sorted(set(changed) - AMENDABLE)
+        if refused:
+            raise InvalidStateError(
+                f"Cannot change {', '.join(refused)} of {self._a_document} once issued; "
+                f"an amendment may change only {', '.join(sorted(AMENDABLE))}. To change "
+                f"{'them' if len(refused) > 1 else 'it'}, void it and issue a new invoice.",
+                current=self.status,
+                allowed=ALLOWED_ACTIONS[self.status],
+            )
+        amended = replace(self.as_draft(), **changed)
+        check_draft(amended)
+        if not changed:
+            return  # as an update that changes nothing: no new version, no webhook
+        total_after = _price(
+            amended.items,
+            amended.discount,
+            amended.taxes,
+            amended.shipping_fee,
+            amended.shipping_taxes,
+            self.rounding,
+        ).total
+        if total_after == 0:
+            raise InvalidInvoiceError(
+                "An amended invoice still has an amount to pay; to cancel it, void it.",
+                field="items",
+            )
+        self._amended(
+            changes=changed,
+            previous={name: getattr(self, name) for name in changed},
+            total_before=self.totals.total,
+            total_after=total_after,
+            reason=reason,
+            amended_at=amended_at,
+        )
+
+    def _check_amendable(self) -> None:
+        """Only an issued invoice nobody has paid is amended; what to do instead otherwise."""
+        if self.status == DRAFT:
+            raise InvalidStateError(
+                f"{self._a_document.capitalize()} that is draft is not amended but updated: "
+                "its figures may change freely until it is finalized.",
+                current=self.status,
+                allowed=ALLOWED_ACTIONS[self.status],
+            )
+        if self.amount_paid > 0:
+            raise InvalidStateError(
+                f"Cannot amend {self._a_document} that is {self.status}: "
+                f"{self.amount_paid} of its {self.totals.total} {self.currency} was received. "
+                "Mark it unpaid first to reverse the payments, then amend it; or, once unpaid, "
+                "void it and issue a new invoice.",
+                current=self.status,
+                allowed=ALLOWED_ACTIONS[self.status],
+            )
+        if self.status != OPEN:
+            raise InvalidStateError(
+                f"Cannot amend {self._a_document} that is {self.status}.",
+                current=self.status,
+                allowed=ALLOWED_ACTIONS[self.status],
+            )
+
+    class Amended(Aggregate.Event):
+        """An issued invoice's fields changed before any money was received: what each changed
+        field became (`changes`) and was (`previous`), and the total before and after."""
+
+        changes: dict[str, Any]
+        previous: dict[str, Any]
+        total_before: int
+        total_after: int
+        reason: str | None
+        amended_at: datetime
+
+    @event(Amended)
+    def _amended(
+        self,
+        changes: dict[str, Any],
+        previous: dict[str, Any],
+        total_before: int,
+        total_after: int,
+        reason: str | None,
+        amended_at: datetime,
+    ) -> None:
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self._totals = None  # priced again, under the rounding rule recorded at creation
 
     def delete(self) -> None:
         """Remove a draft from reads; its history stays in the log."""

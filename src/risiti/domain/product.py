@@ -129,6 +129,17 @@ class Product(Aggregate):
             self._stock_adjusted(delta=-taken, reason="invoice_issued", reference=reference)
         return taken
 
+    def amend_sold(self, units: int, *, taken: int, reference: str, allow_negative: bool) -> int:
+        """Take (positive) or give back (negative) the units an amended invoice's lines differ
+        by; returns the units moved. More is taken as `deduct_sold` takes it; no more is given
+        back than the invoice has `taken` of this product so far."""
+        moved = -min(-units, max(taken, 0)) if units < 0 else units
+        if moved > 0 and not allow_negative:
+            moved = max(0, min(moved, self.stock))
+        if moved:
+            self._stock_adjusted(delta=-moved, reason="invoice_amended", reference=reference)
+        return moved
+
     def restore_sold(self, quantity: int, *, reference: str) -> None:
         """Give back the units an invoice took, when it is voided."""
         if quantity:

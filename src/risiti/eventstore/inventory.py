@@ -89,3 +89,38 @@ async def save_stock_movement(
         product_id,
         quantity,
     )
+
+
+async def deduction_pending(conn: asyncpg.Connection, invoice_id: UUID) -> bool:
+    """Whether the invoice's stock is still to be taken: its deduction job is pending."""
+    pending: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM inventory_jobs"
+        " WHERE invoice_id = $1 AND kind = 'deduct' AND status = 'pending')",
+        invoice_id,
+    )
+    return pending
+
+
+async def stock_amendments(
+    conn: asyncpg.Connection, invoice_id: UUID
+) -> dict[tuple[int, UUID], int]:
+    """What each (invoice version, product) of an invoice's amendments did to stock: the units
+    taken (positive) or given back (negative)."""
+    rows = await conn.fetch(
+        "SELECT invoice_version, product_id, quantity FROM stock_amendments WHERE invoice_id = $1",
+        invoice_id,
+    )
+    return {(row["invoice_version"], row["product_id"]): row["quantity"] for row in rows}
+
+
+async def save_stock_amendment(
+    conn: asyncpg.Connection, invoice_id: UUID, version: int, product_id: UUID, quantity: int
+) -> None:
+    await conn.execute(
+        "INSERT INTO stock_amendments (invoice_id, invoice_version, product_id, quantity)"
+        " VALUES ($1, $2, $3, $4)",
+        invoice_id,
+        version,
+        product_id,
+        quantity,
+    )

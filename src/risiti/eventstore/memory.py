@@ -52,6 +52,7 @@ class MemoryRecorder:
         # Each inventory job's (invoice id, kind, status), and each line's (product, units).
         self.inventory_jobs: dict[UUID, tuple[UUID, str, str]] = {}
         self.stock_movements: dict[tuple[UUID, int, str], tuple[UUID, int]] = {}
+        self.stock_amendments: dict[tuple[UUID, int, UUID], int] = {}
         self._versions: dict[tuple[UUID, int], RecordedEvent] = {}
         self._holders: dict[object, MemoryUnitOfWork] = {}
         self._positions = itertools.count(1)
@@ -382,6 +383,24 @@ class MemorySideTables:
         if key in self._recorder.stock_movements:  # the table's primary key
             raise RowTakenError(f"{invoice_id} line {line} {kind}")
         await self._put(self._recorder.stock_movements, key, (product_id, quantity))
+
+    async def deduction_pending(self, invoice_id: UUID) -> bool:
+        return (invoice_id, "deduct", "pending") in self._recorder.inventory_jobs.values()
+
+    async def stock_amendments(self, invoice_id: UUID) -> dict[tuple[int, UUID], int]:
+        return {
+            (version, product): quantity
+            for (invoice, version, product), quantity in self._recorder.stock_amendments.items()
+            if invoice == invoice_id
+        }
+
+    async def save_stock_amendment(
+        self, invoice_id: UUID, version: int, product_id: UUID, quantity: int
+    ) -> None:
+        key = (invoice_id, version, product_id)
+        if key in self._recorder.stock_amendments:  # the table's primary key
+            raise RowTakenError(f"{invoice_id} version {version} {product_id}")
+        await self._put(self._recorder.stock_amendments, key, quantity)
 
 
 def _of_aggregate(

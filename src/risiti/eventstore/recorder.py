@@ -502,3 +502,14 @@ class PostgresSideTables:
         await inventory.save_stock_movement(
             self._conn, invoice_id, line, kind, product_id, quantity
         )
+
+    async def deduction_pending(self, invoice_id: UUID) -> bool:
+        return await inventory.deduction_pending(self._conn, invoice_id)
+
+    async def stock_amendments(self, invoice_id: UUID) -> dict[tuple[int, UUID], int]:
+        return await inventory.stock_amendments(self._conn, invoice_id)
+
+    async def save_stock_amendment(
+        self, invoice_id: UUID, version: int, product_id: UUID, quantity: int
+    ) -> None:
+        await inventory.save_stock_amendment(self._conn, invoice_id, version, product_id, quantity)

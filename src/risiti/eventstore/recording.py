@@ -135,6 +135,18 @@ class SideTables(Protocol):
     ) -> None:
         """Note what one line of an invoice did to stock."""
 
+    async def deduction_pending(self, invoice_id: UUID) -> bool:
+        """Whether the invoice's deduction job is still pending (its stock not yet taken)."""
+
+    async def stock_amendments(self, invoice_id: UUID) -> dict[tuple[int, UUID], int]:
+        """What each (invoice version, product) of an invoice's amendments did to stock: the
+        units taken (positive) or given back (negative)."""
+
+    async def save_stock_amendment(
+        self, invoice_id: UUID, version: int, product_id: UUID, quantity: int
+    ) -> None:
+        """Note what the amendment at `version` of an invoice did to a product's stock."""
+
 
 class UnitOfWork(Protocol):
     """One open transaction of a recorder."""

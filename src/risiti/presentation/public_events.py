@@ -23,6 +23,7 @@ _DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "risiti:webhook-deliveries")
 _LIFECYCLE_TYPES: tuple[tuple[type[object], str], ...] = (
     (Invoice.Created, "invoice.created"),
     (Invoice.Updated, "invoice.updated"),
+    (Invoice.Amended, "invoice.updated"),
     (Invoice.PaymentsReversed, "invoice.updated"),
     (Invoice.Voided, "invoice.voided"),
     (Invoice.Overdue, "invoice.overdue"),
