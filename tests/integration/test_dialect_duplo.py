@@ -305,13 +305,18 @@ async def test_a_duplo_field_that_cannot_be_honoured_is_refused_naming_it(
     assert refused.body["risiti"]["code"] == "validation_error"
 
 
+@pytest.mark.parametrize("field", ["recipient", "recipient_ref"])
+@pytest.mark.parametrize("names", ["an external id", "a Risiti id"])
 async def test_a_recipient_that_is_no_customer_is_refused_naming_it(
-    api: Api, pool: asyncpg.Pool, account: OpenedAccount
+    api: Api, pool: asyncpg.Pool, account: OpenedAccount, field: str, names: str
 ) -> None:
-    refused = await _refused(api, pool, account, _example_for("cus_nobody"))
+    reference = "cus_nobody" if names == "an external id" else str(account.account_id)
+    body = {k: v for k, v in json.loads(CREATE_BODY).items() if k != "recipient"}
+
+    refused = await _refused(api, pool, account, body | {field: reference})
 
     assert refused.status == 422, refused.body
-    assert list(refused.body["errors"]) == ["recipient"]
+    assert list(refused.body["errors"]) == [field]
 
 
 async def test_recipient_ref_and_recipient_name_one_customer_so_one_is_sent(

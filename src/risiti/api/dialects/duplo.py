@@ -131,7 +131,8 @@ class DuploCreateInvoice(DialectRequest):
             for index, item in enumerate(self.items)
         ]
         request: dict[str, Any] = {
-            "customer_id": self.recipient_ref or self.recipient,
+            # Under Duplo's name, which the native request takes: its errors name it so.
+            self.recipient_field: self.recipient_ref or self.recipient,
             "currency": CURRENCY,
             "due_date": self.due_date,
             "items": items,
