@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import schemathesis
 
 from risiti.api.dialects import dialect_document
 from risiti.commands.accounts import OpenedAccount
@@ -357,12 +358,13 @@ async def test_duplo_errors_come_in_duplos_envelope(api: Api) -> None:
     assert missing.body["risiti"]["code"] == "not_found"
 
 
-async def test_duplos_openapi_document_is_served_under_its_base_path(api: Api) -> None:
+async def test_duplos_openapi_document_is_valid_and_served_under_its_base_path(api: Api) -> None:
     response = await api.http.get(f"{DUPLO}/openapi.json")
     document = await response.json()
 
     assert response.status == 200
     assert document == dialect_document("duplo", document["servers"][0]["url"][: -len(DUPLO)])
+    schemathesis.openapi.from_dict(document).validate()  # the OpenAPI 3.1 meta-schema
     assert set(document["paths"]) == {
         "/merchants/invoice",
         "/merchants/invoice/{id}",
