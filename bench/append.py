@@ -34,7 +34,7 @@ import asyncpg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
-from common import psycopg_params, scratch_database
+from common import bounded, failing_clearly, psycopg_params, scratch_database
 from risiti.config import Settings
 from risiti.domain.invoice import Invoice, InvoiceDraft
 from risiti.eventstore.database import server_settings
@@ -293,17 +293,21 @@ def print_result(result: Result) -> None:
 
 def run_contenders(url: str, args: argparse.Namespace) -> tuple[Result, Result]:
     template = build_template()
-    asyncio.run(prepare_database(url))
-    asyncio.run(checkpoint(url))
-    risiti = asyncio.run(run_risiti(url, args.writers, args.seconds, template))
-    asyncio.run(checkpoint(url))
-    reference = run_eventsourcing(url, args.writers, args.seconds, template)
+    with bounded("preparing the database", 120):
+        asyncio.run(prepare_database(url))
+        asyncio.run(checkpoint(url))
+    with bounded("risiti's writers", args.seconds + 120):
+        risiti = asyncio.run(run_risiti(url, args.writers, args.seconds, template))
+    with bounded("the checkpoint between contenders", 120):
+        asyncio.run(checkpoint(url))
+    with bounded("the eventsourcing recorder's writers", args.seconds + 120):
+        reference = run_eventsourcing(url, args.writers, args.seconds, template)
     return risiti, reference
 
 
 def main() -> None:
     args = parse_args()
-    with scratch_database() as url:
+    with failing_clearly(), scratch_database() as url:
         risiti, reference = run_contenders(url, args)
     print_result(risiti)
     print_result(reference)

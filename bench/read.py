@@ -28,16 +28,12 @@ import asyncio
 import os
 import random
 import secrets
-import socket
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -46,7 +42,16 @@ import asyncpg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
-from common import psycopg_params, scratch_database
+from common import (
+    bounded,
+    failing_clearly,
+    free_port,
+    literal_sql,
+    percentile,
+    pgbench,
+    psycopg_params,
+    scratch_database,
+)
 from risiti.cli import ProgressLine
 from risiti.commands.accounts import open_account
 from risiti.commands.ledger import Ledger
@@ -60,6 +65,8 @@ from risiti.projections.replay import replay
 from risiti.projections.runner import all_projections
 
 CHUNK = 500
+INSERT_CHUNK = 500
+"""Events a call when the reference inserts the log (see run_reference_follow)."""
 ES_TABLE = "bench_es_events"
 TODAY = datetime.now(UTC).date()
 
@@ -193,8 +200,12 @@ def run_reference_follow(url: str, stored: list[StoredEvent]) -> float:
     try:
         recorder = PostgresApplicationRecorder(datastore, events_table_name=ES_TABLE)
         recorder.create_table()
-        for start in range(0, len(stored), 5000):
-            recorder.insert_events(stored[start : start + 5000])
+        # 500 events a call: with 5 000, psycopg's pure-Python pipeline (the library inserts in
+        # pipeline mode) deadlocks against the embedded server's Unix socket, its client in
+        # wait_poll and the backend in ClientRead mid-message (psycopg issue 685's symptom; the
+        # C implementation does not hang). 500 never hung in our runs; the bound still applies.
+        for start in range(0, len(stored), INSERT_CHUNK):
+            recorder.insert_events(stored[start : start + INSERT_CHUNK])
         mapper = create_mapper()
         progress = ProgressLine("es    ")
         aggregates: dict[UUID, Any] = {}
@@ -245,13 +256,6 @@ def queries(people: list[Customer]) -> list[Query]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def start_api(url: str, port: int, processes: int) -> subprocess.Popen[bytes]:
     env = os.environ | {
         "RISITI_DATABASE_URL": url,
@@ -267,7 +271,8 @@ def start_api(url: str, port: int, processes: int) -> subprocess.Popen[bytes]:
 
 
 async def wait_ready(base: str) -> None:
-    async with aiohttp.ClientSession() as http:
+    timeout = aiohttp.ClientTimeout(total=2)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
         for _ in range(200):
             try:
                 async with http.get(f"{base}/readyz") as response:
@@ -300,66 +305,6 @@ async def load(base: str, key: str, query: Query, readers: int, seconds: float) 
     return latencies
 
 
-def pgbench(url: str, sql: str, readers: int, seconds: float) -> list[float]:
-    """Latencies in seconds of pgbench running `sql` with `readers` clients."""
-    connection = psycopg_params(url)
-    with tempfile.TemporaryDirectory() as workdir:
-        script = Path(workdir, "list.sql")
-        script.write_text(sql + ";\n")
-        subprocess.run(
-            [
-                "pgbench",
-                "-n",
-                "-f",
-                str(script),
-                "-c",
-                str(readers),
-                "-j",
-                "2",
-                "-T",
-                str(int(seconds)),
-                "-l",
-                "--log-prefix",
-                str(Path(workdir, "log")),
-                "-h",
-                connection["host"],
-                "-p",
-                connection["port"],
-                "-U",
-                connection["user"],
-                connection["dbname"],
-            ],
-            check=True,
-            capture_output=True,
-            env=os.environ | {"PGPASSWORD": connection["password"]},
-        )
-        return [
-            int(line.split()[2]) / 1e6
-            for log in Path(workdir).glob("log*")
-            for line in log.read_text().splitlines()
-        ]
-
-
-def literal_sql(sql: str, params: list[Any]) -> str:
-    """The statement with its parameters written in, for pgbench."""
-    for index in range(len(params), 0, -1):
-        value = params[index - 1]
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, int):
-            text = str(value)
-        elif isinstance(value, list):
-            text = "ARRAY[" + ",".join(f"'{v}'" for v in value) + "]"
-        else:
-            text = "'" + str(value).replace("'", "''") + "'"
-        sql = sql.replace(f"${index}", text)
-    return sql
-
-
-def percentile(values: list[float], share: float) -> float:
-    return statistics.quantiles(values, n=100)[int(share * 100) - 1] if len(values) > 1 else 0.0
-
-
 # --- Main ------------------------------------------------------------------------------------
 
 
@@ -384,15 +329,19 @@ def measure_lists(
     api = start_api(url, port, args.api_processes)
     base = f"http://127.0.0.1:{port}"
     try:
-        asyncio.run(wait_ready(base))
+        with bounded("the API starting", 60):
+            asyncio.run(wait_ready(base))
         print(
             f"\n{'query':<16} {'risiti p50':>10} {'p99':>8} {'pgbench p50':>12} {'p99':>8}"
             f" {'p99 ratio':>10}  (ms; {args.readers} readers)"
         )
         for query in queries(people):
-            ours = asyncio.run(load(base, key, query, args.readers, args.seconds))
+            with bounded(f"the list, {query.name}", args.seconds + 60):
+                ours = asyncio.run(load(base, key, query, args.readers, args.seconds))
             sql, params = list_query(account_id, False, limit=50, filters=query.filters)
-            theirs = pgbench(url, literal_sql(sql, params), args.readers, args.seconds)
+            with bounded(f"pgbench, {query.name}", args.seconds + 60):
+                run = pgbench(url, [literal_sql(sql, params) + ";\n"], args.readers, args.seconds)
+            theirs = run.latencies
             print(
                 f"{query.name:<16} {percentile(ours, 0.5) * 1e3:>10.2f} "
                 f"{percentile(ours, 0.99) * 1e3:>8.2f} {percentile(theirs, 0.5) * 1e3:>12.2f} "
@@ -402,17 +351,26 @@ def measure_lists(
             )
     finally:
         api.terminate()
-        api.wait()
+        try:
+            api.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            api.kill()
 
 
 def main() -> None:
     args = parse_args()
     use_fast_event_loop()  # the readers' own loop, so that the load costs the machine less
-    with scratch_database() as url:
-        key, account_id, people = asyncio.run(prepare(url, args))
-        stored = asyncio.run(generate_log(url, account_id, args.invoices, people))
-        ours = asyncio.run(run_replay(url))
-        reference = run_reference_follow(url, stored)
+    # Each phase's bound: minutes more than it takes on the 2-core machine at 100 000 invoices.
+    thousands = args.invoices / 1000
+    with failing_clearly(), scratch_database() as url:
+        with bounded("preparing the account", 120):
+            key, account_id, people = asyncio.run(prepare(url, args))
+        with bounded("generating the log", 120 + 3 * thousands):
+            stored = asyncio.run(generate_log(url, account_id, args.invoices, people))
+        with bounded("risiti replay", 120 + 3 * thousands):
+            ours = asyncio.run(run_replay(url))
+        with bounded("the eventsourcing recorder's reference", 120 + 3 * thousands):
+            reference = run_reference_follow(url, stored)
         print(
             f"\nreplay: {len(stored)} events; risiti {ours:,.0f} events/s"
             f" (invoice_list + balances written); eventsourcing recorder read and folded"

@@ -25,7 +25,7 @@ from uuid import uuid4
 
 import asyncpg
 
-from common import scratch_database
+from common import bounded, failing_clearly, scratch_database
 from read import customers, generate_log
 from risiti.cli import ProgressLine
 from risiti.eventstore.checkpoints import record_checkpoints
@@ -109,11 +109,17 @@ async def read_only(url: str, total: int) -> float:
 
 def main() -> None:
     args = parse_args()
-    with scratch_database() as url:
-        total = asyncio.run(build(url, args.events))
-        asyncio.run(checkpoint(url))
-        reference = asyncio.run(read_only(url, total))
-        events, seconds, intact = asyncio.run(verify(url))
+    # Minutes more than each phase takes on the 2-core machine.
+    thousands = args.events / 1000
+    with failing_clearly(), scratch_database() as url:
+        with bounded("building the log", 120 + thousands):
+            total = asyncio.run(build(url, args.events))
+        with bounded("the checkpoint", 120 + thousands):
+            asyncio.run(checkpoint(url))
+        with bounded("the plain read (reference)", 120 + thousands):
+            reference = asyncio.run(read_only(url, total))
+        with bounded("risiti verify", 120 + thousands):
+            events, seconds, intact = asyncio.run(verify(url))
     rate = events / seconds
     print(f"events in the log:        {events:,}")
     print(f"risiti verify:            {seconds:.1f} s, {rate:,.0f} events/s, intact={intact}")

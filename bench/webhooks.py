@@ -34,7 +34,7 @@ from aiohttp import web
 from arq import create_pool
 from arq.connections import RedisSettings
 
-from common import scratch_database
+from common import bounded, failing_clearly, scratch_database
 from risiti.cli import ProgressLine
 from risiti.commands.accounts import open_account
 from risiti.commands.caller import Caller
@@ -241,6 +241,16 @@ async def reference(receiver_url: str, secrets: list[str], total: int, concurren
     return total / elapsed
 
 
+def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
 def main() -> None:
     args = parse_args()
     redis_url = os.environ.get("RISITI_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -251,20 +261,25 @@ def main() -> None:
     received = context.Value("q", 0)
     receiver = context.Process(target=serve_receiver, args=(port, received), daemon=True)
     receiver.start()
+    # Each phase's bound: minutes more than it takes at 100 deliveries/s.
+    bound = 120 + args.deliveries / 100
     try:
-        asyncio.run(wait_for_port(port))
-        with scratch_database() as url:
-            ids, secrets = asyncio.run(prepare(url, receiver_url, args.deliveries))
-            asyncio.run(enqueue_all(redis_url, queue, ids))
-            workers = start_workers(url, redis_url, queue, args.workers)
-            try:
-                ours = asyncio.run(wait_delivered(url, args.deliveries))
-            finally:
-                for worker in workers:
-                    worker.terminate()
-                    worker.wait()
-        concurrency = args.workers * JOBS_PER_WORKER * DELIVERIES_PER_JOB
-        theirs = asyncio.run(reference(receiver_url, secrets, args.deliveries, concurrency))
+        with failing_clearly():
+            with bounded("the receiver starting", 60):
+                asyncio.run(wait_for_port(port))
+            with scratch_database() as url:
+                with bounded("preparing and enqueueing the deliveries", bound):
+                    ids, secrets = asyncio.run(prepare(url, receiver_url, args.deliveries))
+                    asyncio.run(enqueue_all(redis_url, queue, ids))
+                workers = start_workers(url, redis_url, queue, args.workers)
+                try:
+                    with bounded("risiti's workers delivering", bound):
+                        ours = asyncio.run(wait_delivered(url, args.deliveries))
+                finally:
+                    stop_workers(workers)
+            concurrency = args.workers * JOBS_PER_WORKER * DELIVERIES_PER_JOB
+            with bounded("the aiohttp reference", bound):
+                theirs = asyncio.run(reference(receiver_url, secrets, args.deliveries, concurrency))
     finally:
         receiver.terminate()
         receiver.join()

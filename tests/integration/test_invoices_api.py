@@ -12,6 +12,7 @@ import pytest
 from risiti.commands.accounts import OpenedAccount
 
 from .conftest import KREDO_INVOICE, Api, wait_until
+from .http_calls import event_count
 
 pytestmark = pytest.mark.asyncio
 
@@ -37,6 +38,20 @@ async def test_first_invoice_of_an_account_is_number_one_and_numbers_follow(api:
         numbers.append(body["data"]["document_number"])
     year = numbers[0].split("-")[1]
     assert numbers == [f"INV-{year}-0001", f"INV-{year}-0002", f"INV-{year}-0003"]
+
+
+async def test_a_number_already_used_is_refused_and_the_second_invoice_is_not_stored(
+    api: Api, pool: asyncpg.Pool, account: OpenedAccount
+) -> None:
+    chosen = KREDO_INVOICE | {"invoice_number": "ACME-7"}
+    first_status, _ = await api.post("/v1/invoices", chosen)
+    events_before = await event_count(pool, account.account_id)
+
+    status, body = await api.post("/v1/invoices", chosen)
+
+    assert (first_status, status) == (201, 422)
+    assert body["error"]["details"][0]["field"] == "invoice_number"
+    assert await event_count(pool, account.account_id) == events_before
 
 
 async def test_invoice_reads_back_by_id_and_by_number(api: Api) -> None:
@@ -109,15 +124,16 @@ async def test_partial_payment_leaves_balance_due(api: Api) -> None:
     assert body["data"]["amount_due"] == 150000
 
 
-async def test_partial_payment_is_refused_where_not_accepted(api: Api) -> None:
+async def test_partial_payment_is_recorded_where_the_customer_is_not_offered_one(api: Api) -> None:
     _, created = await api.post("/v1/invoices", KREDO_INVOICE)
 
     status, body = await api.post(
         f"/v1/invoices/{created['data']['id']}/payments", {"amount": 100000}
     )
 
-    assert status == 422
-    assert body["error"]["details"][0]["field"] == "amount"
+    assert status == 201, body
+    assert body["data"]["accept_partial_payments"] is False
+    assert (body["data"]["status"], body["data"]["amount_due"]) == ("partially_paid", 150000)
 
 
 async def test_payment_above_the_amount_due_is_refused(api: Api) -> None:

@@ -75,8 +75,8 @@ async def test_the_router_and_the_document_come_from_the_same_declarations(
         (dialect.base_path, dialect_document(dialect.name)) for dialect in DIALECTS
     ]
     documented = {
-        (method.upper(), base + path)
-        for base, document in documents
+        (method.upper(), base_path + path)
+        for base_path, document in documents
         for path, item in document["paths"].items()
         for method in item
     }

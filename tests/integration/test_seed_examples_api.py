@@ -33,9 +33,10 @@ INVOICE_NG_INVOICE = {
 
 
 def duplo_invoice(recipient: str) -> dict[str, Any]:
-    """duplo-create-invoice.txt's sample request, with `recipient` a customer of ours."""
+    """duplo-create-invoice.txt's sample request, with `recipient` a customer of ours, without
+    its `business_id`, which the native API refuses (the API key names the account; Duplo's
+    dialect takes it)."""
     return {
-        "business_id": "45ee9f61-dd52-4f51-bccb-8ea711760",
         "recipient": recipient,
         "due_date": "2022-06-12",
         "items": [
@@ -51,7 +52,9 @@ def duplo_invoice(recipient: str) -> dict[str, Any]:
 
 
 def paycashless_invoice(tax_rate_id: str, *, auto_finalize: bool) -> dict[str, Any]:
-    """paycashless-create-invoice.txt's request, camelCase as Paycashless documents it."""
+    """paycashless-create-invoice.txt's request, camelCase as Paycashless documents it, without
+    its `callbackUrl` and `returnUrl`, which the native API refuses (Paycashless' dialect
+    takes them)."""
     return {
         "reference": "order-456",
         "acceptPartialPayments": True,
@@ -59,8 +62,6 @@ def paycashless_invoice(tax_rate_id: str, *, auto_finalize: bool) -> dict[str, A
         "currency": "NGN",
         "sendEmail": False,
         "autoFinalize": auto_finalize,
-        "callbackUrl": "https://example.com/callback",
-        "returnUrl": "https://example.com/return",
         "customer": {"email": "ops@client.test", "name": "Client Ltd", "address": "1 Marina"},
         "items": [{"name": "Retainer", "quantity": 123, "description": "Monthly", "price": 100000}],
         "taxRateIds": [tax_rate_id],
@@ -128,6 +129,29 @@ async def test_duplo_sample_request_reads_7250_with_lines_summing_to_the_totals(
     assert invoice["tax_total"] == 650
     assert invoice["total"] == 7250
     assert_totals_are_the_sums_of_the_lines(invoice)
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"business_id": "45ee9f61-dd52-4f51-bccb-8ea711760"}, "business_id"),
+        ({"callbackUrl": "https://example.com/callback"}, "callbackUrl"),
+        ({"returnUrl": "https://example.com/return"}, "returnUrl"),
+    ],
+)
+async def test_a_seed_field_the_native_api_does_not_have_is_refused_naming_it(
+    api: Api, pool: asyncpg.Pool, account: OpenedAccount, extra: dict[str, str], field: str
+) -> None:
+    before = await event_count(pool, account.account_id)
+
+    answer = await call(api, "POST", "/v1/invoices", duplo_invoice(await _customer_id(api)) | extra)
+
+    assert answer.status == 422, answer.body
+    assert answer.error["code"] == "validation_error"
+    assert answer.error["details"] == [
+        {"field": field, "message": "is not a field of this request"}
+    ]
+    assert await event_count(pool, account.account_id) == before + 1  # the customer only
 
 
 async def test_duplo_recipient_that_is_not_a_customer_is_refused_and_changes_nothing(

@@ -148,3 +148,35 @@ def test_bad_account_details_are_refused(changes: dict[str, str], field: str) ->
         account.change_details(dict(changes))
     assert refused.value.field == field
     assert account.details == {}
+
+
+def test_a_renamed_account_shows_its_new_name_to_customers() -> None:
+    account = Account.open("Ada's Kitchen")
+    version = account.version
+
+    account.rename("  Ada's Kitchen  ")
+    assert account.version == version  # the same name: nothing appended
+    account.rename("Ada's Kitchen & Bakery")
+
+    assert account.name == "Ada's Kitchen & Bakery"
+    assert write_customer_copy(_invoice(), account, today=TODAY).business.name == account.name
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 201])
+def test_an_account_name_has_1_to_200_characters(name: str) -> None:
+    account = Account.open("Ada's Kitchen")
+    with pytest.raises(InvalidFieldError) as refused:
+        account.rename(name)
+    assert refused.value.field == "name"
+    assert account.name == "Ada's Kitchen"
+
+
+def test_the_page_offers_part_payment_in_major_units_only_where_the_invoice_does() -> None:
+    account = Account.open("Ada's Kitchen")
+    partial = write_customer_copy(_invoice(), account, today=TODAY)
+    whole = write_customer_copy(_invoice(accept_partial_payments=False), account, today=TODAY)
+    francs = write_customer_copy(_invoice("XOF"), account, today=TODAY)
+
+    assert (partial.offers_partial_payment, whole.offers_partial_payment) == (True, False)
+    assert (partial.amount_due_major, partial.smallest_amount) == ("160000.00", "0.01")
+    assert (francs.amount_due_major, francs.smallest_amount) == ("16000000", "1")

@@ -84,9 +84,21 @@ def test_partial_payment_leaves_balance_due() -> None:
     assert (invoice.status, invoice.amount_due) == ("partially_paid", 150000)
 
 
-def test_partial_payment_is_refused_unless_accepted() -> None:
+def test_a_partial_payment_the_business_records_is_recorded_though_not_offered() -> None:
+    invoice = _open_invoice()  # accept_partial_payments is false by default
+    _pay(invoice, 100000)
+
+    assert (invoice.status, invoice.amount_due) == ("partially_paid", 150000)
+
+
+def test_the_customer_is_offered_part_payment_only_where_the_invoice_accepts_it() -> None:
+    whole, partial = _open_invoice(), _open_invoice(accept_partial_payments=True)
+
     with pytest.raises(PartialPaymentNotAllowedError):
-        _pay(_open_invoice(), 100000)
+        whole.check_customer_payment(100000)
+    whole.check_customer_payment(250000)
+    partial.check_customer_payment(100000)
+    assert (whole.offers_partial_payment, partial.offers_partial_payment) == (False, True)
 
 
 def test_payment_never_exceeds_the_amount_due() -> None:

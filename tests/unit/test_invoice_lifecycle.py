@@ -17,6 +17,7 @@ from risiti.domain.errors import (
     InvalidInvoiceError,
     InvalidStateError,
     PartialPaymentNotAllowedError,
+    PaymentExceedsBalanceError,
 )
 from risiti.domain.invoice import (
     ALLOWED_ACTIONS,
@@ -529,40 +530,66 @@ def test_payment_must_be_positive(amount: int) -> None:
     assert invoice.payments == []
 
 
-def test_partial_payment_is_refused_without_partial_payments() -> None:
+def test_a_partial_payment_is_recorded_without_partial_payments_the_ledger_records_facts() -> None:
     invoice = _open_invoice()
 
-    with pytest.raises(PartialPaymentNotAllowedError):
-        _pay(invoice, 100000)
+    _pay(invoice, 100000)
 
-    assert (invoice.status, invoice.payments) == ("open", [])
+    assert (invoice.status, invoice.amount_due) == ("partially_paid", 150000)
 
 
-def test_max_installments_last_payment_must_clear_the_balance() -> None:
+def test_the_customer_may_not_pay_part_of_an_invoice_without_partial_payments() -> None:
+    invoice = _open_invoice()
+
+    with pytest.raises(PartialPaymentNotAllowedError) as refused:
+        invoice.check_customer_payment(100000)
+
+    assert refused.value.field == "amount"
+    assert not invoice.offers_partial_payment
+    invoice.check_customer_payment(TOTAL)
+
+
+def test_the_customer_may_not_pay_more_than_is_due_nor_on_a_paid_invoice() -> None:
+    invoice = _open_invoice(accept_partial_payments=True)
+
+    with pytest.raises(PaymentExceedsBalanceError):
+        invoice.check_customer_payment(TOTAL + 1)
+    _pay(invoice, TOTAL)
+    with pytest.raises(InvalidStateError):
+        invoice.check_customer_payment(1)
+
+
+def test_the_customers_last_allowed_installment_must_clear_the_balance() -> None:
     invoice = _open_invoice(accept_partial_payments=True, max_installments=2)
+    assert invoice.offers_partial_payment
     _pay(invoice, 100000)
 
     with pytest.raises(InstallmentLimitError) as refused:
-        _pay(invoice, 50000)
+        invoice.check_customer_payment(50000)
     assert refused.value.field == "amount"
-    assert (invoice.status, invoice.amount_due, invoice.installments_made) == (
-        "partially_paid",
-        150000,
-        1,
-    )
-
-    _pay(invoice, 150000)
-    assert (invoice.status, invoice.amount_due) == ("paid", 0)
+    assert not invoice.offers_partial_payment
+    invoice.check_customer_payment(150000)
 
 
-def test_max_installments_of_one_means_pay_in_full() -> None:
+def test_max_installments_of_one_means_the_customer_pays_in_full() -> None:
     invoice = _open_invoice(accept_partial_payments=True, max_installments=1)
 
     with pytest.raises(InstallmentLimitError):
-        _pay(invoice, 100000)
+        invoice.check_customer_payment(100000)
+    invoice.check_customer_payment(TOTAL)
 
-    _pay(invoice, TOTAL)
-    assert invoice.status == "paid"
+
+def test_the_business_records_an_installment_past_max_installments_as_it_was_paid() -> None:
+    invoice = _open_invoice(accept_partial_payments=True, max_installments=2)
+    _pay(invoice, 100000)
+
+    _pay(invoice, 50000)
+
+    assert (invoice.status, invoice.amount_due, invoice.installments_made) == (
+        "partially_paid",
+        100000,
+        2,
+    )
 
 
 def test_reversed_payments_do_not_count_as_installments() -> None:
@@ -570,6 +597,7 @@ def test_reversed_payments_do_not_count_as_installments() -> None:
     _pay(invoice, 100000)
     _mark_unpaid(invoice)
 
+    invoice.check_customer_payment(100000)
     _pay(invoice, 100000)
 
     assert (invoice.status, invoice.installments_made, len(invoice.payments)) == (
@@ -656,7 +684,7 @@ def test_a_receipt_is_issued_paid_by_the_method_given() -> None:
     receipt = _new(document_type="receipt")
     receipt.collect_events()
 
-    receipt.issue(document_number="RCT-2026-0001", issued_at=NOW, receipt_paid_by="pos")
+    receipt.issue(document_number="RCT-2026-0001", issued_at=NOW, paid_by="pos")
 
     events = receipt.collect_events()
     assert [type(e) for e in events] == [Invoice.Finalized, Invoice.PaymentRecorded]
@@ -669,10 +697,22 @@ def test_an_invoice_is_issued_open() -> None:
     invoice = _new()
     invoice.collect_events()
 
-    invoice.issue(document_number="INV-2026-0001", issued_at=NOW, receipt_paid_by="pos")
+    invoice.issue(document_number="INV-2026-0001", issued_at=NOW)
 
     assert [type(e) for e in invoice.collect_events()] == [Invoice.Finalized]
     assert (invoice.status, invoice.payments) == ("open", [])
+
+
+def test_an_invoice_issued_paid_is_finalized_then_paid_by_the_method_given() -> None:
+    invoice = _new()
+    invoice.collect_events()
+
+    invoice.issue(document_number="INV-2026-0001", issued_at=NOW, paid_by="bank_transfer")
+
+    events = invoice.collect_events()
+    assert [type(e) for e in events] == [Invoice.Finalized, Invoice.PaymentRecorded]
+    assert (invoice.status, invoice.amount_due, invoice.amount_paid) == ("paid", 0, TOTAL)
+    assert invoice.payments[0]["method"] == "bank_transfer"
 
 
 def test_a_receipt_is_issued_on_creation_and_an_invoice_is_not() -> None:

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from risiti.domain.errors import CurrencyMismatchError, UnknownCurrencyError
-from risiti.domain.money import Money, allocate, currency_exponent, round_half_up
+from risiti.domain.errors import CurrencyMismatchError, InvalidFieldError, UnknownCurrencyError
+from risiti.domain.money import Money, allocate, currency_exponent, minor_units, round_half_up
 
 
 @pytest.mark.parametrize(
@@ -115,3 +115,22 @@ def test_currency_without_minor_unit_formats_without_decimals() -> None:
 
 def test_kuwaiti_dinar_formats_three_decimals() -> None:
     assert "1.234" in Money(1234, "KWD").format("en")
+
+
+@pytest.mark.parametrize(
+    ("major", "currency", "minor"),
+    [("2500.50", "NGN", 250050), ("2500", "NGN", 250000), ("250000", "XOF", 250000)],
+)
+def test_an_amount_in_major_units_is_its_exact_minor_units(
+    major: str, currency: str, minor: int
+) -> None:
+    assert minor_units(Decimal(major), currency) == minor
+
+
+@pytest.mark.parametrize(("major", "currency"), [("10.505", "NGN"), ("0.5", "XOF"), ("NaN", "NGN")])
+def test_more_decimals_than_the_currency_has_are_refused_not_rounded(
+    major: str, currency: str
+) -> None:
+    with pytest.raises(InvalidFieldError) as refused:
+        minor_units(Decimal(major), currency, field="amount")
+    assert refused.value.field == "amount"

@@ -26,6 +26,7 @@ async def update_account(request: web.Request) -> web.Response:
         ledger_for(request),
         accounts.UpdateAccount(
             caller,
+            name=body.name,
             require_signed_requests=body.require_signed_requests,
             paystack_secret_key=body.paystack_secret_key,
             reminder_days=body.reminder_days,

@@ -9,7 +9,7 @@ from aiohttp import web
 from risiti.api.access_log import access_log_middleware
 from risiti.api.auth import KEY_CACHE, PUBLIC_PATHS, KeyCache, auth_middleware
 from risiti.api.dialects import DIALECTS, dialect_operations
-from risiti.api.envelope import json_body_middleware
+from risiti.api.envelope import json_body_middleware, no_query_middleware
 from risiti.api.errors import ERROR_BODIES, error_middleware
 from risiti.api.idempotency import idempotency_middleware
 from risiti.api.keys import LEDGER, SETTINGS
@@ -32,6 +32,7 @@ def create_app(settings: Settings) -> web.Application:
             error_middleware,
             auth_middleware,
             rate_limit_middleware,
+            no_query_middleware(OPERATIONS),
             json_body_middleware,
             idempotency_middleware,
         ],

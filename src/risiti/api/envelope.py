@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from pydantic import BaseModel
 
-from risiti.api.errors import ApiError, EdgeCode, Handler, validation_error
+from risiti.api.errors import UNKNOWN_FIELD, ApiError, EdgeCode, Handler, validation_error
 from risiti.api.keys import SETTINGS
 from risiti.api.models import ListQuery
+from risiti.api.operation import Operation
 from risiti.domain import calendar
 from risiti.domain.invoice import Invoice
 from risiti.eventstore.paging import MAX_POSITION, Place, decode_cursor
@@ -113,9 +116,40 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
 
 
 def parse_query(request: web.Request, model: type[M]) -> M:
+    """The query string as `model`; a parameter it does not have, or one sent twice (only one
+    could be read), is a `validation_error` naming it."""
     query = dict(request.query)
+    repeated = sorted({name for name in request.query if len(request.query.getall(name)) > 1})
+    if repeated:
+        raise validation_error(
+            [{"field": name, "message": "is sent more than once"} for name in repeated]
+        )
     _check_text(query, "")
     return model.model_validate(query)
+
+
+def no_query_middleware(operations: Iterable[Operation]) -> Middleware:
+    """Refuse a query string on a GET of the API that takes none, naming each parameter, as
+    `parse_query` does on one that takes some: nothing sent is silently ignored. Public pages
+    are left alone: Paystack sends the customer back to the hosted page with its own query."""
+    takes_none = {
+        (operation.method, operation.path)
+        for operation in operations
+        if operation.method == "GET" and operation.query is None and not operation.public
+    }
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        resource = request.match_info.route.resource
+        method = "GET" if request.method == "HEAD" else request.method
+        if request.query and resource is not None and (method, resource.canonical) in takes_none:
+            raise validation_error(
+                [{"field": name, "message": UNKNOWN_FIELD} for name in dict(request.query)],
+                "This endpoint takes no query parameters.",
+            )
+        return await handler(request)
+
+    return middleware
 
 
 def _finite_float(text: str) -> float:

@@ -84,9 +84,17 @@ def validation_error(details: list[dict[str, Any]], message: str | None = None) 
     )
 
 
+# What a field the request does not have is told, as Stripe answers "Received unknown
+# parameter": pydantic's own words ("Extra inputs are not permitted") do not say which is wrong.
+UNKNOWN_FIELD = "is not a field of this request"
+
+
 def from_pydantic(error: pydantic.ValidationError) -> ApiError:
     details = [
-        {"field": ".".join(str(part) for part in e["loc"]) or "body", "message": e["msg"]}
+        {
+            "field": ".".join(str(part) for part in e["loc"]) or "body",
+            "message": UNKNOWN_FIELD if e["type"] == "extra_forbidden" else e["msg"],
+        }
         for e in error.errors(include_url=False)
     ]
     return validation_error(details)

@@ -12,10 +12,10 @@ import pydantic
 from aiohttp import web
 
 from risiti.api.keys import CALLER, LEDGER, SETTINGS, ledger_for
-from risiti.api.models import HostedPaymentForm
+from risiti.api.models import HostedCheckoutForm, HostedPaymentForm
 from risiti.commands import hosted_page
 from risiti.commands.errors import NotFoundError, StaleVersionError
-from risiti.domain.errors import DomainError
+from risiti.domain.errors import DomainError, InvalidFieldError, PaymentExceedsBalanceError
 from risiti.presentation.customer_copy import CustomerCopy
 from risiti.presentation.hosted_page import render_notice, render_page
 from risiti.presentation.invoice_pdf import draw_invoice_pdf, pdf_filename
@@ -96,11 +96,14 @@ async def pay_in_test_mode(request: web.Request) -> web.Response:
     except (pydantic.ValidationError, _UnreadableFormError):
         return _notice(400, "Nothing was paid", "The form was incomplete.", f"/i/{token}")
     try:
-        await hosted_page.pay_in_test_mode(request.app[LEDGER], token, form.version)
+        await hosted_page.pay_in_test_mode(request.app[LEDGER], token, form.version, form.amount)
     except NotFoundError:
         return _not_found()
     except hosted_page.NotPayableHereError as refused:
         return _notice(403, "Nothing was paid", str(refused), f"/i/{token}")
+    except (InvalidFieldError, PaymentExceedsBalanceError) as refused:
+        # An amount the page does not offer: more than is due, or part where it is paid whole.
+        return _notice(400, "Nothing was paid", str(refused), f"/i/{token}")
     except (StaleVersionError, DomainError):
         # Paid by an earlier submit of this form, or changed since the page was shown: nothing
         # was recorded now, and the page says where the invoice stands.
@@ -128,11 +131,19 @@ async def pay_with_paystack(request: web.Request) -> web.Response:
         api_url=settings.paystack_api_url, callback_url=f"{settings.base_url}/i/{token}"
     )
     try:
-        url = await hosted_page.start_paystack_checkout(request.app[LEDGER], token, checkout)
+        form = HostedCheckoutForm.model_validate(await _form_fields(request))
+    except (pydantic.ValidationError, _UnreadableFormError):
+        return _notice(400, "Nothing was paid", "The form was incomplete.", f"/i/{token}")
+    try:
+        url = await hosted_page.start_paystack_checkout(
+            request.app[LEDGER], token, checkout, form.amount
+        )
     except NotFoundError:
         return _not_found()
     except hosted_page.NotPayableHereError as refused:
         return _notice(403, "Paystack is not available", str(refused), f"/i/{token}")
+    except (InvalidFieldError, PaymentExceedsBalanceError) as refused:
+        return _notice(400, "Nothing was paid", str(refused), f"/i/{token}")
     except hosted_page.PaystackUnavailableError:
         return _notice(
             502,

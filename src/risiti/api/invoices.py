@@ -66,6 +66,7 @@ def creation(caller: Caller, body: CreateInvoiceRequest) -> invoices.CreateInvoi
         caller,
         draft,
         finalize=body.finalize,
+        paid=body.paid,
         payment_method=body.payment_method,
         tax_rate_ids=body.tax_rate_ids or [],
         send_email=body.send_email,

@@ -25,10 +25,11 @@ from pydantic import (
     Field,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from risiti.api.schemas import SubscribedEventType
 from risiti.domain.bounds import MAX_AMOUNT, MAX_QUANTITY, MAX_STOCK, QUANTITY_PLACES
-from risiti.domain.errors import InvalidInvoiceError
+from risiti.domain.errors import InvalidFieldError, InvalidInvoiceError
 from risiti.eventstore.paging import MAX_POSITION
 
 # The bounds of docs/api.md ("Bounds"), checked here so that a request past one is refused by
@@ -100,17 +101,41 @@ Percentage = Annotated[Decimal, BeforeValidator(_quantity), Field(ge=0, le=100, 
 Day = Annotated[date, BeforeValidator(_date_part)]
 
 
+def _names_of(field: FieldInfo, name: str) -> tuple[str, ...]:
+    """Every key a field is read from: its name and its aliases (`qty` for `quantity`)."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return (name, *(choice for choice in alias.choices if isinstance(choice, str)))
+    return (name, alias) if isinstance(alias, str) else (name,)
+
+
 class Model(BaseModel):
-    # Unknown fields are ignored: the seed APIs send fields of their own (Duplo's business_id).
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
+    # Nothing is silently ignored (DESIGN.md §6): a field the request does not have is a
+    # validation error naming it (`extra_forbidden`, worded by `errors.from_pydantic`).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
 
     @model_validator(mode="before")
     @classmethod
     def _accept_camel_case(cls, data: Any) -> Any:
-        """Paycashless sends camelCase (`acceptPartialPayments`); every field accepts both."""
-        if isinstance(data, dict):
-            return {_snake_case(k) if isinstance(k, str) else k: v for k, v in data.items()}
-        return data
+        """Paycashless sends camelCase (`acceptPartialPayments`); every field accepts both. A
+        key that is no field's stays as sent, so that its refusal names it as the client wrote
+        it; two keys for one field (`qty` and `quantity`) are refused, since one would be lost."""
+        if not isinstance(data, dict):
+            return data
+        field_of = {
+            key: name for name, field in cls.model_fields.items() for key in _names_of(field, name)
+        }
+        read: dict[Any, Any] = {}
+        seen: dict[str, str] = {}
+        for key, value in data.items():
+            if isinstance(key, str) and _snake_case(key) in field_of:
+                field, key_read = field_of[_snake_case(key)], _snake_case(key)
+                if field in seen:
+                    raise ValueError(f"send {seen[field]} or {key}, not both: they are one field")
+                seen[field] = key
+                key = key_read
+            read[key] = value
+        return read
 
 
 class ItemIn(Model):
@@ -281,7 +306,7 @@ class InvoiceFieldsIn(Model):
 class CreateInvoiceRequest(InvoiceFieldsIn):
     type: Literal["invoice", "receipt"] = "invoice"
     items: list[ItemIn] = Field(min_length=1, max_length=500)
-    status: Literal["draft", "open", "unpaid", "invoice"] = "open"
+    status: Literal["draft", "open", "unpaid", "invoice", "paid"] = "open"
     auto_finalize: bool | None = None
     days_until_due: int | None = Field(None, gt=0, le=1800)
     send_email: bool = False
@@ -293,6 +318,23 @@ class CreateInvoiceRequest(InvoiceFieldsIn):
             raise ValueError("customer_name (or customer.name, or customer_id) is required")
         return self
 
+    @model_validator(mode="after")
+    def _paid_is_issued(self) -> CreateInvoiceRequest:
+        if self.status == "paid" and self.auto_finalize is False:
+            raise InvalidInvoiceError(
+                "status paid issues the document; auto_finalize false would keep a draft.",
+                field="auto_finalize",
+            )
+        # "other" is the default, which a generated client sends on every create: it says nothing.
+        issued_paid = self.paid or self.type == "receipt"
+        if self.payment_method != "other" and not issued_paid:
+            raise InvalidInvoiceError(
+                "payment_method says how a document issued paid was paid: send it with "
+                "status paid, or record the payment later (POST /v1/invoices/{id}/payments).",
+                field="payment_method",
+            )
+        return self
+
     @property
     def finalize(self) -> bool:
         """Kredo's `unpaid` and Duplo's `invoice` both mean: issue it now; Paycashless says so
@@ -300,6 +342,11 @@ class CreateInvoiceRequest(InvoiceFieldsIn):
         if self.auto_finalize is not None:
             return self.auto_finalize
         return self.status != "draft"
+
+    @property
+    def paid(self) -> bool:
+        """`status: paid` issues the document paid, `payment_method` saying how (DESIGN.md §5)."""
+        return self.status == "paid"
 
     def due_date_or_days(self, issue_date: date) -> date | None:
         if self.due_date is None and self.days_until_due is not None:
@@ -390,6 +437,13 @@ class CreateTaxRateRequest(Model):
 class UpdateAccountRequest(Model):
     """Each setting sent is changed; one not sent stays as it is."""
 
+    name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="The business' name, shown to its customers on the hosted page, the PDF "
+        "and the messages sent them.",
+    )
     require_signed_requests: bool | None = None
     paystack_secret_key: str | None = Field(
         None,
@@ -420,8 +474,31 @@ class UpdateAccountRequest(Model):
         None, description="Whether stock may go below zero; by default it may not."
     )
 
+    @model_validator(mode="after")
+    def _name_may_not_be_null(self) -> UpdateAccountRequest:
+        if "name" in self.model_fields_set and self.name is None:
+            raise InvalidFieldError("name may not be null: an account keeps a name.", field="name")
+        return self
 
-class HostedPaymentForm(Model):
+
+def _blank_is_none(value: Any) -> Any:
+    """An HTML form's empty input is sent as ""; it means nothing was typed."""
+    return None if value == "" else value
+
+
+class HostedCheckoutForm(Model):
+    """The hosted page's "Pay with Paystack" form (docs/hosted.md)."""
+
+    amount: Annotated[Decimal | None, BeforeValidator(_blank_is_none)] = Field(
+        None,
+        gt=0,
+        le=MAX_MINOR_UNITS,
+        description="What the customer chose to pay, in major units (2500.50), where the "
+        "invoice offers partial payment; the whole amount due when absent.",
+    )
+
+
+class HostedPaymentForm(HostedCheckoutForm):
     """The hosted page's "Pay now (test)" form (docs/hosted.md)."""
 
     version: int = Field(
@@ -530,7 +607,21 @@ class AgingQuery(Model):
     as_of: Day | None = None
 
 
-class PaystackWebhookRequest(Model):
+class PaystackDocument(Model):
+    """A body Paystack writes, not Risiti: Paystack adds fields to its events without notice,
+    and Risiti acts only on the ones its models name, so the others are ignored here (and only
+    here), where refusing them would refuse Paystack's payments. Its keys are read as Paystack
+    spells them: it sends `paid_at` and `paidAt` both, which must not count as one field twice."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_camel_case(cls, data: Any) -> Any:
+        return data
+
+
+class PaystackWebhookRequest(PaystackDocument):
     """A Paystack webhook event as Paystack sends it; only `charge.success` is acted on."""
 
     event: str = Field(max_length=100, examples=["charge.success"])
@@ -542,7 +633,7 @@ def _object_or_none(value: Any) -> Any:
     return value if isinstance(value, dict) else None
 
 
-class PaystackMetadata(Model):
+class PaystackMetadata(PaystackDocument):
     """What the checkout put in the charge's metadata to name the invoice it pays."""
 
     invoice_id: UUID | None = None
@@ -550,7 +641,7 @@ class PaystackMetadata(Model):
     account_id: UUID | None = None
 
 
-class PaystackChargeData(Model):
+class PaystackChargeData(PaystackDocument):
     reference: str = Field(min_length=1, max_length=200)
     amount: MinorUnits = Field(gt=0, le=MAX_MINOR_UNITS)
     currency: str = Field(min_length=3, max_length=3)
@@ -559,7 +650,7 @@ class PaystackChargeData(Model):
     metadata: Annotated[PaystackMetadata | None, BeforeValidator(_object_or_none)] = None
 
 
-class PaystackChargeEvent(Model):
+class PaystackChargeEvent(PaystackDocument):
     """A `charge.success` event."""
 
     event: Literal["charge.success"]

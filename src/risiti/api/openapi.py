@@ -383,12 +383,15 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
 
 
 def _implied_errors(operation: Operation) -> set[int]:
-    """What every operation of this shape may answer: 401/429/503 behind the key,
-    400/413/415/422 with a body, 422 with a query, 404 for a path id or a list's `starting_after`
-    that names no object, 422/412 with If-Match, 409/422 of an Idempotency-Key on a POST."""
+    """What every operation of this shape may answer: 401/429/503 behind the key (and on a
+    GET 422 for a query parameter it does not take), 400/413/415/422 with a body, 404 for a
+    path id or a list's `starting_after` that names no object, 422/412 with If-Match, 409/422
+    of an Idempotency-Key on a POST."""
     implied: set[int] = set()
     if not operation.public:
         implied |= {401, 429, 503}
+        if operation.method == "GET":
+            implied.add(422)
     if operation.body is not None:
         implied |= {400, 413, 415, 422}
     if operation.query is not None:

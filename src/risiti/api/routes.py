@@ -616,7 +616,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "Hosted",
         {
             303: Raw("text/plain", {"type": "string"}, "Back to the page, which shows the result."),
-            400: Raw("text/html", {"type": "string"}, "The form was incomplete."),
+            400: Raw(
+                "text/html",
+                {"type": "string"},
+                "The form was incomplete, or its amount is not offered.",
+            ),
             403: Raw("text/html", {"type": "string"}, "A live invoice is not paid this way."),
             404: Raw("text/html", {"type": "string"}, "The link is not valid."),
         },
@@ -632,12 +636,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "Hosted",
         {
             303: Raw("text/plain", {"type": "string"}, "On to Paystack's checkout."),
+            400: Raw("text/html", {"type": "string"}, "An amount the page does not offer."),
             403: Raw("text/html", {"type": "string"}, "No Paystack key, or no customer email."),
             404: Raw("text/html", {"type": "string"}, "The link is not valid."),
             502: Raw("text/html", {"type": "string"}, "Paystack could not be reached."),
         },
         handler=hosted.pay_with_paystack,
         public=True,
+        form=models.HostedCheckoutForm,
     ),
     Operation(
         "GET",

@@ -11,8 +11,10 @@ class ProgressLine:
     second; anywhere else (a log file, a pipe, CI) a plain line at 0 %, every 10 % and at the
     end, so that a log holds no carriage returns and no thousand frames."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, *, unit: str = "events", rate: bool = True) -> None:
         self._label = label
+        self._unit = unit
+        self._rate = rate
         self._terminal = sys.stderr.isatty()
         self._started = time.monotonic()
         self._drawn = 0.0
@@ -36,9 +38,9 @@ class ProgressLine:
         self._drawn = now
         share = done / total if total else 1.0
         bar = "#" * int(share * 30)
-        rate = done / max(now - self._started, 1e-9)
+        rate = f" {done / max(now - self._started, 1e-9):,.0f}/s" if self._rate else ""
         print(
-            f"\r{self._label} [{bar:<30}] {done:,}/{total:,} events {rate:,.0f}/s",
+            f"\r{self._label} [{bar:<30}] {done:,}/{total:,} {self._unit}{rate}",
             end="",
             file=sys.stderr,
             flush=True,
@@ -49,4 +51,4 @@ class ProgressLine:
         if tenths <= self._tenths_told:
             return
         self._tenths_told = tenths
-        print(f"{self._label}: {done:,}/{total:,} events ({tenths * 10} %)", file=sys.stderr)
+        print(f"{self._label}: {done:,}/{total:,} {self._unit} ({tenths * 10} %)", file=sys.stderr)

@@ -37,6 +37,14 @@ def add_dev(commands: Commands) -> None:
         "the next start reuses the data.",
     )
     dev.add_argument("--port", type=int, help="HTTP port of the API (default 8000)")
+    dev.add_argument(
+        "--api-processes",
+        type=int,
+        default=default_api_processes(),
+        metavar="N",
+        help="serve the API from N processes, as `risiti api --processes N` (default: one per"
+        f" core, {default_api_processes()} here)",
+    )
     dev.set_defaults(run=_dev)
 
 
@@ -49,10 +57,10 @@ def add_api(commands: Commands) -> None:
     api.add_argument(
         "--processes",
         type=int,
-        default=1,
+        default=default_api_processes(),
         metavar="N",
         help="serve from N processes sharing the port (SO_REUSEPORT; the kernel spreads the "
-        "connections): one per core uses every core of a machine (default 1)",
+        f"connections) (default: one per core, {default_api_processes()} here)",
     )
     # How --processes starts its children; not for people.
     api.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
@@ -76,6 +84,12 @@ def add_worker(commands: Commands) -> None:
         description="Run the ARQ worker that delivers webhooks and sends invoices by email and "
         "text message, with their sweepers and the overdue and reminder jobs.",
     ).set_defaults(run=_worker)
+
+
+def default_api_processes() -> int:
+    """One api process per core: measured with bench/http.py (docs/operations.md, "How many
+    api processes"), two processes on two cores serve more creates a second than one."""
+    return os.cpu_count() or 1
 
 
 def _api(args: argparse.Namespace) -> None:
@@ -107,7 +121,7 @@ def _serve_from_processes(settings: Settings, processes: int) -> None:
     from risiti.metrics import shared_metrics_directory
     from risiti.supervisor import stop_processes, wait_for_any_exit
 
-    command = [sys.executable, "-m", "risiti.cli", "api", "--reuse-port"]
+    command = [sys.executable, "-m", "risiti.cli", "api", "--processes", "1", "--reuse-port"]
     command += ["--host", settings.host, "--port", str(settings.port)]
     with shared_metrics_directory() as env:
         children = [subprocess.Popen(command, env=env) for _ in range(processes)]
@@ -151,9 +165,10 @@ def _dev(args: argparse.Namespace) -> int:
         "RISITI_PORT": str(settings.port),
         "RISITI_HOST": settings.host,
     }
-    children = [
+    api = [sys.executable, "-m", "risiti.cli", "api", "--processes", str(args.api_processes)]
+    children = [Child("api", api, env)] + [
         Child(role, [sys.executable, "-m", "risiti.cli", role], env)
-        for role in ("api", "projector", "worker")
+        for role in ("projector", "worker")
     ]
     supervisor = Supervisor(
         children,

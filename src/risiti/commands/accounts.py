@@ -92,6 +92,8 @@ class UpdateAccount:
     """What `PATCH /v1/account` changes; None leaves a setting as it is."""
 
     caller: Caller
+    name: str | None = None
+    """The business' name, as its customers see it."""
     require_signed_requests: bool | None = None
     paystack_secret_key: str | None = None
     """The caller's mode's Paystack secret key; "" removes it."""
@@ -103,12 +105,14 @@ class UpdateAccount:
 
 
 async def update_account(ledger: Ledger, command: UpdateAccount) -> Account:
-    """Change the account's settings: whether every request carries a signature (DESIGN.md §6),
-    the Paystack secret key of the caller's mode, kept beside the log, never in an event, and
-    the reminder schedule, copied beside the log for the reminders job."""
+    """Change the account's name and settings: whether every request carries a signature
+    (DESIGN.md §6), the Paystack secret key of the caller's mode, kept beside the log, never in
+    an event, and the reminder schedule, copied beside the log for the reminders job."""
     caller = command.caller
     async with ledger.transaction() as tx:
         account = await tx.get(Account, caller.account_id)
+        if command.name is not None:
+            account.rename(command.name)
         if command.require_signed_requests is not None:
             account.set_signed_requests(command.require_signed_requests)
         if command.details:

@@ -9,6 +9,7 @@ read models, so a customer who just paid sees the payment on the very next page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -18,6 +19,7 @@ from risiti.commands.errors import CommandError
 from risiti.commands.invoices import RecordPayment, get_invoice_by_token, record_payment
 from risiti.commands.ledger import Ledger
 from risiti.domain.invoice import OPEN, PARTIALLY_PAID, Invoice
+from risiti.domain.money import minor_units
 from risiti.eventstore import accounts
 
 HOSTED_PAGE_KEY_ID = "hosted_page"
@@ -36,8 +38,23 @@ class PaystackUnavailableError(CommandError):
     """Raised when Paystack could not be reached or refused to start a checkout."""
 
 
-async def pay_in_test_mode(ledger: Ledger, token: str, version: int) -> Invoice:
-    """Pay a test-mode invoice's whole amount due from its page, through the same command as
+def customer_amount(invoice: Invoice, major: Decimal | None) -> int:
+    """What the customer chose to pay, in minor units: the amount they typed on the page (in
+    major units, as people write it), else the whole amount due. Refused with the domain's
+    error unless the invoice offers it (`Invoice.check_customer_payment`)."""
+    if major is None:
+        amount = invoice.amount_due
+    else:
+        amount = minor_units(major, invoice.currency, field="amount")
+    invoice.check_customer_payment(amount)
+    return amount
+
+
+async def pay_in_test_mode(
+    ledger: Ledger, token: str, version: int, major: Decimal | None = None
+) -> Invoice:
+    """Pay a test-mode invoice from its page, the whole amount due or, where the invoice
+    offers it, the part the customer chose (`major`), through the same command as
     `POST /v1/invoices/{id}/payments`, so `invoice.paid` fires as it would for the API.
 
     `version` is the one the page showed: a second submit of the same form (a double tap, the
@@ -51,9 +68,10 @@ async def pay_in_test_mode(ledger: Ledger, token: str, version: int) -> Invoice:
         caller=Caller(invoice.account_id, invoice.livemode, HOSTED_PAGE_KEY_ID),
         invoice_id=invoice.id,
         expected_version=version,
-        amount=invoice.amount_due,
+        amount=customer_amount(invoice, major),
         method=TEST_PAYMENT_METHOD,
         reference=f"hosted-page-v{version}",
+        by_customer=True,
     )
     return await record_payment(ledger, command)
 
@@ -66,10 +84,13 @@ class PaystackCheckout:
     callback_url: str
 
 
-async def start_paystack_checkout(ledger: Ledger, token: str, checkout: PaystackCheckout) -> str:
-    """Initialize a Paystack transaction for a live invoice's amount due, naming the invoice in
-    its metadata (so the `charge.success` webhook records the payment on it), and answer the
-    checkout's `authorization_url` to send the customer to."""
+async def start_paystack_checkout(
+    ledger: Ledger, token: str, checkout: PaystackCheckout, major: Decimal | None = None
+) -> str:
+    """Initialize a Paystack transaction for a live invoice's amount due (or the part of it the
+    customer chose, where the invoice offers it), naming the invoice in its metadata (so the
+    `charge.success` webhook records the payment on it), and answer the checkout's
+    `authorization_url` to send the customer to."""
     invoice = await get_invoice_by_token(ledger, token)
     email = invoice.customer.get("email")
     async with ledger.connection() as conn:
@@ -81,7 +102,7 @@ async def start_paystack_checkout(ledger: Ledger, token: str, checkout: Paystack
         raise NotPayableHereError("This invoice cannot be paid through Paystack here.")
     body = {
         "email": email,
-        "amount": invoice.amount_due,
+        "amount": customer_amount(invoice, major),
         "currency": invoice.currency,
         "callback_url": checkout.callback_url,
         "metadata": {"invoice_id": str(invoice.id)},

@@ -37,8 +37,10 @@ class CreateInvoice:
     caller: Caller
     draft: InvoiceDraft
     finalize: bool = True
+    paid: bool = False
+    """Issue it paid (`status: paid`): finalized with its whole amount recorded as paid."""
     payment_method: str = "other"
-    """For receipts, which are issued paid: how the customer paid."""
+    """For a document issued paid (a receipt always is): how the customer paid."""
     tax_rate_ids: list[UUID] = field(default_factory=list)
     send_email: bool = False
     """Paycashless' `sendEmail`: once issued, send it to the customer's email."""
@@ -91,6 +93,9 @@ class RecordPayment(InvoiceCommand):
     method: str = "other"
     reference: str | None = None
     paid_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    by_customer: bool = False
+    """Paid by the customer on the hosted page: only what it offers them is taken
+    (`Invoice.check_customer_payment`); what the business records is recorded as it says."""
 
 
 @dataclass(frozen=True)
@@ -111,15 +116,16 @@ class VoidInvoice(InvoiceCommand):
 
 
 async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
-    """Create an invoice; finalize it under its number when asked (a receipt always, and the
-    Invoice issues it paid)."""
+    """Create an invoice; finalize it under its number when asked (a receipt always), issued
+    paid when asked (a receipt always) in the same transaction."""
 
     async def attempt() -> Invoice:
         async with ledger.transaction() as tx:
             draft = await _resolved_draft(tx, command)
             invoice = Invoice.create(draft, view_token=secrets.token_urlsafe(24))
-            if command.finalize or invoice.issued_on_creation:
-                await _finalize(tx, invoice, receipt_paid_by=command.payment_method)
+            if command.paid or command.finalize or invoice.issued_on_creation:
+                paid = command.paid or invoice.issued_on_creation
+                await _finalize(tx, invoice, paid_by=command.payment_method if paid else None)
             if command.send_email and invoice.status != DRAFT and invoice.customer.get("email"):
                 invoice.request_sending(
                     email=invoice.customer["email"], phone=None, requested_at=datetime.now(UTC)
@@ -210,6 +216,8 @@ async def send_invoice(ledger: Ledger, command: SendInvoice) -> Invoice:
 
 async def record_payment(ledger: Ledger, command: RecordPayment) -> Invoice:
     async def pay(tx: LedgerTransaction, invoice: Invoice) -> None:
+        if command.by_customer:
+            invoice.check_customer_payment(command.amount)
         invoice.record_payment(
             payment_id=uuid4(),
             amount=command.amount,
@@ -268,15 +276,13 @@ async def _save(tx: LedgerTransaction, invoice: Invoice) -> None:
     await tx.save(invoice, account_id=invoice.account_id, livemode=invoice.livemode)
 
 
-async def _finalize(
-    tx: LedgerTransaction, invoice: Invoice, *, receipt_paid_by: str = "other"
-) -> None:
-    """Issue a draft under the number its business chose, or the next of its series (a receipt
-    paid by `receipt_paid_by`). The number is saved with the invoice: NumberTakenError if it is
-    another document's (`side_tables.keep_invoice_number`)."""
+async def _finalize(tx: LedgerTransaction, invoice: Invoice, *, paid_by: str | None = None) -> None:
+    """Issue a draft under the number its business chose, or the next of its series (paid by
+    `paid_by` when given, `Invoice.issue`). The number is saved with the invoice:
+    NumberTakenError if it is another document's (`side_tables.keep_invoice_number`)."""
     now = datetime.now(UTC)
     number = invoice.requested_number or await _next_number(tx, invoice, now.year)
-    invoice.issue(document_number=number, issued_at=now, receipt_paid_by=receipt_paid_by)
+    invoice.issue(document_number=number, issued_at=now, paid_by=paid_by)
 
 
 async def _next_number(tx: LedgerTransaction, invoice: Invoice, year: int) -> str:

@@ -19,8 +19,8 @@ from risiti.commands.errors import (
     StaleVersionError,
     TransactionTooOldError,
 )
-from risiti.commands.side_tables import write_side_tables
-from risiti.eventstore.errors import AppendOutOfOrderError, VersionConflictError
+from risiti.commands.side_tables import refusal_of_taken_row, write_side_tables
+from risiti.eventstore.errors import AppendOutOfOrderError, RowTakenError, VersionConflictError
 from risiti.eventstore.mapper import create_mapper
 from risiti.eventstore.recorder import PostgresRecorder, PostgresUnitOfWork, RecordedEvent
 from risiti.eventstore.recording import Recorder, SideTables, UnitOfWork
@@ -146,12 +146,17 @@ class LedgerTransaction:
 
     async def save(self, aggregate: Aggregate, *, account_id: UUID, livemode: bool | None) -> None:
         """Append the aggregate's pending events, with the rows they write beside the log
-        (`side_tables.py`, through the unit of work's side tables); VersionConflictError if
-        another writer won."""
+        (`side_tables.py`, through the unit of work's side tables, which may write them with the
+        events' own statement); VersionConflictError if another writer won."""
         events = aggregate.collect_events()
         await write_side_tables(self.unit.side_tables, aggregate, events)
         stored = [self.mapper.to_stored_event(e) for e in events]
-        await self.unit.append(stored, account_id=account_id, livemode=livemode, actor=self.actor)
+        try:
+            await self.unit.append(
+                stored, account_id=account_id, livemode=livemode, actor=self.actor
+            )
+        except RowTakenError as taken:
+            raise refusal_of_taken_row(taken) from None
 
 
 def rebuild(

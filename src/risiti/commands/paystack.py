@@ -1,5 +1,7 @@
 """Paystack inbound (docs/api.md, "Paystack"): a signed `charge.success` records a payment on the
-invoice its metadata names, once per Paystack reference.
+invoice its metadata names, once per Paystack reference. The charge is money the customer has
+paid: it is recorded whatever its size up to the amount due (DESIGN.md §5), as the business'
+own record of a payment is; what the checkout offered was checked when it started.
 
 Paystack sends no API key: the invoice names its account and mode, whose Paystack secret key
 must have signed the raw body (`x-paystack-signature`, hex HMAC-SHA512). The reference is noted in
@@ -24,10 +26,8 @@ from risiti.commands.ledger import Ledger, retry_in_new_transaction
 from risiti.domain.errors import (
     CurrencyMismatchError,
     DomainError,
-    InstallmentLimitError,
     InvalidFieldError,
     InvalidStateError,
-    PartialPaymentNotAllowedError,
     PaymentExceedsBalanceError,
 )
 from risiti.domain.invoice import DELETED, Invoice
@@ -69,8 +69,6 @@ PAYSTACK_REASONS: tuple[str, ...] = (
     PaystackReason.ALREADY_RECORDED,
     CurrencyMismatchError.code,
     PaymentExceedsBalanceError.code,
-    PartialPaymentNotAllowedError.code,
-    InstallmentLimitError.code,
     InvalidStateError.code,
     PaystackReason.INVALID_PAYMENT,
 )

@@ -98,12 +98,19 @@ async def keep_invoice_token(tables: SideTables, invoice: Invoice) -> None:
 
 
 async def keep_invoice_number(tables: SideTables, invoice: Invoice) -> None:
-    """NumberTakenError if its number is another document's of the account and mode."""
+    """NumberTakenError if its number is another document's of the account and mode (here, or
+    from the append that writes the row with the events: `refusal_of_taken_row`)."""
     number = str(invoice.document_number)
     try:
         await tables.claim_invoice_number(invoice.account_id, invoice.livemode, number, invoice.id)
-    except RowTakenError:
-        raise NumberTakenError(number) from None
+    except RowTakenError as taken:
+        raise refusal_of_taken_row(taken) from None
+
+
+def refusal_of_taken_row(taken: RowTakenError) -> NumberTakenError:
+    """The command's refusal of a row written with the events and found another's: of those
+    rows only an invoice's document number can be taken."""
+    return NumberTakenError(str(taken))
 
 
 async def keep_signed_requests(tables: SideTables, account: Account) -> None:

@@ -24,6 +24,7 @@ DETAIL_FIELDS = (
     "locale",
 )
 DEFAULT_LOCALE = "en_NG"
+MAX_NAME_LENGTH = 200
 # NUBAN is ten digits; other countries' numbers (IBANs) hold letters and spaces too.
 _ACCOUNT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]{0,40}")
 
@@ -37,6 +38,21 @@ class Account(Aggregate):
         if not name.strip():
             raise InvalidFieldError("An account needs a name.", field="name")
         return cls(name=name.strip())
+
+    def rename(self, name: str) -> None:
+        """Change the business' name, which its customers see on the hosted page, the PDF and
+        the messages sent them: 1 to 200 characters. Appends nothing when it is the same."""
+        name = name.strip()
+        if not 1 <= len(name) <= MAX_NAME_LENGTH:
+            raise InvalidFieldError(
+                f"An account's name has 1 to {MAX_NAME_LENGTH} characters.", field="name"
+            )
+        if name != self.name:
+            self._renamed(name=name)
+
+    @event("Renamed")
+    def _renamed(self, name: str) -> None:
+        self.name = name
 
     @event("Opened")
     def __init__(self, name: str) -> None:

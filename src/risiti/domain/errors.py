@@ -74,7 +74,9 @@ class PaymentExceedsBalanceError(DomainError):
 
 
 class PartialPaymentNotAllowedError(InvalidInvoiceError):
-    """Raised when a payment below the amount due is made on an invoice without partial payments."""
+    """Raised when the customer, on the hosted page or the checkout, would pay less than the
+    amount due of an invoice that does not accept partial payments. A payment the business
+    records is never refused for its size (DESIGN.md §5)."""
 
     code: ClassVar[str] = "partial_payment_not_allowed"
 
@@ -86,7 +88,8 @@ class PartialPaymentNotAllowedError(InvalidInvoiceError):
 
 
 class InstallmentLimitError(InvalidInvoiceError):
-    """Raised when a partial payment would leave a balance after the last allowed installment."""
+    """Raised when the customer, on the hosted page or the checkout, would pay part of the
+    amount due in the last installment the invoice allows, which must pay the balance."""
 
     code: ClassVar[str] = "installment_limit"
 

@@ -435,16 +435,16 @@ class Invoice(Aggregate):
         return self.document_type == "receipt"
 
     def issue(
-        self, document_number: str, issued_at: datetime, *, receipt_paid_by: str = "other"
+        self, document_number: str, issued_at: datetime, *, paid_by: str | None = None
     ) -> None:
-        """Finalize the draft; a receipt is issued paid (DESIGN.md §5), its whole amount
-        recorded as paid by `receipt_paid_by`: `Finalized` then `PaymentRecorded`. A document of
-        no amount is paid on finalizing already, and gets no payment."""
+        """Finalize the draft; issued paid when `paid_by` says how it was paid (`status: paid`
+        on create), as a receipt always is (DESIGN.md §5; by "other" unless told): its whole
+        amount recorded as paid, `Finalized` then `PaymentRecorded`. A document of no amount
+        is paid on finalizing already, and gets no payment."""
         self.finalize(document_number=document_number, finalized_at=issued_at)
-        if self.issued_on_creation and self.status != PAID:
-            self.mark_paid(
-                payment_id=uuid4(), method=receipt_paid_by, reference=None, paid_at=issued_at
-            )
+        method = paid_by or ("other" if self.issued_on_creation else None)
+        if method is not None and self.status != PAID:
+            self.mark_paid(payment_id=uuid4(), method=method, reference=None, paid_at=issued_at)
 
     def finalize(self, document_number: str, finalized_at: datetime) -> None:
         """Issue a draft under its number; from then on its figures no longer change."""
@@ -602,15 +602,14 @@ class Invoice(Aggregate):
         reference: str | None,
         paid_at: datetime,
     ) -> None:
-        """Record money received; never more than the amount due, in at most the installments
-        the invoice allows."""
+        """Record money received (DESIGN.md §5, "the ledger records facts"): whatever its size,
+        never more than the amount due. What the customer is offered to pay is another matter
+        (`check_customer_payment`): a business that was paid part records that part."""
         self._require("record_payment")
         if amount <= 0:
             raise InvalidInvoiceError("amount must be greater than 0.", field="amount")
         if amount > self.amount_due:
             raise PaymentExceedsBalanceError(amount, self.amount_due)
-        if amount < self.amount_due:
-            self._check_partial_payment(amount)
         self._payment_recorded(
             payment_id=payment_id,
             amount=amount,
@@ -619,12 +618,29 @@ class Invoice(Aggregate):
             paid_at=paid_at,
         )
 
-    def _check_partial_payment(self, amount: int) -> None:
+    @property
+    def offers_partial_payment(self) -> bool:
+        """Whether the customer may pay part of the amount due on the hosted page and the
+        checkout: where the invoice accepts partial payments and this is not the last of its
+        `max_installments`, which must pay the balance."""
+        last = self.max_installments
+        allowed = last is None or self.installments_made + 1 < last
+        return self.accept_partial_payments and allowed
+
+    def check_customer_payment(self, amount: int) -> None:
+        """Refuse what the hosted page and the checkout do not offer the customer: more than
+        the amount due, or part of it where the invoice does not offer partial payment
+        (`offers_partial_payment`). The business' own record of a payment is not held to it."""
+        self._require("record_payment")
+        if amount <= 0:
+            raise InvalidInvoiceError("amount must be greater than 0.", field="amount")
+        if amount > self.amount_due:
+            raise PaymentExceedsBalanceError(amount, self.amount_due)
+        if amount == self.amount_due or self.offers_partial_payment:
+            return
         if not self.accept_partial_payments:
             raise PartialPaymentNotAllowedError(amount, self.amount_due)
-        last = self.max_installments
-        if last is not None and self.installments_made + 1 >= last:
-            raise InstallmentLimitError(amount, self.amount_due, last)
+        raise InstallmentLimitError(amount, self.amount_due, self.max_installments or 1)
 
     def mark_paid(
         self, *, payment_id: UUID, method: str, reference: str | None, paid_at: datetime

@@ -12,6 +12,14 @@ from uuid import UUID
 
 import asyncpg
 
+from risiti.eventstore.row_writes import RowWrite
+
+_SAVE_TOKEN = "INSERT INTO invoice_tokens (token, invoice_id) VALUES ($1, $2)"
+_SAVE_NUMBER = (
+    "INSERT INTO invoice_numbers (account_id, livemode, document_number, invoice_id)"
+    " VALUES ($1, $2, $3, $4)"
+)
+
 
 async def take_next_number(
     conn: asyncpg.Connection, account_id: UUID, livemode: bool, prefix: str, year: int
@@ -32,10 +40,9 @@ async def take_next_number(
     return number
 
 
-async def save_invoice_token(conn: asyncpg.Connection, token: str, invoice_id: UUID) -> None:
-    await conn.execute(
-        "INSERT INTO invoice_tokens (token, invoice_id) VALUES ($1, $2)", token, invoice_id
-    )
+def invoice_token_row(token: str, invoice_id: UUID) -> RowWrite:
+    """The token's row, written with the invoice's events."""
+    return RowWrite(_SAVE_TOKEN, (token, invoice_id), "invoice_tokens")
 
 
 async def find_invoice_by_token(conn: asyncpg.Connection | asyncpg.Pool, token: str) -> UUID | None:
@@ -45,16 +52,11 @@ async def find_invoice_by_token(conn: asyncpg.Connection | asyncpg.Pool, token: 
     return invoice_id
 
 
-async def save_invoice_number(
-    conn: asyncpg.Connection, account_id: UUID, livemode: bool, number: str, invoice_id: UUID
-) -> None:
-    await conn.execute(
-        "INSERT INTO invoice_numbers (account_id, livemode, document_number, invoice_id)"
-        " VALUES ($1, $2, $3, $4)",
-        account_id,
-        livemode,
-        number,
-        invoice_id,
+def invoice_number_row(account_id: UUID, livemode: bool, number: str, invoice_id: UUID) -> RowWrite:
+    """The number's row, written with the events that give it; RowTakenError(number) from the
+    append if another invoice of the account and mode holds it."""
+    return RowWrite(
+        _SAVE_NUMBER, (account_id, livemode, number, invoice_id), "invoice_numbers", taken=number
     )
 
 

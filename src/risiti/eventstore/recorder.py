@@ -31,6 +31,7 @@ from eventsourcing.persistence import StoredEvent
 from risiti.eventstore import accounts, inventory, invoice_keys, listings, outbox
 from risiti.eventstore.errors import AppendOutOfOrderError, RowTakenError, VersionConflictError
 from risiti.eventstore.hashchain import GENESIS, chain_hash
+from risiti.eventstore.row_writes import RowWrite, row_args, with_row_writes
 
 
 class LogPosition(NamedTuple):
@@ -42,6 +43,9 @@ class LogPosition(NamedTuple):
 
 LOG_START = LogPosition(0, 0)
 NOTIFY_CHANNEL = "risiti_events"
+# One round trip: the commit, then the followers' wake-up in an implicit transaction of its own
+# (a simple query's statements after a COMMIT run in a new one), as `notify_appended` sends it.
+_COMMIT_AND_NOTIFY = f"COMMIT; SELECT pg_notify('{NOTIFY_CHANNEL}', '')"
 
 
 @dataclass(frozen=True)
@@ -98,15 +102,19 @@ async def append_events(
     account_id: UUID | None,
     livemode: bool | None,
     actor: str | None = None,
+    rows: Sequence[RowWrite] = (),
 ) -> list[int]:
     """Append events in the caller's transaction; returns their positions. `actor` says who
-    appended them (an API key id, `job:<name>`), for the audit trail.
+    appended them (an API key id, `job:<name>`), for the audit trail; `rows` are written by the
+    same statement (row_writes.py).
 
-    Raises VersionConflictError if another writer took one of the versions first, and its
-    AppendOutOfOrderError if an aggregate's previous version was appended by a transaction
-    younger than this one (its events would sort before that version in the log's order).
+    Raises VersionConflictError if another writer took one of the versions first, RowTakenError
+    if one of `rows` expected to be unique is another's, and AppendOutOfOrderError if an
+    aggregate's previous version was appended by a transaction younger than this one (its
+    events would sort before that version in the log's order).
     """
     if not events:
+        await write_rows(conn, rows)
         return []
     hashes = await _chain(conn, events)
     columns = (
@@ -118,14 +126,33 @@ async def append_events(
         [livemode] * len(events),
         hashes,
     )
+    args = [*columns] if actor is None else [*columns, actor]
+    statement = with_row_writes(_INSERT if actor is None else _INSERT_WITH_ACTOR, args, rows)
     try:
-        if actor is None:
-            rows = await conn.fetch(_INSERT, *columns)
-        else:
-            rows = await conn.fetch(_INSERT_WITH_ACTOR, *columns, actor)
+        appended = await conn.fetch(statement, *args, *row_args(rows))
     except asyncpg.UniqueViolationError as error:
-        raise VersionConflictError(str(error)) from None
-    return [row["position"] for row in rows]
+        raise _refusal(error, rows) from None
+    return [row["position"] for row in appended]
+
+
+async def write_rows(conn: asyncpg.Connection, rows: Sequence[RowWrite]) -> None:
+    """Write rows that waited for an append that had no events, in one statement."""
+    if not rows:
+        return
+    try:
+        await conn.execute(with_row_writes("SELECT 1", [], rows), *row_args(rows))
+    except asyncpg.UniqueViolationError as error:
+        raise _refusal(error, rows) from None
+
+
+def _refusal(error: asyncpg.UniqueViolationError, rows: Sequence[RowWrite]) -> Exception:
+    """A version taken (VersionConflictError), or a row expected to be unique (RowTakenError);
+    any other row's unique violation as it came."""
+    table = getattr(error, "table_name", None)
+    if table == "events" or not rows:
+        return VersionConflictError(str(error))
+    taken = next((row.taken for row in rows if row.table == table and row.taken), None)
+    return RowTakenError(taken) if taken is not None else error
 
 
 async def notify_appended(conn: asyncpg.Connection) -> None:
@@ -322,12 +349,22 @@ class PostgresRecorder:
     async def transaction(self) -> AsyncIterator[PostgresUnitOfWork]:
         if self.joined is not None:
             async with self.joined.transaction():
-                yield PostgresUnitOfWork(self.joined)
+                unit = PostgresUnitOfWork(self.joined)
+                yield unit
+                await unit.write_pending_rows()
             return
         async with self.pool.acquire() as conn:
-            async with conn.transaction():
-                yield PostgresUnitOfWork(conn)
-            await notify_appended(conn)
+            # BEGIN and COMMIT by hand, so that the commit and the wake-up share a round trip.
+            await conn.execute("BEGIN")
+            try:
+                unit = PostgresUnitOfWork(conn)
+                yield unit
+                await unit.write_pending_rows()
+            except BaseException:
+                if not conn.is_closed():
+                    await conn.execute("ROLLBACK")
+                raise
+            await conn.execute(_COMMIT_AND_NOTIFY)
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
@@ -367,9 +404,19 @@ class PostgresUnitOfWork:
         livemode: bool | None,
         actor: str | None = None,
     ) -> list[int]:
+        """Append, with the side tables' rows that wait for it in the same statement."""
         return await append_events(
-            self.conn, events, account_id=account_id, livemode=livemode, actor=actor
+            self.conn,
+            events,
+            account_id=account_id,
+            livemode=livemode,
+            actor=actor,
+            rows=self.side_tables.take_pending_rows(),
         )
+
+    async def write_pending_rows(self) -> None:
+        """Rows still waiting for an append that never came, before the transaction ends."""
+        await write_rows(self.conn, self.side_tables.take_pending_rows())
 
     async def read_aggregate(
         self, originator_id: UUID, *, up_to_version: int | None = None
@@ -387,19 +434,23 @@ class PostgresSideTables:
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
+        self._pending: list[RowWrite] = []
+
+    def take_pending_rows(self) -> list[RowWrite]:
+        """The rows waiting for the next append, which writes them (row_writes.py)."""
+        pending, self._pending = self._pending, []
+        return pending
 
     async def save_invoice_token(self, token: str, invoice_id: UUID) -> None:
-        await invoice_keys.save_invoice_token(self._conn, token, invoice_id)
+        self._pending.append(invoice_keys.invoice_token_row(token, invoice_id))
 
     async def claim_invoice_number(
         self, account_id: UUID, livemode: bool, number: str, invoice_id: UUID
     ) -> None:
-        try:
-            await invoice_keys.save_invoice_number(
-                self._conn, account_id, livemode, number, invoice_id
-            )
-        except asyncpg.UniqueViolationError:
-            raise RowTakenError(number) from None
+        """Written with the events: RowTakenError, if the number is taken, from the append."""
+        self._pending.append(
+            invoice_keys.invoice_number_row(account_id, livemode, number, invoice_id)
+        )
 
     async def take_next_number(
         self, account_id: UUID, livemode: bool, prefix: str, year: int

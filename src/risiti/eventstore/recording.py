@@ -34,13 +34,15 @@ class SideTables(Protocol):
     (`commands/side_tables.py` says which event writes which)."""
 
     async def save_invoice_token(self, token: str, invoice_id: UUID) -> None:
-        """Keep the hosted page's token of an invoice."""
+        """Keep the hosted page's token of an invoice (PostgreSQL writes it with the next
+        append, in the events' own statement)."""
 
     async def claim_invoice_number(
         self, account_id: UUID, livemode: bool, number: str, invoice_id: UUID
     ) -> None:
         """Give the number to the invoice; RowTakenError if another invoice of the account and
-        mode holds it."""
+        mode holds it, from here or, where the row is written with the events (PostgreSQL),
+        from the next append."""
 
     async def take_next_number(
         self, account_id: UUID, livemode: bool, prefix: str, year: int

@@ -29,7 +29,7 @@ from risiti.domain.invoice import (
     Invoice,
     is_overdue,
 )
-from risiti.domain.money import Money
+from risiti.domain.money import Money, major_units
 
 # An amount in minor units → text in the invoice's currency and the account's locale.
 _Formatter = Callable[[int], str]
@@ -117,6 +117,12 @@ class CustomerCopy:
     note: str | None
     paystack_available: bool
     """The account has a Paystack secret key for the invoice's mode."""
+    offers_partial_payment: bool = False
+    """The customer may pay part of the amount due (`Invoice.offers_partial_payment`)."""
+    amount_due_major: str = "0"
+    """The amount due in major units, unformatted (2500.00): an amount input's maximum."""
+    smallest_amount: str = "1"
+    """The currency's minor unit in major units (0.01 for NGN, 1 for XOF): the input's step."""
 
     @property
     def status_label(self) -> str:
@@ -176,6 +182,9 @@ def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> C
         reference=invoice.reference,
         note=invoice.note,
         paystack_available=account.has_paystack_secret_key(invoice.livemode),
+        offers_partial_payment=invoice.offers_partial_payment,
+        amount_due_major=str(major_units(due, invoice.currency)),
+        smallest_amount=str(major_units(1, invoice.currency)),
     )
 
 
