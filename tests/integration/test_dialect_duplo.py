@@ -246,24 +246,26 @@ async def test_duplo_reads_an_invoice_by_id_and_by_invoice_number(api: Api) -> N
     )
 
 
-async def test_a_payment_recorded_natively_is_duplos_payment(api: Api) -> None:
+async def test_a_part_payment_recorded_natively_is_duplos_payment_on_an_issued_invoice(
+    api: Api,
+) -> None:
     customer_id = await _customer(api)
     created = (await call(api, "POST", CREATE, _example_for(customer_id))).data
     paid = await call(
         api,
         "POST",
         f"/v1/invoices/{created['id']}/payments",
-        {"amount": 725000, "method": "bank", "reference": "TRF-1"},
+        {"amount": 250050, "method": "bank", "reference": "TRF-1"},
     )
     assert paid.status == 201, paid.body
 
     read = (await call(api, "GET", f"{CREATE}/{created['id']}")).data
 
     assert read["status"] == "invoice"
-    assert read["payment"]["amount"] == 7250
+    assert read["payment"]["amount"] == 2500.5
     assert (read["payment"]["method"], read["payment"]["reference"]) == ("bank", "TRF-1")
-    assert read["risiti"]["status"] == "paid"
-    assert (read["risiti"]["amount_paid"], read["risiti"]["amount_due"]) == (7250, 0)
+    assert read["risiti"]["status"] == "partially_paid"
+    assert (read["risiti"]["amount_paid"], read["risiti"]["amount_due"]) == (2500.5, 4749.5)
 
 
 @pytest.mark.parametrize(
