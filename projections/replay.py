@@ -41,6 +41,7 @@ from risiti.eventstore.recorder import (
     read_log,
     read_log_ahead,
 )
+from risiti.eventstore.subscription import Partition, add_position_rows
 from risiti.projections.parallel_replay import replay_in_processes
 from risiti.projections.runner import BatchApplier, Changes, Projection, catch_up, follower_name
 
@@ -407,19 +408,23 @@ async def _replay_until(
 async def _lock_positions(
     conn: asyncpg.Connection, projections: list[Projection]
 ) -> list[LogPosition]:
-    """Each live projection's position, locked: its runner waits until the swap commits."""
-    positions = []
-    for projection in projections:
-        name = follower_name(projection)
-        await conn.execute(
-            "INSERT INTO log_positions (follower) VALUES ($1) ON CONFLICT DO NOTHING", name
-        )
-        row = await conn.fetchrow(
-            "SELECT transaction_id, position FROM log_positions WHERE follower = $1 FOR UPDATE",
+    """Each live projection's position, locked (every partition's row, in one order): its
+    runners wait until the swap commits. Partitioned, the least advanced of its rows."""
+    positions: dict[str, LogPosition] = {}
+    for name in sorted(follower_name(p) for p in projections):
+        rows = await conn.fetch(
+            "SELECT transaction_id, position FROM log_positions"
+            " WHERE split_part(follower, '@', 1) = $1 ORDER BY follower FOR UPDATE",
             name,
         )
-        positions.append(LogPosition(row["transaction_id"], row["position"]))
-    return positions
+        if not rows:
+            await add_position_rows(conn, name, [Partition()])
+            rows = await conn.fetch(
+                "SELECT transaction_id, position FROM log_positions WHERE follower = $1 FOR UPDATE",
+                name,
+            )
+        positions[name] = min(LogPosition(r["transaction_id"], r["position"]) for r in rows)
+    return [positions[follower_name(p)] for p in projections]
 
 
 async def _horizon(conn: asyncpg.Connection) -> LogPosition:
@@ -459,7 +464,8 @@ async def _set_positions(
     conn: asyncpg.Connection, projections: list[Projection], position: LogPosition
 ) -> None:
     await conn.execute(
-        "UPDATE log_positions SET transaction_id = $2, position = $3 WHERE follower = ANY($1)",
+        "UPDATE log_positions SET transaction_id = $2, position = $3"
+        " WHERE split_part(follower, '@', 1) = ANY($1)",
         [follower_name(p) for p in projections],
         position.transaction_id,
         position.position,

@@ -1,28 +1,25 @@
-"""The projection runner: each projection follows the log from its own position, applying a
-batch and recording its new position in one transaction, so every event is applied once.
+"""The projections as followers of the log: each has its own position, moved in the
+transaction that applies a batch, so every event is applied once. The projector feeds them,
+with the dispatcher, from one read and one fold of each batch (eventstore/subscription.py's
+`FollowerPipeline`, composed in risiti.bootstrap); `BatchApplier` folds for a rebuild.
 
-A projection that has nothing to do with an event still moves past it. The events of a batch
-are folded into their aggregates once, and every projection of the group reads the result.
+A projection that has nothing to do with an event still moves past it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
 from eventsourcing.domain import Aggregate
 
-from risiti.eventstore.folding import DEFAULT_CAPACITY, AggregateFolder
+from risiti.eventstore.folding import DEFAULT_CAPACITY, AggregateFolder, Folded
 from risiti.eventstore.recorder import RecordedEvent
-from risiti.eventstore.subscription import LogWakeups, follow, process_next_batch
-from risiti.metrics import follower_readings, observed_batches, serve_metrics
+from risiti.eventstore.subscription import Follower, FollowerPipeline, Partition
 from risiti.projections.balances import BalancesProjection
 from risiti.projections.invoice_list import InvoiceListProjection
-
-if TYPE_CHECKING:  # the replay's processes start faster without pydantic-settings
-    from risiti.config import Settings
 
 BATCH_SIZE = 500
 
@@ -106,34 +103,61 @@ class BatchApplier:
             await projection.write(conn, change)
 
 
-async def run_projections(
-    settings: Settings, pool: asyncpg.Pool, projections: list[Projection] | None = None
-) -> None:
-    """Keep every projection up to date until cancelled, serving the projector's metrics on
-    RISITI_PROJECTOR_METRICS_PORT meanwhile."""
-    server = await serve_metrics(
-        settings.host, settings.projector_metrics_port, pool, follower_readings
-    )
-    try:
-        async with asyncio.TaskGroup() as group:
-            for projection in projections or all_projections():
-                group.create_task(_run_one(settings, pool, projection))
-    finally:
-        if server is not None:
-            await server.close()
+class ProjectionFollower:
+    """A projection as a follower of the live log (eventstore/subscription.py's pipeline):
+    each batch, the latest state of every aggregate it touched, written by the projection."""
+
+    def __init__(self, projection: Projection) -> None:
+        self.projection = projection
+        self.name = follower_name(projection)
+        self.topics = projection.topics
+
+    def begin(self) -> ProjectionBatch:
+        return ProjectionBatch(self.projection)
 
 
-async def _run_one(settings: Settings, pool: asyncpg.Pool, projection: Projection) -> None:
-    name = follower_name(projection)
-    applier = observed_batches(name, BatchApplier([projection]))
-    async with LogWakeups(settings, f"projector:{projection.name}") as wakeups:
-        await follow(pool, wakeups, name, applier, limit=BATCH_SIZE)
+class ProjectionBatch:
+    def __init__(self, projection: Projection) -> None:
+        self._projection = projection
+        self._touched: dict[UUID, Aggregate] = {}
+
+    def add(self, folded: Folded) -> None:
+        # The aggregate is changed in place by the batch's later events: by `write`, it is
+        # where the batch leaves it, which is all a projection reads.
+        self._touched[folded.record.originator_id] = folded.aggregate
+
+    async def write(self, conn: asyncpg.Connection) -> None:
+        if self._touched:
+            changes = self._projection.changes(list(self._touched.values()))
+            await self._projection.write(conn, changes)
+
+    async def after_commit(self) -> None:
+        """Nothing: the rows are the projection's whole work."""
+
+
+def projection_followers() -> list[Follower]:
+    return [ProjectionFollower(projection) for projection in all_projections()]
 
 
 async def catch_up(pool: asyncpg.Pool, projection: Projection) -> int:
-    """Apply everything visible now; returns how many events that was."""
+    """Apply everything visible now to the projection, in every partition its rows follow;
+    returns how many events that was."""
+    name = follower_name(projection)
+    count = await pool.fetchval(
+        "SELECT coalesce(max(partition_count), 1) FROM log_positions"
+        " WHERE split_part(follower, '@', 1) = $1",
+        name,
+    )
     total = 0
-    applier = BatchApplier([projection])
-    while applied := await process_next_batch(pool, follower_name(projection), applier, BATCH_SIZE):
-        total += applied
+    folder = AggregateFolder()
+    async with pool.acquire() as conn:
+        for index in range(count):
+            pipeline = FollowerPipeline(
+                [ProjectionFollower(projection)],
+                folder,
+                partition=Partition(index, count),
+                limit=BATCH_SIZE,
+            )
+            while applied := await pipeline.process_next_batch(conn):
+                total += applied
     return total

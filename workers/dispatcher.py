@@ -1,4 +1,4 @@
-"""The dispatcher: reads the log like a projection and turns events into delivery rows.
+"""The dispatcher: follows the log like a projection and turns events into delivery rows.
 
 It also inserts a `document_sends` row per channel of each send request (workers/sending.py),
 enqueued the same way.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -29,11 +30,7 @@ from risiti.domain.stock import stock_moves_on
 from risiti.domain.webhook_endpoint import WebhookEndpoint
 from risiti.eventstore import outbox
 from risiti.eventstore.feed import add_to_feed
-from risiti.eventstore.folding import AggregateFolder, Folded
-from risiti.eventstore.parked import Retried, retry_parked
-from risiti.eventstore.recorder import RecordedEvent
-from risiti.eventstore.subscription import LogWakeups, process_next_batch
-from risiti.metrics import observed_batches
+from risiti.eventstore.folding import Folded
 from risiti.presentation.public_events import (
     customer_event_payload,
     delivery_id,
@@ -43,86 +40,78 @@ from risiti.presentation.public_events import (
 )
 from risiti.workers.inventory import enqueue_inventory_job, inventory_job_id
 from risiti.workers.jobs import enqueue_deliveries
-from risiti.workers.sending import SEND_REQUESTS, enqueue_send, insert_document_sends
+from risiti.workers.sending import (
+    SEND_REQUESTS,
+    SendRow,
+    document_sends_of,
+    enqueue_send,
+    insert_document_sends,
+)
 
 log = logging.getLogger(__name__)
 
 FOLLOWER = "dispatcher"
 
 
-class Dispatcher:
-    """Turns committed events into webhook delivery rows, then wakes the workers."""
+Work = Callable[[asyncpg.Connection], Awaitable[None]]
 
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, redis: ArqRedis) -> None:
+
+class Dispatcher:
+    """Turns committed events into webhook delivery rows, then wakes the workers: a follower
+    of the log (eventstore/subscription.py), fed by the projector's one fold of each batch."""
+
+    name = FOLLOWER
+    topics: tuple[str, ...]
+
+    def __init__(self, settings: Settings, redis: ArqRedis) -> None:
         self.settings = settings
-        self.pool = pool
         self.redis = redis
-        self._folder = AggregateFolder()
+        self.topics = _TOPICS
+
+    def begin(self) -> Dispatch:
+        return Dispatch(self.settings, self.redis)
+
+
+class Dispatch:
+    """What the dispatcher does with one batch: the rows each event calls for, worked out as
+    the event is folded (the aggregate as it is just after it), inserted by `write`, in log
+    order, and the workers woken for the new ones after commit."""
+
+    def __init__(self, settings: Settings, redis: ArqRedis) -> None:
+        self.settings = settings
+        self.redis = redis
+        self._work: list[Work] = []
         self._new_deliveries: list[UUID] = []
         self._new_sends: list[UUID] = []
         self._new_inventory_jobs: list[UUID] = []
 
-    async def run(self) -> None:
-        """Dispatch until cancelled."""
-        async with LogWakeups(self.settings, "dispatcher") as wakeups:
-            while True:
-                if await self.dispatch_next_batch() < 500:
-                    await wakeups.wait()
+    def add(self, folded: Folded) -> None:
+        aggregate = folded.aggregate
+        if isinstance(aggregate, WebhookEndpoint):
+            self._track_endpoint(aggregate, folded.event)
+            if isinstance(folded.event, WebhookEndpoint.TestRequested):
+                self._send_test_event(aggregate, folded)
+        if isinstance(aggregate, Invoice) and isinstance(folded.event, SEND_REQUESTS):
+            rows = document_sends_of(aggregate)
+            self._work.append(lambda conn: self._insert_document_sends(conn, rows))
+        for payload in self._payloads(folded):
+            self._publish(*_owner(aggregate), payload)
+        if isinstance(aggregate, Invoice):
+            self._insert_inventory_job(folded.event, aggregate)
 
-    async def dispatch_next_batch(self) -> int:
-        self._forget_new_work()
-        applied = await process_next_batch(
-            self.pool, FOLLOWER, observed_batches(FOLLOWER, self._handle_batch)
-        )
-        await self._enqueue_new_work()
-        return applied
+    async def write(self, conn: asyncpg.Connection) -> None:
+        for work in self._work:
+            await work(conn)
 
-    async def retry_parked(self, aggregate_id: UUID | None = None) -> list[Retried]:
-        """Apply the dispatcher's parked events again (`risiti parked --retry`), then wake the
-        workers for what they added."""
-        self._forget_new_work()
-        retried = await retry_parked(
-            self.pool, FOLLOWER, self._handle_batch, aggregate_id=aggregate_id
-        )
-        await self._enqueue_new_work()
-        return retried
-
-    def _forget_new_work(self) -> None:
-        self._new_deliveries = []
-        self._new_sends = []
-        self._new_inventory_jobs = []
-
-    async def _enqueue_new_work(self) -> None:
+    async def after_commit(self) -> None:
         await enqueue_deliveries(self.redis, self._new_deliveries)
         for new_send in self._new_sends:
             await enqueue_send(self.redis, new_send, attempt=0)
         for new_job in self._new_inventory_jobs:
             await enqueue_inventory_job(self.redis, new_job)
 
-    async def _handle_batch(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
-        counts = len(self._new_deliveries), len(self._new_sends), len(self._new_inventory_jobs)
-        try:
-            await self._dispatch(conn, batch)
-        except BaseException:
-            # Rolled back with the batch's savepoint: the rows are gone, nothing to enqueue.
-            del self._new_deliveries[counts[0] :]
-            del self._new_sends[counts[1] :]
-            del self._new_inventory_jobs[counts[2] :]
-            raise
-
-    async def _dispatch(self, conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
-        async for folded in self._folder.fold(conn, batch, _TOPICS):
-            aggregate = folded.aggregate
-            if isinstance(aggregate, WebhookEndpoint):
-                await self._track_endpoint(conn, aggregate, folded.event)
-                if isinstance(folded.event, WebhookEndpoint.TestRequested):
-                    await self._send_test_event(conn, aggregate, folded)
-            if isinstance(aggregate, Invoice) and isinstance(folded.event, SEND_REQUESTS):
-                self._new_sends += await insert_document_sends(conn, aggregate)
-            for payload in self._payloads(folded):
-                await self._publish(conn, *_owner(aggregate), payload)
-            if isinstance(aggregate, Invoice):
-                await self._insert_inventory_job(conn, folded.event, aggregate)
+    async def _insert_document_sends(self, conn: asyncpg.Connection, rows: list[SendRow]) -> None:
+        self._new_sends += await insert_document_sends(conn, rows)
 
     def _payloads(self, folded: Folded) -> list[dict[str, Any]]:
         """The public events one event fires, with the aggregate as it is just after it."""
@@ -148,54 +137,60 @@ class Dispatcher:
             return product_event_payloads(folded.event, aggregate, recorded_at=recorded_at)
         return []
 
-    async def _insert_inventory_job(
-        self, conn: asyncpg.Connection, event: object, invoice: Invoice
-    ) -> None:
+    def _insert_inventory_job(self, event: object, invoice: Invoice) -> None:
         """An inventory job for each event on which stock moves (`stock_moves_on`)."""
         kind = stock_moves_on(event, invoice)
         if kind is None:
             return
-        job_id = inventory_job_id(invoice.id, kind, invoice.version)
-        if await outbox.insert_inventory_job(conn, job_id, invoice.id, kind):
-            self._new_inventory_jobs.append(job_id)
+        job_id, invoice_id = inventory_job_id(invoice.id, kind, invoice.version), invoice.id
 
-    async def _track_endpoint(
-        self, conn: asyncpg.Connection, endpoint: WebhookEndpoint, event: object
-    ) -> None:
+        async def insert(conn: asyncpg.Connection) -> None:
+            if await outbox.insert_inventory_job(conn, job_id, invoice_id, kind):
+                self._new_inventory_jobs.append(job_id)
+
+        self._work.append(insert)
+
+    def _track_endpoint(self, endpoint: WebhookEndpoint, event: object) -> None:
         """Keep the copy in step with the log: url, events and enabled as changed, so that a
         disabled or deleted endpoint gets no new deliveries."""
-        if not endpoint.enabled and _disables(event):
-            # Nor the retries still pending: an explicit retry or recover sends them again.
-            await outbox.stop_pending_deliveries(conn, endpoint.id)
-        await outbox.keep_endpoint_copy(
-            conn,
+        stops = not endpoint.enabled and _disables(event)
+        copy = (
             endpoint.id,
             endpoint.account_id,
             endpoint.livemode,
             endpoint.url,
-            endpoint.events,
+            list(endpoint.events),
             endpoint.enabled,
         )
 
-    async def _send_test_event(
-        self, conn: asyncpg.Connection, endpoint: WebhookEndpoint, folded: Folded
-    ) -> None:
+        async def track(conn: asyncpg.Connection) -> None:
+            if stops:
+                # Nor the retries still pending: an explicit retry or recover sends them again.
+                await outbox.stop_pending_deliveries(conn, copy[0])
+            await outbox.keep_endpoint_copy(conn, *copy)
+
+        self._work.append(track)
+
+    def _send_test_event(self, endpoint: WebhookEndpoint, folded: Folded) -> None:
         """A test event goes to its endpoint alone, and not into the account's feed."""
         payload = webhook_endpoint_event_payload(
             TEST_EVENT, endpoint, recorded_at=folded.record.recorded_at
         )
-        await self._insert_delivery(
-            conn, endpoint.id, endpoint.account_id, endpoint.livemode, payload, json.dumps(payload)
+        owner = endpoint.id, endpoint.account_id, endpoint.livemode
+        self._work.append(
+            lambda conn: self._insert_delivery(conn, *owner, payload, json.dumps(payload))
         )
 
-    async def _publish(
-        self, conn: asyncpg.Connection, account_id: UUID, livemode: bool, payload: dict[str, Any]
-    ) -> None:
+    def _publish(self, account_id: UUID, livemode: bool, payload: dict[str, Any]) -> None:
         """Add the event to the account's feed and a delivery for each endpoint that wants it,
         all with the payload encoded once."""
         body = json.dumps(payload)
-        await add_to_feed(conn, account_id, livemode, payload, body)
-        await self._insert_deliveries(conn, account_id, livemode, payload, body)
+
+        async def publish(conn: asyncpg.Connection) -> None:
+            await add_to_feed(conn, account_id, livemode, payload, body)
+            await self._insert_deliveries(conn, account_id, livemode, payload, body)
+
+        self._work.append(publish)
 
     async def _insert_deliveries(
         self,

@@ -48,24 +48,33 @@ def document_send_id(invoice_id: UUID, request: int, channel: str) -> UUID:
     return uuid5(_SEND_NAMESPACE, f"{invoice_id}:{request}:{channel}")
 
 
-async def insert_document_sends(conn: asyncpg.Connection, invoice: Invoice) -> list[UUID]:
-    """Rows for the invoice's latest send request (the one just folded), one per channel;
-    the ids of those that are new."""
+SendRow = tuple[UUID, UUID, UUID, bool, int, str, str]
+"""A `document_sends` row: id, invoice, account, livemode, request, channel, recipient."""
+
+
+def document_sends_of(invoice: Invoice) -> list[SendRow]:
+    """Rows for the invoice's latest send request (the one just folded), one per channel."""
     request = len(invoice.send_requests) - 1
-    new: list[UUID] = []
-    for channel, delivery in invoice.send_requests[request]["deliveries"].items():
-        send_id = document_send_id(invoice.id, request, channel)
-        if await outbox.insert_document_send(
-            conn,
-            send_id,
+    return [
+        (
+            document_send_id(invoice.id, request, channel),
             invoice.id,
             invoice.account_id,
             invoice.livemode,
             request,
             channel,
             delivery["to"],
-        ):
-            new.append(send_id)
+        )
+        for channel, delivery in invoice.send_requests[request]["deliveries"].items()
+    ]
+
+
+async def insert_document_sends(conn: asyncpg.Connection, rows: list[SendRow]) -> list[UUID]:
+    """Insert the rows; the ids of those that are new."""
+    new: list[UUID] = []
+    for row in rows:
+        if await outbox.insert_document_send(conn, *row):
+            new.append(row[0])
     return new
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import NonNegativeInt, field_validator
+from pydantic import NonNegativeInt, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,13 @@ class Settings(BaseSettings):
 
     poll_interval: float = 0.5
     """Seconds between polls of the log when no notification arrives."""
+    projector_partitions: PositiveInt = 1
+    """Partitions of the log by account (docs/scaling.md, "Partitions"): the `risiti
+    projector` processes on one database share them out, each holding its own with an advisory
+    lock. Every projector of a database must be given the same number."""
+    projector_aggregates: PositiveInt = 50_000
+    """Aggregates the projector keeps folded in memory, for all its followers and partitions
+    together; one met again after it was forgotten is read back from the log."""
     webhook_timeout: float = 15.0
     webhook_retry_scale: float = 1.0
     """Multiplies the retry schedule of DESIGN.md §7; tests shrink it."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,8 +36,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from risiti.eventstore.parked import BatchHandler, ParkedCount, parked_counts
-from risiti.eventstore.recorder import RecordedEvent
+from risiti.eventstore.parked import ParkedCount, parked_counts
 from risiti.eventstore.subscription import follower_lags, horizon_age_seconds
 
 log = logging.getLogger(__name__)
@@ -95,16 +93,11 @@ JOBS = Counter(
 )
 
 
-def observed_batches(follower: str, handle: BatchHandler) -> BatchHandler:
-    """`handle` counting the events it applies and timing each batch, for this follower."""
-
-    async def observed(conn: asyncpg.Connection, batch: list[RecordedEvent]) -> None:
-        started = time.perf_counter()
-        await handle(conn, batch)
-        FOLLOWER_BATCH_DURATION.labels(follower).observe(time.perf_counter() - started)
-        FOLLOWER_EVENTS_APPLIED.labels(follower).inc(len(batch))
-
-    return observed
+def observe_batch(follower: str, events: int, seconds: float) -> None:
+    """One batch of the projector's pipeline (eventstore/subscription.py): the events it gave
+    this follower and the time the batch took, for every follower it fed."""
+    FOLLOWER_BATCH_DURATION.labels(follower).observe(seconds)
+    FOLLOWER_EVENTS_APPLIED.labels(follower).inc(events)
 
 
 # What a scrape reads from the database: gauges, whoever asks.

@@ -1,8 +1,8 @@
 """`risiti parked`: the aggregates the followers of the log parked, and retrying them.
 
 Wired here, beside the CLI, because a retry needs every follower's own way of applying events
-(each projection's, and the dispatcher's, which also wakes the workers): projections and
-workers never import each other. Listing and retrying themselves are eventstore/parked.py's.
+(each projection's, and the dispatcher's, which also wakes the workers), as the projector is
+composed (risiti.bootstrap). Listing and retrying themselves are eventstore/parked.py's.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import asyncpg
 
 from risiti.config import Settings
 from risiti.eventstore.database import create_pool
-from risiti.eventstore.parked import BatchHandler, ParkedAggregate, Retried, parked_aggregates
-from risiti.eventstore.parked import retry_parked as retry_follower
+from risiti.eventstore.parked import ParkedAggregate, Retried, parked_aggregates
+from risiti.eventstore.subscription import retry_parked_of
 
 if TYPE_CHECKING:
     from arq.connections import ArqRedis
@@ -77,21 +77,12 @@ async def retry_parked(settings: Settings, follower: str | None, aggregate_id: U
 
 def _followers(settings: Settings, pool: asyncpg.Pool, redis: ArqRedis) -> dict[str, Retry]:
     """Each follower's name, and how to retry its parked events."""
-    from risiti.projections.runner import BatchApplier, all_projections, follower_name
-    from risiti.workers.dispatcher import FOLLOWER, Dispatcher
+    from risiti.bootstrap import projector_followers
 
-    retries: dict[str, Retry] = {
-        follower_name(p): partial(_retry_projection, pool, follower_name(p), BatchApplier([p]))
-        for p in all_projections()
+    return {
+        follower.name: partial(retry_parked_of, pool, follower)
+        for follower in projector_followers(settings, redis)
     }
-    retries[FOLLOWER] = Dispatcher(settings, pool, redis).retry_parked
-    return retries
-
-
-async def _retry_projection(
-    pool: asyncpg.Pool, follower: str, handle: BatchHandler, aggregate_id: UUID | None
-) -> list[Retried]:
-    return await retry_follower(pool, follower, handle, aggregate_id=aggregate_id)
 
 
 def _report(outcomes: list[Retried]) -> int:

@@ -233,17 +233,13 @@ async def projector(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Non
     from arq import create_pool as create_redis_pool
     from arq.connections import RedisSettings
 
-    from risiti.projections.runner import run_projections
-    from risiti.workers.dispatcher import Dispatcher
+    from risiti.bootstrap import follow_log, projector_followers
 
     assert settings.redis_url is not None
     redis = await create_redis_pool(
         RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
     )
-    async with (
-        running(run_projections(settings, pool)),
-        running(Dispatcher(settings, pool, redis).run()),
-    ):
+    async with running(follow_log(settings, pool, projector_followers(settings, redis))):
         await wait_until(lambda: _followers_caught_up(pool), timeout=30)
         yield
     await redis.aclose()

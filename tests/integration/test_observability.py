@@ -18,8 +18,9 @@ from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
+from risiti.bootstrap import follow_log
 from risiti.config import Settings
-from risiti.projections.runner import run_projections
+from risiti.projections.runner import projection_followers
 
 from .conftest import KREDO_INVOICE, Api, Receiver, running, running_worker, wait_until
 
@@ -129,7 +130,7 @@ async def test_the_projector_serves_events_applied_batch_times_lag_and_parked_on
     url = f"http://127.0.0.1:{port}/metrics"
     follower = "projection:invoice_list"
     own_port = settings.model_copy(update={"projector_metrics_port": port})
-    async with running(run_projections(own_port, pool)):
+    async with running(follow_log(own_port, pool, projection_followers())):
         before = (await wait_until(lambda: _reachable(url))).value(
             "risiti_follower_events_applied_total", follower=follower
         )

@@ -139,6 +139,18 @@ def test_invalid_drafts_are_refused_naming_the_field(changes: dict[str, Any], fi
     assert refused.value.field == field
 
 
+def test_an_invoice_is_priced_again_only_when_its_lines_change() -> None:
+    invoice = Invoice.create(_draft(), view_token="token")
+    priced = invoice.totals
+
+    invoice.update({"note": "Thanks", "reference": "PO-7"})
+    assert invoice.totals is priced
+
+    invoice.update({"discount": {"type": "amount", "value": 50000}})
+    assert invoice.totals is not priced
+    assert invoice.amount_due == 200000
+
+
 def test_replaying_the_events_gives_the_same_invoice() -> None:
     invoice = _open_invoice(accept_partial_payments=True)
     _pay(invoice, 100000)

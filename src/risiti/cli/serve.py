@@ -72,8 +72,9 @@ def add_projector(commands: Commands) -> None:
         "projector",
         help="keep the read models up to date and dispatch webhooks",
         description="Follow the event log: apply every event to the read models (invoice_list, "
-        "balances) "
-        "and turn events into webhook deliveries, each exactly once.",
+        "balances) and turn events into webhook deliveries, each exactly once, from one read "
+        "and one fold of each batch. Projectors on one database share the log's "
+        "RISITI_PROJECTOR_PARTITIONS partitions; one takes over those of another that dies.",
     ).set_defaults(run=_projector)
 
 

@@ -188,6 +188,12 @@ def check_draft(draft: InvoiceDraft) -> None:
     _price(draft.items, draft.discount, draft.taxes, draft.shipping_fee, draft.shipping_taxes)
 
 
+PRICED_FIELDS = frozenset(
+    {"items", "discount", "taxes", "shipping_fee", "shipping_taxes", "rounding"}
+)
+"""The fields an invoice's totals are priced from: an update of any other keeps them."""
+
+
 class Invoice(Aggregate):
     """An invoice or a receipt of one account, in one mode (test or live)."""
 
@@ -318,7 +324,8 @@ class Invoice(Aggregate):
     def _updated(self, changes: dict[str, Any]) -> None:
         for name, value in changes.items():
             setattr(self, name, value)
-        self._totals = None
+        if not PRICED_FIELDS.isdisjoint(changes):
+            self._totals = None
 
     def amends(self, changes: dict[str, Any]) -> bool:
         """Whether changing these fields is an amendment rather than an update: the invoice is

@@ -8,6 +8,7 @@ batch rolled back and read again finds its aggregates ahead and reloads them.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ from risiti.eventstore.mapper import create_mapper
 from risiti.eventstore.recorder import RecordedEvent, read_histories_before
 
 DEFAULT_CAPACITY = 50_000
+"""Aggregates a folder keeps in memory; the projector's one folder is sized by
+RISITI_PROJECTOR_AGGREGATES (docs/operations.md)."""
 
 
 @dataclass
@@ -35,12 +38,17 @@ class Folded:
 
 
 class AggregateFolder:
-    """Keeps recently folded aggregates and applies each batch's events to them."""
+    """Keeps recently folded aggregates and applies each batch's events to them.
+
+    Followers of several partitions may share one folder (their aggregates never overlap):
+    each holds `lock` from `load_missing` to the end of its fold, so that no other batch's
+    fold forgets an aggregate between its loading and its folding."""
 
     def __init__(self, mapper: Mapper[UUID] | None = None, capacity: int = DEFAULT_CAPACITY):
         self._mapper = mapper or create_mapper()
         self._capacity = capacity
         self._aggregates: dict[UUID, Aggregate] = {}
+        self.lock = asyncio.Lock()
 
     async def fold(
         self, conn: asyncpg.Connection, batch: list[RecordedEvent], topic_prefixes: tuple[str, ...]

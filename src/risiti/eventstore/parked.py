@@ -73,7 +73,7 @@ async def apply_or_park(
     """Apply a batch in the caller's transaction, parking the aggregates it cannot apply;
     `any_parked` says whether the follower had parked aggregates before it (they are looked up
     only then)."""
-    parked_before = await _parked_among(conn, follower, batch) if any_parked else set()
+    parked_before = await parked_among(conn, follower, batch) if any_parked else set()
     runnable = [r for r in batch if r.originator_id not in parked_before]
     parked = [_Parked(r, BEHIND) for r in batch if r.originator_id in parked_before]
     if runnable:
@@ -122,9 +122,10 @@ async def _apply_one_at_a_time(
     return parked
 
 
-async def _parked_among(
+async def parked_among(
     conn: asyncpg.Connection, follower: str, batch: list[RecordedEvent]
 ) -> set[UUID]:
+    """The aggregates of the batch that the follower has parked."""
     rows = await conn.fetch(
         "SELECT DISTINCT originator_id FROM parked_events"
         " WHERE follower = $1 AND originator_id = ANY($2::uuid[])",
@@ -282,7 +283,12 @@ async def _retry(
     async with pool.acquire() as conn, conn.transaction():
         # The follower's runner waits meanwhile, so it never parks another event of this
         # aggregate behind events that are being applied.
-        await conn.execute("SELECT FROM log_positions WHERE follower = $1 FOR UPDATE", follower)
+        # Every partition's runner (`name@k/N` rows, eventstore/subscription.py) waits.
+        await conn.execute(
+            "SELECT FROM log_positions WHERE split_part(follower, '@', 1) = $1"
+            " ORDER BY follower FOR UPDATE",
+            follower,
+        )
         versions = await conn.fetch(
             "SELECT originator_version FROM parked_events WHERE follower = $1"
             " AND originator_id = $2 ORDER BY originator_version",

@@ -245,25 +245,31 @@ async def read_log(
     after: LogPosition,
     limit: int,
     up_to: LogPosition | None = None,
+    *,
+    partition: tuple[int, int] = (0, 1),
 ) -> list[RecordedEvent]:
     """The next events of the whole log after `after`, in (transaction id, position) order.
 
     Only transactions older than every transaction still running are read: an event becomes
     visible once every transaction that could still insert before it in this order has ended,
     so a follower sees each committed event exactly once, even when an earlier transaction
-    commits after a later one. With `up_to`, nothing after that place is read.
+    commits after a later one. With `up_to`, nothing after that place is read. `partition`,
+    (k, N): only the events of the accounts of partition k of N (migration 0020).
     """
+    index, count = partition
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM events"
         " WHERE (transaction_id, position) > ($1::xid8, $2::bigint)"
         " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
         " AND ($4::xid8 IS NULL OR (transaction_id, position) <= ($4::xid8, $5::bigint))"
-        " ORDER BY transaction_id, position LIMIT $3",
+        + ("" if count == 1 else " AND risiti_account_partition(account_id, $7) = $6")
+        + " ORDER BY transaction_id, position LIMIT $3",
         after.transaction_id,
         after.position,
         limit,
         up_to.transaction_id if up_to else None,
         up_to.position if up_to else None,
+        *(() if count == 1 else (index, count)),
     )
     return [RecordedEvent(**row) for row in rows]
 
