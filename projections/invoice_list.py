@@ -133,6 +133,8 @@ class InvoiceFilters:
     """What `GET /v1/invoices` may narrow the list by; every field optional."""
 
     status: str | None = None
+    statuses: tuple[str, ...] | None = None
+    """Only these statuses (a dialect's list: Invoice.ng's shows no void invoices)."""
     customer_id: UUID | None = None
     type: str | None = None
     currency: str | None = None
@@ -187,6 +189,8 @@ def _where(account_id: UUID, livemode: bool, filters: InvoiceFilters) -> _Where:
         where.add("status = ANY(?)", list(UNPAID))
     elif filters.status:
         where.add("status = ?", filters.status)
+    if filters.statuses is not None:
+        where.add("status = ANY(?)", list(filters.statuses))
     simple = {
         "customer_id = ?": filters.customer_id,
         "type = ?": filters.type,

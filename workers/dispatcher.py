@@ -21,19 +21,27 @@ from uuid import UUID
 import asyncpg
 from arq.connections import ArqRedis
 
-from risiti.commands.webhook_endpoints import TEST_EVENT, webhook_endpoint_event_payload
+from risiti.commands.webhook_endpoints import (
+    TEST_EVENT,
+    callback_signing_secret,
+    webhook_endpoint_event_payload,
+)
 from risiti.config import Settings
 from risiti.domain.customer import Customer
 from risiti.domain.invoice import Invoice
 from risiti.domain.product import Product
 from risiti.domain.stock import stock_moves_on
-from risiti.domain.webhook_endpoint import WebhookEndpoint
+from risiti.domain.webhook_endpoint import KREDO, RISITI, WebhookEndpoint
 from risiti.eventstore import outbox
 from risiti.eventstore.feed import add_to_feed
 from risiti.eventstore.folding import Folded
+from risiti.presentation.kredo_events import kredo_event_body
 from risiti.presentation.public_events import (
+    CALLBACK_EVENTS,
+    callback_signer_id,
     customer_event_payload,
     delivery_id,
+    invoice_callback_id,
     invoice_event_payload,
     invoice_event_types,
     product_event_payloads,
@@ -95,7 +103,11 @@ class Dispatch:
             rows = document_sends_of(aggregate)
             self._work.append(lambda conn: self._insert_document_sends(conn, rows))
         for payload in self._payloads(folded):
-            self._publish(*_owner(aggregate), payload)
+            body = json.dumps(payload)
+            bodies = {RISITI: body} | _other_formats(aggregate, payload)
+            self._publish(*_owner(aggregate), payload, bodies)
+            if isinstance(aggregate, Invoice):
+                self._call_back(aggregate, payload, body)
         if isinstance(aggregate, Invoice):
             self._insert_inventory_job(folded.event, aggregate)
 
@@ -161,6 +173,7 @@ class Dispatch:
             endpoint.url,
             list(endpoint.events),
             endpoint.enabled,
+            endpoint.payload_format,
         )
 
         async def track(conn: asyncpg.Connection) -> None:
@@ -177,33 +190,44 @@ class Dispatch:
             TEST_EVENT, endpoint, recorded_at=folded.record.recorded_at
         )
         owner = endpoint.id, endpoint.account_id, endpoint.livemode
+        # In Risiti's format whatever the endpoint's: it is a test, not an event of Kredo's.
         self._work.append(
             lambda conn: self._insert_delivery(conn, *owner, payload, json.dumps(payload))
         )
 
-    def _publish(self, account_id: UUID, livemode: bool, payload: dict[str, Any]) -> None:
+    def _publish(
+        self, account_id: UUID, livemode: bool, payload: dict[str, Any], bodies: dict[str, str]
+    ) -> None:
         """Add the event to the account's feed and a delivery for each endpoint that wants it,
-        all with the payload encoded once."""
-        body = json.dumps(payload)
+        in the endpoint's payload format; each body encoded once."""
 
         async def publish(conn: asyncpg.Connection) -> None:
-            await add_to_feed(conn, account_id, livemode, payload, body)
-            await self._insert_deliveries(conn, account_id, livemode, payload, body)
+            await add_to_feed(conn, account_id, livemode, payload, bodies[RISITI])
+            for endpoint in await outbox.endpoints_wanting(
+                conn, account_id, livemode, payload["event"]
+            ):
+                body = bodies.get(endpoint.payload_format)
+                if body is not None:
+                    await self._insert_delivery(
+                        conn, endpoint.id, account_id, livemode, payload, body
+                    )
 
         self._work.append(publish)
 
-    async def _insert_deliveries(
-        self,
-        conn: asyncpg.Connection,
-        account_id: UUID,
-        livemode: bool,
-        payload: dict[str, Any],
-        body: str,
-    ) -> None:
-        for endpoint_id in await outbox.endpoints_wanting(
-            conn, account_id, livemode, payload["event"]
-        ):
-            await self._insert_delivery(conn, endpoint_id, account_id, livemode, payload, body)
+    def _call_back(self, invoice: Invoice, payload: dict[str, Any], body: str) -> None:
+        """Once the invoice is paid, a delivery of the payload to its `callback_url`, through a
+        copy of its own signed with the account's callback secret (docs/webhooks.md)."""
+        if invoice.callback_url is None or payload["event"] not in CALLBACK_EVENTS:
+            return
+        target, url = invoice_callback_id(invoice.id), invoice.callback_url
+        owner = invoice.account_id, invoice.livemode
+
+        async def call_back(conn: asyncpg.Connection) -> None:
+            await callback_signing_secret(conn, *owner)
+            await outbox.keep_callback_copy(conn, target, *owner, url, callback_signer_id(*owner))
+            await self._insert_delivery(conn, target, *owner, payload, body)
+
+        self._work.append(call_back)
 
     async def _insert_delivery(
         self,
@@ -216,9 +240,17 @@ class Dispatch:
     ) -> None:
         new_id = delivery_id(payload["id"], endpoint_id)
         if await outbox.insert_webhook_delivery(
-            conn, new_id, endpoint_id, account_id, livemode, payload["event"], body
+            conn, new_id, endpoint_id, account_id, livemode, payload["event"], body, payload["id"]
         ):
             self._new_deliveries.append(new_id)
+
+
+def _other_formats(aggregate: object, payload: dict[str, Any]) -> dict[str, str]:
+    """The event's bodies in the other payload formats that have one for it."""
+    if isinstance(aggregate, Invoice):
+        kredo = kredo_event_body(payload["event"], aggregate)
+        return {KREDO: kredo} if kredo is not None else {}
+    return {}
 
 
 def _owner(aggregate: object) -> tuple[UUID, bool]:

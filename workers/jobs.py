@@ -86,7 +86,7 @@ async def send_attempt(
 ) -> AttemptResult:
     """POST the payload with Standard Webhooks headers; redirects count as failures, and so does
     a receiver at an address webhooks may not go to."""
-    message_id = _message_id(delivery.payload)
+    message_id = delivery.message_id or _message_id(delivery.payload)
     timestamp = int(time.time())
     body = delivery.payload.encode()
     headers = {
@@ -150,9 +150,12 @@ async def record_attempt(
         delay=delay,
     )
     failing_seconds = await settle_attempt(pool, delivery, attempt)
-    gone = result.status_code == 410
+    # An invoice's callback is one invoice's, not an endpoint to disable: it just stops.
+    gone = result.status_code == 410 and not delivery.callback
     failing_too_long = (
-        failing_seconds is not None and failing_seconds >= settings.webhook_disable_after_seconds
+        not delivery.callback
+        and failing_seconds is not None
+        and failing_seconds >= settings.webhook_disable_after_seconds
     )
     if gone:
         # 410 Gone: the receiver says this endpoint no longer exists. The dispatcher's copy

@@ -231,3 +231,41 @@ class RecorderContract:
                 )
         async with recorder.transaction() as unit:  # the same number in live mode is another
             await unit.side_tables.claim_invoice_number(account, True, "INV-2026-0001", uuid4())
+
+    async def test_an_external_id_is_held_by_one_of_its_kind_per_account_and_mode(
+        self, recorder: Recorder
+    ) -> None:
+        account, first, second = uuid4(), uuid4(), uuid4()
+        async with recorder.transaction() as unit:
+            claimed = await unit.side_tables.claim_external_id(
+                account, False, "customer", "cus_1", first
+            )
+        async with recorder.transaction() as unit:
+            taken = await unit.side_tables.claim_external_id(
+                account, False, "customer", "cus_1", second
+            )
+            live = await unit.side_tables.claim_external_id(
+                account, True, "customer", "cus_1", second
+            )
+            other_kind = await unit.side_tables.claim_external_id(
+                account, False, "tax_rate", "cus_1", uuid4()
+            )
+            found = await unit.side_tables.find_external_id(account, False, "customer", "cus_1")
+            elsewhere = await unit.side_tables.find_external_id(uuid4(), False, "customer", "cus_1")
+
+        assert (claimed, taken, live, found, elsewhere) == (first, first, second, first, None)
+        assert other_kind != first
+
+    async def test_a_rolled_back_external_id_is_free_again(self, recorder: Recorder) -> None:
+        account, holder = uuid4(), uuid4()
+        with pytest.raises(Undone):
+            async with recorder.transaction() as unit:
+                await unit.side_tables.claim_external_id(account, False, "customer", "c", uuid4())
+                raise Undone
+        async with recorder.transaction() as unit:
+            missing = await unit.side_tables.find_external_id(account, False, "customer", "c")
+            claimed = await unit.side_tables.claim_external_id(
+                account, False, "customer", "c", holder
+            )
+
+        assert (missing, claimed) == (None, holder)

@@ -139,7 +139,7 @@ async def test_a_generated_client_creates_reads_lists_pays_and_voids_invoices(
         second = await invoices.create_invoice.asyncio_detailed(
             client=client,
             body=m.CreateInvoiceRequest(
-                recipient_ref=saved.parsed.data.id,  # Duplo's alias of customer_id
+                recipient_ref=str(saved.parsed.data.id),  # Duplo's alias of customer_id
                 items=[m.ItemIn(name="Rice, 50 kg bag", quantity=1, unit_price=7500000)],
             ),
         )

@@ -72,5 +72,6 @@ async def test_endpoints_registered_before_0008_are_listed_after_it(
             "enabled": True,
             "livemode": False,
             "created_at": endpoint.created_on.isoformat(),
+            "payload_format": "risiti",  # every endpoint before 0020's formats was Risiti's
         }
     ]

@@ -437,9 +437,6 @@ _STARTING_INVOICES: list[dict[str, Any]] = [
 ]
 
 
-# Bounded by the examples per operation and the stateful steps, not by time: about 90 s here
-# (2 cores); the ceiling is the one test allowed more than the suite's 120 s, for a loaded CI.
-@pytest.mark.timeout(300)
 async def _switch_off_fuzzed_webhooks(pool: asyncpg.Pool, account_ids: list[UUID]) -> None:
     """The run registers endpoints at made-up addresses; left on, their deliveries keep the
     session's worker retrying for the rest of the suite and starve later tests' jobs."""
@@ -454,6 +451,9 @@ async def _switch_off_fuzzed_webhooks(pool: asyncpg.Pool, account_ids: list[UUID
         )
 
 
+# Bounded by the examples per operation and the stateful steps, not by time: about 90 s here
+# (2 cores); the ceiling is the one test allowed more than the suite's 120 s, for a loaded CI.
+@pytest.mark.timeout(300)
 async def test_schemathesis_finds_no_server_error_and_no_nonconforming_answer(
     http: TestClient[Any, Any],
     api: Api,

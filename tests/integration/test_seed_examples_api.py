@@ -53,8 +53,8 @@ def duplo_invoice(recipient: str) -> dict[str, Any]:
 
 def paycashless_invoice(tax_rate_id: str, *, auto_finalize: bool) -> dict[str, Any]:
     """paycashless-create-invoice.txt's request, camelCase as Paycashless documents it, without
-    its `callbackUrl` and `returnUrl`, which the native API refuses (Paycashless' dialect
-    takes them)."""
+    its `callbackUrl` and `returnUrl` (tests/integration/test_kredo_webhooks_and_callbacks.py
+    has those)."""
     return {
         "reference": "order-456",
         "acceptPartialPayments": True,
@@ -133,11 +133,7 @@ async def test_duplo_sample_request_reads_7250_with_lines_summing_to_the_totals(
 
 @pytest.mark.parametrize(
     ("extra", "field"),
-    [
-        ({"business_id": "45ee9f61-dd52-4f51-bccb-8ea711760"}, "business_id"),
-        ({"callbackUrl": "https://example.com/callback"}, "callbackUrl"),
-        ({"returnUrl": "https://example.com/return"}, "returnUrl"),
-    ],
+    [({"business_id": "45ee9f61-dd52-4f51-bccb-8ea711760"}, "business_id")],
 )
 async def test_a_seed_field_the_native_api_does_not_have_is_refused_naming_it(
     api: Api, pool: asyncpg.Pool, account: OpenedAccount, extra: dict[str, str], field: str
@@ -159,11 +155,13 @@ async def test_duplo_recipient_that_is_not_a_customer_is_refused_and_changes_not
 ) -> None:
     before = await event_count(pool, account.account_id)
 
-    answer = await call(api, "POST", "/v1/invoices", duplo_invoice(str(account.account_id)))
+    for recipient in (str(account.account_id), "cus_GnXkWlEOtw"):  # an id, an external id
+        answer = await call(api, "POST", "/v1/invoices", duplo_invoice(recipient))
 
-    assert answer.status == 422, answer.body
-    assert answer.error["code"] == "validation_error"
-    assert answer.error["details"][0]["field"] == "customer_id"
+        assert answer.status == 422, answer.body
+        assert answer.error["code"] == "validation_error"
+        assert answer.error["details"][0]["field"] == "recipient"
+        assert "No customer has the id or external_id" in answer.error["message"]
     assert await event_count(pool, account.account_id) == before
 
 

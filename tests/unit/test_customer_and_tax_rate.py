@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
-from risiti.domain.customer import Customer, normalized_email
+from risiti.domain.customer import Customer, checked_email, normalized_email
 from risiti.domain.errors import InvalidFieldError
+from risiti.domain.external_ids import MAX_EXTERNAL_ID_LENGTH, checked_external_id
 from risiti.domain.invoice import Invoice, InvoiceDraft
 from risiti.domain.tax_rate import MAX_DECIMAL_PLACES, TaxRate
+from risiti.eventstore.mapper import create_mapper
 
 ACCOUNT = UUID("00000000-0000-4000-8000-000000000001")
 
@@ -101,12 +105,49 @@ def test_customer_email_is_normalized(given: str, stored: str) -> None:
     assert _customer(email=given).email == stored
 
 
-@pytest.mark.parametrize("email", ["ada.example.com", "ada", "not an email"])
+NOT_EMAILS = [
+    "ada.example.com",
+    "ada",
+    "not an email",
+    "[email protected]",  # Paycashless' documented example, obfuscated
+    "ada@localhost",
+    "ada@example..com",
+    "ada@-example.com",
+    "ada@example.c",
+]
+
+
+@pytest.mark.parametrize("email", NOT_EMAILS)
 def test_customer_invalid_email_is_refused(email: str) -> None:
     with pytest.raises(InvalidFieldError) as refused:
         _customer(email=email)
 
     assert refused.value.field == "email"
+
+
+@pytest.mark.parametrize("email", ["ada@example.com", "a.b+c@mail.co.uk", "ada@münchen.de"])
+def test_an_email_address_is_kept(email: str) -> None:
+    assert checked_email(email) == email
+
+
+@pytest.mark.parametrize("email", NOT_EMAILS)
+def test_an_invoice_naming_its_customer_by_a_non_email_is_refused_as_customer_email(
+    email: str,
+) -> None:
+    draft = InvoiceDraft(
+        account_id=ACCOUNT,
+        livemode=False,
+        document_type="invoice",
+        currency="NGN",
+        customer={"name": "Ada", "email": email},
+        items=[{"description": "Audit", "quantity": Decimal(1), "unit_price": 100}],
+        issue_date=date(2026, 4, 15),
+    )
+
+    with pytest.raises(InvalidFieldError) as refused:
+        Invoice.create(draft, view_token="token")
+
+    assert refused.value.field == "customer.email"
 
 
 @pytest.mark.parametrize(
@@ -261,3 +302,60 @@ def test_tax_rate_replay_equals_live() -> None:
 def test_each_customer_and_tax_rate_gets_its_own_id() -> None:
     assert _tax_rate().id != _tax_rate().id
     assert _customer().id != _customer().id
+
+
+# --- External ids -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [_customer, _tax_rate], ids=["customer", "tax_rate"])
+def test_external_id_of_the_previous_system_is_kept_without_surrounding_spaces(make: Any) -> None:
+    assert make().external_id is None
+    assert make(external_id=" cus_GnXkWlEOtw ").external_id == "cus_GnXkWlEOtw"
+    assert make(external_id="606213207287745").external_id == "606213207287745"
+
+
+@pytest.mark.parametrize("make", [_customer, _tax_rate], ids=["customer", "tax_rate"])
+@pytest.mark.parametrize("external_id", ["", "   ", "x" * 101, "cus_1\ncus_2", "txr\x00"])
+def test_external_id_that_is_empty_too_long_or_has_control_characters_is_refused(
+    make: Any, external_id: str
+) -> None:
+    with pytest.raises(InvalidFieldError) as refused:
+        make(external_id=external_id)
+
+    assert refused.value.field == "external_id"
+
+
+def test_external_id_of_100_characters_is_accepted() -> None:
+    assert checked_external_id("x" * MAX_EXTERNAL_ID_LENGTH) == "x" * 100
+
+
+def test_external_id_refusal_names_the_field_it_came_from() -> None:
+    with pytest.raises(InvalidFieldError) as refused:
+        checked_external_id("", field="recipient")
+
+    assert refused.value.field == "recipient"
+
+
+@pytest.mark.parametrize("make", [_customer, _tax_rate], ids=["customer", "tax_rate"])
+def test_external_id_is_recorded_in_the_created_event_and_replayed(make: Any) -> None:
+    aggregate = make(external_id="txr_1")
+
+    replayed = _replay(aggregate)
+
+    assert replayed.external_id == "txr_1"
+
+
+@pytest.mark.parametrize("make", [_customer, _tax_rate], ids=["customer", "tax_rate"])
+def test_customer_or_rate_recorded_before_external_ids_replays_without_one(make: Any) -> None:
+    mapper = create_mapper()
+    created = mapper.to_stored_event(make(external_id="old").collect_events()[0])
+    state = json.loads(created.state)
+    del state["external_id"]  # as Created events were written before external ids
+    old = StoredEvent(
+        created.originator_id, created.originator_version, created.topic, json.dumps(state).encode()
+    )
+
+    replayed = mapper.to_domain_event(old).mutate(None)
+
+    assert replayed is not None
+    assert replayed.external_id is None

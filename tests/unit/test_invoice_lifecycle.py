@@ -249,8 +249,11 @@ def test_refusal_message_is_an_english_sentence(action: str, sentence: str) -> N
 # --- Updating ---------------------------------------------------------------------------------
 
 
-def test_editable_fields_once_issued_are_note_due_date_metadata_reference() -> None:
-    assert frozenset({"note", "due_date", "metadata", "reference"}) == EDITABLE_ONCE_ISSUED
+def test_editable_fields_once_issued_are_those_that_change_no_figure() -> None:
+    assert (
+        frozenset({"note", "due_date", "metadata", "reference", "callback_url", "return_url"})
+        == EDITABLE_ONCE_ISSUED
+    )
     assert EDITABLE_ONCE_ISSUED < DRAFT_FIELDS
     assert not {"account_id", "livemode", "document_type"} & DRAFT_FIELDS
 

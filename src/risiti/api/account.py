@@ -1,5 +1,6 @@
-"""The caller's own account: its name, whether it requires signed requests, and whether its
-Paystack secret key is set (the key itself is write-only)."""
+"""The caller's own account: its name, whether it requires signed requests, whether its
+Paystack secret key is set (the key itself is write-only), and the secret that signs its
+invoice callbacks."""
 
 from __future__ import annotations
 
@@ -10,13 +11,20 @@ from risiti.api.envelope import ok, parse_body
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import UpdateAccountRequest
 from risiti.commands import accounts
-from risiti.domain.account import DETAIL_FIELDS
+from risiti.domain.account import DETAIL_FIELDS, Account
 from risiti.queries import accounts as account_queries
 
 
 async def get_account(request: web.Request) -> web.Response:
     account = await account_queries.get_account(ledger_for(request), request[CALLER])
-    return ok(accounts.account_record(account, request[CALLER].livemode))
+    return await _account_response(request, account)
+
+
+async def _account_response(request: web.Request, account: Account) -> web.Response:
+    """The account as the caller's mode sees it, with the secret signing its callbacks."""
+    secret = await account_queries.callback_signing_secret(ledger_for(request), request[CALLER])
+    record = accounts.account_record(account, request[CALLER].livemode)
+    return ok(record | {"callback_signing_secret": secret})
 
 
 async def update_account(request: web.Request) -> web.Response:
@@ -35,4 +43,4 @@ async def update_account(request: web.Request) -> web.Response:
         ),
     )
     request.app[KEY_CACHE].forget_account(account.id)
-    return ok(accounts.account_record(account, caller.livemode))
+    return await _account_response(request, account)

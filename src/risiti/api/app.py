@@ -7,7 +7,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from risiti.api.access_log import access_log_middleware
-from risiti.api.auth import KEY_CACHE, PUBLIC_PATHS, KeyCache, auth_middleware
+from risiti.api.auth import (
+    KEY_CACHE,
+    PUBLIC_PATHS,
+    SIGNED_PREFIXES,
+    KeyCache,
+    auth_middleware,
+)
 from risiti.api.dialects import DIALECTS, dialect_operations
 from risiti.api.envelope import json_body_middleware, no_query_middleware
 from risiti.api.errors import ERROR_BODIES, error_middleware
@@ -45,6 +51,9 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(send_rate_limit_headers)
     app.on_response_prepare.append(name_the_server)
     app[ERROR_BODIES] = tuple((dialect.base_path, dialect.error_body) for dialect in DIALECTS)
+    app[SIGNED_PREFIXES] = tuple(
+        (dialect.base_path, dialect.signing) for dialect in DIALECTS if dialect.signing
+    )
     operations = OPERATIONS + dialect_operations()
     app[PUBLIC_PATHS] = frozenset(operation.path for operation in operations if operation.public)
     app.router.add_routes(route_table(operations))

@@ -1,5 +1,6 @@
 """Bearer authentication: `Authorization: Bearer sk_test_…` or `sk_live_…`, and the signature
-of an account that requires signed requests (DESIGN.md §6)."""
+of an account that requires signed requests (DESIGN.md §6), or of every request to a seed
+dialect whose API signs them all (Paycashless, in its own form)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from aiohttp import web
 from risiti.api.errors import BEARER_CHALLENGE, ApiError, EdgeCode, Handler
 from risiti.api.keys import CALLER, LEDGER
 from risiti.api.request_signing import (
+    NATIVE,
     NATIVE_FORM,
     TOLERANCE_SECONDS,
-    native_string_to_sign,
+    SigningForm,
     signature_digest,
     signature_matches,
     timestamp_is_fresh,
@@ -71,6 +73,16 @@ KEY_CACHE = web.AppKey("key_cache", KeyCache)
 PUBLIC_PATHS = web.AppKey("public_paths", frozenset[str])
 """The routes of the operations declared `public` beyond PUBLIC_PREFIXES (each dialect's
 OpenAPI document)."""
+SIGNED_PREFIXES = web.AppKey("signed_prefixes", tuple[tuple[str, SigningForm], ...])
+"""Path prefixes (a seed dialect's base path) under which every request must be signed, and
+the form its signature signs; elsewhere only an account that requires it signs, natively."""
+
+
+def _signing_form(request: web.Request, require_signed_requests: bool) -> SigningForm | None:
+    for prefix, form in request.app.get(SIGNED_PREFIXES, ()):
+        if request.path.startswith(prefix):
+            return form
+    return NATIVE if require_signed_requests else None
 
 
 def _is_public(request: web.Request) -> bool:
@@ -98,22 +110,26 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise ApiError(
             401, EdgeCode.INVALID_API_KEY, "This API key is not valid.", headers=INVALID_TOKEN
         )
-    if authenticated.require_signed_requests:
-        await check_signature(request, key.strip(), authenticated.caller.account_id)
+    form = _signing_form(request, authenticated.require_signed_requests)
+    if form is not None:
+        await check_signature(request, key.strip(), authenticated.caller.account_id, form)
     request[CALLER] = authenticated.caller
     return await handler(request)
 
 
-async def check_signature(request: web.Request, key: str, account_id: UUID) -> None:
-    """The native form (docs/api.md, "Signed requests"): `Request-Signature` is the hex
-    HMAC-SHA512, keyed with the secret key, of `timestamp.METHOD.path_with_query.body`, with
-    `Request-Timestamp` within 300 s; each signature is accepted once."""
+async def check_signature(
+    request: web.Request, key: str, account_id: UUID, form: SigningForm = NATIVE
+) -> None:
+    """`Request-Signature` is the hex HMAC-SHA512, keyed with the secret key, of the string
+    `form` builds (natively `timestamp.METHOD.path_with_query.body`, docs/api.md "Signed
+    requests"), with `Request-Timestamp` within 300 s; each signature is accepted once."""
     timestamp, signature = signature_headers(request)
     body = await request.read()
     # raw_path is the request target as sent: the path with its query, nothing decoded.
-    string_to_sign = native_string_to_sign(timestamp, request.method, request.raw_path, body)
+    string_to_sign = form.string_to_sign(timestamp, request.method, request.raw_path, body)
     if not signature_matches(key, string_to_sign, signature):
-        if signature_matches(key, version_1_string_to_sign(timestamp, body), signature):
+        native = form is NATIVE
+        if native and signature_matches(key, version_1_string_to_sign(timestamp, body), signature):
             raise ApiError(
                 401,
                 SignatureError.code,
@@ -124,7 +140,7 @@ async def check_signature(request: web.Request, key: str, account_id: UUID) -> N
             401,
             SignatureError.code,
             "Request-Signature does not match the request: it must be the hex HMAC-SHA512,"
-            f" keyed with your secret key, of `{NATIVE_FORM}`.",
+            f" keyed with your secret key, of `{form.written}`.",
         )
     await accept_signature_once(request, signature, account_id)
 
@@ -137,7 +153,7 @@ def signature_headers(request: web.Request) -> tuple[str, str]:
         raise ApiError(
             401,
             EdgeCode.SIGNATURE_REQUIRED,
-            "This account requires signed requests: send Request-Timestamp and Request-Signature.",
+            "This request must be signed: send Request-Timestamp and Request-Signature.",
         )
     now = time.time()
     if not timestamp_is_fresh(timestamp, now):

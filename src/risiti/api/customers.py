@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from aiohttp import web
 
 from risiti.api.envelope import list_place, ok, page, parse_body, parse_query
-from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, ledger_for
-from risiti.api.models import CreateCustomerRequest, ListQuery
+from risiti.api.models import CreateCustomerRequest, ListReferencedQuery
 from risiti.commands import customers
-from risiti.commands.errors import NotFoundError
 from risiti.presentation.customers import customer_record
 from risiti.queries import customers as customer_queries
 
@@ -28,26 +24,21 @@ async def create_customer(request: web.Request) -> web.Response:
 
 
 async def list_customers(request: web.Request) -> web.Response:
-    query = parse_query(request, ListQuery)
+    query = parse_query(request, ListReferencedQuery)
     result = await customer_queries.list_customers(
         ledger_for(request),
         request[CALLER],
         limit=query.limit,
         after=list_place(query),
         backward=query.backward,
+        external_id=query.external_id,
     )
     return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
 
 
 async def get_customer(request: web.Request) -> web.Response:
+    """By its id or its external_id."""
     customer = await customer_queries.get_customer(
-        ledger_for(request), request[CALLER], _uuid(request.match_info["id"], "customer")
+        ledger_for(request), request[CALLER], request.match_info["id"]
     )
     return ok(customer_record(customer))
-
-
-def _uuid(value: str, kind: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        raise ApiError(404, NotFoundError.code, f"No {kind} with id '{value}'.") from None

@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from risiti.api.errors import ErrorBody
 from risiti.api.operation import Operation
+from risiti.api.request_signing import SigningForm
 from risiti.domain.bounds import MAX_AMOUNT
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.money import minor_units
@@ -42,6 +43,9 @@ class Dialect:
     error_body: ErrorBody
     error_model: type[BaseModel]
     """The schema of `error_body`'s answers, for the OpenAPI document."""
+    signing: SigningForm | None = None
+    """If its API signs every request (Paycashless' `Request-Signature`), the form signed;
+    without one, only an account that requires signed requests signs, in the native form."""
 
     @property
     def base_path(self) -> str:

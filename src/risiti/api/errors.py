@@ -15,6 +15,7 @@ from aiohttp import web
 from risiti.commands.errors import (
     CommandError,
     ConcurrentUpdateError,
+    ExternalIdTakenError,
     NotFoundError,
     NumberTakenError,
     SkuTakenError,
@@ -133,6 +134,9 @@ def _details(error: DomainError | CommandError) -> list[dict[str, Any]] | None:
         return [{"expected": error.expected, "current": error.current}]
     if isinstance(error, SkuTakenError):
         return [{"field": "sku", "sku": error.sku}]
+    if isinstance(error, ExternalIdTakenError):
+        taken = {"external_id": error.external_id, "id": str(error.holder_id)}
+        return [{"field": "external_id", **taken}]
     return None
 
 

@@ -8,6 +8,8 @@ Server-rendered with jinja2 (autoescaped, `risiti.presentation.hosted_page`), no
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pydantic
 from aiohttp import web
 
@@ -16,6 +18,7 @@ from risiti.api.models import HostedCheckoutForm, HostedPaymentForm
 from risiti.commands import hosted_page
 from risiti.commands.errors import NotFoundError, StaleVersionError
 from risiti.domain.errors import DomainError, InvalidFieldError, PaymentExceedsBalanceError
+from risiti.domain.invoice import PAID
 from risiti.presentation.customer_copy import CustomerCopy
 from risiti.presentation.hosted_page import render_notice, render_page
 from risiti.presentation.invoice_pdf import draw_invoice_pdf, pdf_filename
@@ -62,7 +65,20 @@ async def hosted_invoice(request: web.Request) -> web.Response:
     if copy.state == "deleted":
         return _deleted(copy)
     html = render_page(copy, request.match_info["token"])
-    return web.Response(text=html, content_type="text/html", headers=_PRIVATE)
+    return web.Response(text=html, content_type="text/html", headers=_page_headers(copy))
+
+
+def _page_headers(copy: CustomerCopy) -> dict[str, str]:
+    """The page's headers; its form may also lead on to the invoice's return URL, where the
+    customer is sent once paid (browsers check a form's redirects against `form-action`)."""
+    if copy.return_url is None:
+        return _PRIVATE
+    parts = urlsplit(copy.return_url)
+    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+    policy = _PRIVATE["Content-Security-Policy"].replace(
+        "form-action 'self'", f"form-action 'self' {origin}"
+    )
+    return _PRIVATE | {"Content-Security-Policy": policy}
 
 
 async def hosted_invoice_pdf(request: web.Request) -> web.Response:
@@ -89,14 +105,17 @@ async def _pdf_response(copy: CustomerCopy) -> web.Response:
 
 
 async def pay_in_test_mode(request: web.Request) -> web.Response:
-    """The "Pay now (test)" form; answers 303 back to the page, which shows the payment."""
+    """The "Pay now (test)" form; answers 303 back to the page, which shows the payment, or,
+    once the invoice is paid, to its return URL if it has one."""
     token = request.match_info["token"]
     try:
         form = HostedPaymentForm.model_validate(await _form_fields(request))
     except (pydantic.ValidationError, _UnreadableFormError):
         return _notice(400, "Nothing was paid", "The form was incomplete.", f"/i/{token}")
     try:
-        await hosted_page.pay_in_test_mode(request.app[LEDGER], token, form.version, form.amount)
+        paid = await hosted_page.pay_in_test_mode(
+            request.app[LEDGER], token, form.version, form.amount
+        )
     except NotFoundError:
         return _not_found()
     except hosted_page.NotPayableHereError as refused:
@@ -107,7 +126,9 @@ async def pay_in_test_mode(request: web.Request) -> web.Response:
     except (StaleVersionError, DomainError):
         # Paid by an earlier submit of this form, or changed since the page was shown: nothing
         # was recorded now, and the page says where the invoice stands.
-        pass
+        return _see_other(f"/i/{token}")
+    if paid.status == PAID and paid.return_url is not None:
+        return _see_other(paid.return_url)
     return _see_other(f"/i/{token}")
 
 

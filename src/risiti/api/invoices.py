@@ -41,13 +41,14 @@ from risiti.queries import invoices as invoice_queries
 
 async def create_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateInvoiceRequest)
-    invoice = await invoices.create_invoice(ledger_for(request), creation(request[CALLER], body))
+    invoice = await invoices.create_invoice(ledger_for(request), creation(request, body))
     return invoice_response(request, invoice, status=201)
 
 
-def creation(caller: Caller, body: CreateInvoiceRequest) -> invoices.CreateInvoice:
+def creation(request: web.Request, body: CreateInvoiceRequest) -> invoices.CreateInvoice:
     """The command a create request asks for: every edge that creates an invoice (the native
     API, each seed dialect) states its request as a `CreateInvoiceRequest` and sends this."""
+    caller: Caller = request[CALLER]
     issue_date = _issue_date(body)
     fields = body.invoice_changes() | {
         "issue_date": issue_date,
@@ -70,6 +71,8 @@ def creation(caller: Caller, body: CreateInvoiceRequest) -> invoices.CreateInvoi
         payment_method=body.payment_method,
         tax_rate_ids=body.tax_rate_ids or [],
         send_email=body.send_email,
+        allow_loopback_in_test=request.app[SETTINGS].webhook_allow_loopback_in_test_mode,
+        reference_fields=body.reference_fields,
     )
 
 
@@ -154,7 +157,11 @@ async def update_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateInvoiceRequest)
     target = await _target(request)
     command = invoices.UpdateInvoice(
-        *target, changes=body.invoice_changes(), tax_rate_ids=body.tax_rate_ids
+        *target,
+        changes=body.invoice_changes(),
+        tax_rate_ids=body.tax_rate_ids,
+        allow_loopback_in_test=request.app[SETTINGS].webhook_allow_loopback_in_test_mode,
+        reference_fields=body.reference_fields,
     )
     invoice = await invoices.update_invoice(ledger_for(request), command)
     return invoice_response(request, invoice)

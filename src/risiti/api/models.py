@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import (
@@ -23,13 +23,18 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
     model_validator,
 )
 from pydantic.fields import FieldInfo
 
-from risiti.api.schemas import SubscribedEventType
+from risiti.api.schemas import EXTERNAL_ID, PayloadFormat, SubscribedEventType
+from risiti.commands.references import ReferenceFields
 from risiti.domain.bounds import MAX_AMOUNT, MAX_QUANTITY, MAX_STOCK, QUANTITY_PLACES
+from risiti.domain.customer import checked_email
 from risiti.domain.errors import InvalidFieldError, InvalidInvoiceError
+from risiti.domain.external_ids import MAX_EXTERNAL_ID_LENGTH
 from risiti.eventstore.paging import MAX_POSITION
 
 # The bounds of docs/api.md ("Bounds"), checked here so that a request past one is refused by
@@ -97,6 +102,19 @@ def _on_the_calendar_in_utc(moment: datetime) -> datetime:
 
 
 Instant = Annotated[AwareDatetime, AfterValidator(_on_the_calendar_in_utc)]
+
+
+def _an_email_address(email: str) -> str:
+    """The domain's rule (`checked_email`), at the edge: refused by the field it was sent in,
+    beside the body's other errors, before any command runs."""
+    try:
+        checked_email(email)
+    except InvalidFieldError:
+        raise ValueError("is not an email address") from None
+    return email
+
+
+EmailAddress = Annotated[str, AfterValidator(_an_email_address)]
 Percentage = Annotated[Decimal, BeforeValidator(_quantity), Field(ge=0, le=100, decimal_places=4)]
 Day = Annotated[date, BeforeValidator(_date_part)]
 
@@ -140,7 +158,15 @@ class Model(BaseModel):
 
 class ItemIn(Model):
     description: str | None = Field(None, max_length=500)
-    name: str | None = Field(None, max_length=500)
+    name: str | None = Field(
+        None,
+        max_length=500,
+        description="The line's label, as the seed APIs call it; sent with `description`, the "
+        "name is the label and the description becomes the line's `details`.",
+    )
+    details: str | None = Field(
+        None, max_length=2000, description="More about the line, shown under its label."
+    )
     quantity: Quantity = Field(Decimal(1), validation_alias=AliasChoices("quantity", "qty"))
     unit_price: MinorUnits | None = Field(
         None,
@@ -164,13 +190,19 @@ class ItemIn(Model):
             raise ValueError("an item needs a description (or name), or a product_id or sku")
         if self.unit_price is None and not names_a_product:
             raise ValueError("an item needs a unit_price, unless it names a product_id or sku")
+        if self.name and self.description and self.details:
+            raise ValueError(
+                "send details, or name and description (the description is then the details),"
+                " not all three"
+            )
         return self
 
     def as_line(self) -> dict[str, Any]:
         """The line as sent; a product it names fills in its description and unit price."""
         return {
-            # Paycashless sends both: the name is the line's label, the description its detail.
+            # Paycashless sends both: the name is the line's label, the description its details.
             "description": self.name or self.description,
+            "details": self.details or (self.description if self.name else None),
             "quantity": self.quantity,
             "unit_price": self.unit_price,
             "product_id": self.product_id,
@@ -179,9 +211,16 @@ class ItemIn(Model):
         }
 
 
+Reference = Annotated[str, Field(min_length=1, max_length=MAX_EXTERNAL_ID_LENGTH)]
+"""A customer or tax rate named by its id or its external_id (`commands/references.py`)."""
+ExternalId = Annotated[
+    str, Field(min_length=1, max_length=MAX_EXTERNAL_ID_LENGTH, description=EXTERNAL_ID)
+]
+
+
 class CustomerIn(Model):
     name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=320)
+    email: EmailAddress | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=40)
     address: str | None = Field(None, max_length=500)
 
@@ -221,6 +260,8 @@ class TaxIn(Model):
         }
 
 
+# The customer's id or external_id, as the native API and Duplo (`recipient_ref`, `recipient`) say.
+CUSTOMER_REFERENCES = ("customer_id", "recipient_ref", "recipient")
 CUSTOMER_FIELDS = (
     "customer",
     "customer_id",
@@ -232,7 +273,16 @@ CUSTOMER_FIELDS = (
 
 
 # Fields the domain takes under the same name and in the same form as they are sent.
-_AS_SENT = ("issue_date", "due_date", "max_installments", "description", "reference", "note")
+_AS_SENT = (
+    "issue_date",
+    "due_date",
+    "max_installments",
+    "description",
+    "reference",
+    "note",
+    "callback_url",
+    "return_url",
+)
 
 
 class InvoiceFieldsIn(Model):
@@ -240,11 +290,13 @@ class InvoiceFieldsIn(Model):
 
     currency: str | None = Field(None, min_length=3, max_length=3)
     customer: CustomerIn | None = None
-    customer_id: UUID | None = Field(
-        None, validation_alias=AliasChoices("customer_id", "recipient_ref", "recipient")
+    customer_id: Reference | None = Field(
+        None,
+        validation_alias=AliasChoices(*CUSTOMER_REFERENCES),
+        description="A customer of yours, by its `id` or its `external_id`.",
     )
     customer_name: str | None = Field(None, max_length=200)
-    customer_email: str | None = Field(None, max_length=320)
+    customer_email: EmailAddress | None = Field(None, max_length=320)
     customer_phone: str | None = Field(None, max_length=40)
     customer_address: str | None = Field(None, max_length=500)
     items: list[ItemIn] | None = Field(None, min_length=1, max_length=500)
@@ -253,7 +305,9 @@ class InvoiceFieldsIn(Model):
     discount: DiscountIn | None = None
     tax: TaxIn | None = None
     tax_rate: Percentage | None = None
-    tax_rate_ids: list[UUID] | None = Field(None, max_length=20)
+    tax_rate_ids: list[Reference] | None = Field(
+        None, max_length=20, description="Tax rates of yours, each by its `id` or `external_id`."
+    )
     shipping_fee: MinorUnits | None = Field(None, ge=0, le=MAX_MINOR_UNITS)
     accept_partial_payments: bool | None = None
     max_installments: int | None = Field(None, ge=1, le=100)
@@ -262,6 +316,40 @@ class InvoiceFieldsIn(Model):
     reference: str | None = Field(None, max_length=200)
     note: str | None = Field(None, max_length=2000)
     metadata: dict[str, Any] | None = None
+    callback_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="Paycashless' `callbackUrl`: Risiti POSTs the signed `invoice.paid` payload "
+        "there once the invoice is paid (docs/webhooks.md). https in live mode; a private "
+        "address is refused.",
+    )
+    return_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="Paycashless' `returnUrl`: where the hosted page sends the customer after "
+        "they pay.",
+    )
+
+    _customer_sent_as: str = PrivateAttr(CUSTOMER_REFERENCES[0])
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _note_where_the_customer_was_named(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Self]
+    ) -> Self:
+        """The field the client named the customer by (`recipient`, Duplo's), which pydantic
+        does not keep: an unknown customer is refused under the name it was sent as."""
+        fields = handler(data)
+        if isinstance(data, dict):
+            sent = {_snake_case(k): k for k in data if isinstance(k, str)}
+            named = next((sent[alias] for alias in CUSTOMER_REFERENCES if alias in sent), None)
+            fields._customer_sent_as = named or CUSTOMER_REFERENCES[0]
+        return fields
+
+    @property
+    def reference_fields(self) -> ReferenceFields:
+        """Where the references to a customer and to tax rates were sent, for the errors."""
+        return ReferenceFields(customer=self._customer_sent_as)
 
     def invoice_changes(self) -> dict[str, Any]:
         """The invoice fields the client sent, named as the domain names them."""
@@ -368,6 +456,7 @@ class CreateWebhookEndpointRequest(Model):
     url: str = Field(min_length=1, max_length=2000)
     # Checked by the domain (`check_events`), which names the unknown ones; listed for clients.
     events: list[SubscribedEventType] = Field(min_length=1, max_length=50)
+    payload_format: PayloadFormat = "risiti"
     description: str | None = Field(None, max_length=500)
 
 
@@ -376,12 +465,13 @@ class UpdateWebhookEndpointRequest(Model):
 
     url: str | None = Field(None, min_length=1, max_length=2000)
     events: list[SubscribedEventType] | None = Field(None, min_length=1, max_length=50)
+    payload_format: PayloadFormat | None = None
     description: str | None = Field(None, max_length=500)
     enabled: bool | None = None
 
     @model_validator(mode="after")
     def _only_description_may_be_null(self) -> UpdateWebhookEndpointRequest:
-        for name in ("url", "events", "enabled"):
+        for name in ("url", "events", "payload_format", "enabled"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} may not be null")
         return self
@@ -415,16 +505,17 @@ class ReasonRequest(Model):
 class SendInvoiceRequest(Model):
     """Where to send; with neither, the customer's email."""
 
-    email: str | None = Field(None, max_length=320)
+    email: EmailAddress | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=40)
 
 
 class CreateCustomerRequest(Model):
     name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=320)
+    email: EmailAddress | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=40)
     address: str | None = Field(None, max_length=500)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    external_id: ExternalId | None = None
 
 
 class CreateTaxRateRequest(Model):
@@ -432,6 +523,7 @@ class CreateTaxRateRequest(Model):
     percentage: Percentage
     inclusive: bool = False
     description: str | None = Field(None, max_length=500)
+    external_id: ExternalId | None = None
 
 
 class UpdateAccountRequest(Model):
@@ -575,6 +667,14 @@ class ListQuery(Model):
     @property
     def backward(self) -> bool:
         return self.ending_before is not None
+
+
+class ListReferencedQuery(ListQuery):
+    """The customers' and tax rates' lists, which find one by the id of a previous system."""
+
+    external_id: ExternalId | None = Field(
+        None, description="Only the one with this external_id (an empty page if none has it)."
+    )
 
 
 class ListInvoicesQuery(ListQuery):

@@ -25,6 +25,7 @@ from risiti.api.json_schema import for_clients, standard, without_null
 from risiti.api.operation import Operation, Raw
 from risiti.commands.errors import (
     ConcurrentUpdateError,
+    ExternalIdTakenError,
     NotFoundError,
     SignatureError,
     SkuTakenError,
@@ -125,7 +126,8 @@ ERRORS: dict[int, tuple[str, str]] = {
         "Conflict",
         f"`{InvalidStateError.code}` (the object's status does not allow this; `details` says "
         f"what it allows), `{PaymentExceedsBalanceError.code}`, `{InsufficientStockError.code}`, "
-        f"`{SkuTakenError.code}`, or `{EdgeCode.IDEMPOTENCY_KEY_IN_USE}`.",
+        f"`{SkuTakenError.code}`, `{ExternalIdTakenError.code}` (`details` names the object that "
+        f"has it), or `{EdgeCode.IDEMPOTENCY_KEY_IN_USE}`.",
     ),
     412: (
         "VersionConflict",
@@ -151,6 +153,13 @@ ERRORS: dict[int, tuple[str, str]] = {
         "ServiceUnavailable",
         f"`{EdgeCode.SERVICE_UNAVAILABLE}`: try again soon (after `Retry-After`).",
     ),
+}
+
+# What else than its id names the object of a path (docs/api.md).
+PATH_IDS = {
+    "/v1/invoices/": "The invoice's id or document number",
+    "/v1/customers/": "The customer's id or external_id",
+    "/v1/tax-rates/": "The tax rate's id or external_id",
 }
 
 PARAMETERS: dict[str, dict[str, Any]] = {
@@ -323,9 +332,10 @@ def _parameters(operation: Operation, components: dict[str, Any]) -> list[dict[s
                 "name": name,
                 "in": "path",
                 "required": True,
-                "description": "The invoice's id or document number"
-                if operation.path.startswith("/v1/invoices/")
-                else f"The {name}",
+                "description": next(
+                    (said for path, said in PATH_IDS.items() if operation.path.startswith(path)),
+                    f"The {name}",
+                ),
                 "schema": {"type": "string", "minLength": 1},
             }
         )

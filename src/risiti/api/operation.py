@@ -14,7 +14,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel
 
-Method = Literal["GET", "POST", "PATCH", "DELETE"]
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # A token is URL-safe base64 (never a dot), so `/i/{token}.pdf` cannot be read as a page.

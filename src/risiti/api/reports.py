@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from uuid import UUID
 
 from aiohttp import web
 
 from risiti.api.envelope import ok, parse_query
-from risiti.api.errors import ApiError
 from risiti.api.keys import CALLER, LEDGER, ledger_for
 from risiti.api.models import AgingQuery
-from risiti.commands.errors import NotFoundError
 from risiti.domain import calendar
 from risiti.domain.invoice import AGING_BUCKETS
 from risiti.projections.balances import read_aging, read_balances
@@ -32,11 +29,8 @@ async def account_balances(request: web.Request) -> web.Response:
 
 async def customer_balance(request: web.Request) -> web.Response:
     caller = request[CALLER]
-    try:
-        customer_id = UUID(request.match_info["id"])
-    except ValueError:
-        raise ApiError(404, NotFoundError.code, "No customer with that id.") from None
-    await get_customer(ledger_for(request), caller, customer_id)
+    customer = await get_customer(ledger_for(request), caller, request.match_info["id"])
+    customer_id = customer.id
     balances = await read_balances(
         request.app[LEDGER].pool,
         caller.account_id,

@@ -2,13 +2,16 @@
 
 The native form covers the timestamp, the method, the path with its query exactly as sent, and
 the raw body, so that a signature cannot be moved to another request. Checking takes the string
-to sign as a parameter: each dialect names its own form, and the check stays the same.
+to sign as a parameter: each dialect names its own form (`SigningForm`), and the check stays the
+same.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
 
 TOLERANCE_SECONDS = 300
 NATIVE_FORM = "timestamp.METHOD.path_with_query.body"
@@ -21,9 +24,26 @@ def native_string_to_sign(timestamp: str, method: str, path_with_query: str, bod
 
 
 def version_1_string_to_sign(timestamp: str, body: bytes) -> bytes:
-    """The first form, `timestamp + "." + raw body`: no longer accepted, only recognised, so
-    that a client still sending it is told which form to send instead."""
+    """The first form, `timestamp + "." + raw body`: no longer accepted natively, only
+    recognised, so that a client still sending it is told which form to send instead. It is
+    still what Paycashless' document describes ("the request payload", with its timestamp)."""
     return timestamp.encode() + b"." + body
+
+
+@dataclass(frozen=True)
+class SigningForm:
+    """What a request's `Request-Signature` signs: written out for the error that says so, and
+    built from the request's timestamp, method, path with query, and raw body."""
+
+    written: str
+    string_to_sign: Callable[[str, str, str, bytes], bytes]
+
+
+NATIVE = SigningForm(NATIVE_FORM, native_string_to_sign)
+TIMESTAMP_AND_BODY = SigningForm(
+    "timestamp.body",
+    lambda timestamp, method, path_with_query, body: version_1_string_to_sign(timestamp, body),
+)
 
 
 def sign(key: str, string_to_sign: bytes) -> str:

@@ -248,7 +248,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Customers",
         {200: schemas.CustomerList},
         handler=customers.list_customers,
-        query=models.ListQuery,
+        query=models.ListReferencedQuery,
     ),
     Operation(
         "GET",
@@ -341,7 +341,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Tax rates",
         {200: schemas.TaxRateList},
         handler=tax_rates.list_tax_rates,
-        query=models.ListQuery,
+        query=models.ListReferencedQuery,
     ),
     Operation(
         "GET",
@@ -506,6 +506,16 @@ OPERATIONS: tuple[Operation, ...] = (
         "Webhooks",
         {200: schemas.WebhookDeliveryList},
         handler=webhook_endpoints.list_webhook_deliveries,
+        query=models.ListQuery,
+    ),
+    Operation(
+        "GET",
+        "/v1/invoices/{id}/callbacks",
+        "listInvoiceCallbacks",
+        "The calls of an invoice's `callback_url`, newest first, each with every attempt",
+        "Webhooks",
+        {200: schemas.WebhookDeliveryList},
+        handler=webhook_endpoints.list_invoice_callbacks,
         query=models.ListQuery,
     ),
     Operation(

@@ -39,6 +39,16 @@ SubscribedEventType = Annotated[
     str, _one_of((*EVENT_TYPES, "*"), "An event type to receive, or `*` for every one.")
 ]
 
+PayloadFormat = Annotated[
+    Literal["risiti", "kredo"],
+    Field(
+        description="How the endpoint's bodies are written: `risiti` (the payload of DESIGN.md "
+        "§7) or `kredo` (Kredo's documented `invoice.paid` body, amounts in major units; such an "
+        "endpoint subscribes to `invoice.paid` alone). Both are signed with Standard Webhooks "
+        "headers (docs/webhooks.md)."
+    ),
+]
+
 
 class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -105,6 +115,11 @@ class DeletedInvoice(Schema):
 
 # Other resources ---------------------------------------------------------------------------
 
+EXTERNAL_ID = (
+    "The id your previous system gave it (Duplo's `cus_…`, Paycashless' `txr_…`), unique per"
+    " account and mode: requests may name it by this or by its `id`."
+)
+
 
 class Customer(Schema):
     id: UUID
@@ -114,6 +129,7 @@ class Customer(Schema):
     phone: str | None
     address: str | None
     metadata: dict[str, Any]
+    external_id: str | None = Field(description=EXTERNAL_ID)
     livemode: bool
     created_at: datetime
 
@@ -125,6 +141,7 @@ class TaxRate(Schema):
     percentage: str = Field(description="A decimal string, exact to 4 places.", examples=["7.5"])
     inclusive: bool
     description: str | None
+    external_id: str | None = Field(description=EXTERNAL_ID)
     livemode: bool
     created_at: datetime
 
@@ -180,6 +197,10 @@ class Account(Schema):
     allow_negative_stock: bool = Field(
         description="Whether stock may go below zero (both modes); by default it may not."
     )
+    callback_signing_secret: str = Field(
+        description="The Standard Webhooks secret (`whsec_…`) of this key's mode that signs "
+        "every call of an invoice's `callback_url` (docs/webhooks.md)."
+    )
 
 
 class WebhookEndpointView(Schema):
@@ -189,6 +210,7 @@ class WebhookEndpointView(Schema):
     object: Literal["webhook_endpoint"]
     url: str
     events: list[SubscribedEventType]
+    payload_format: PayloadFormat
     description: str | None
     enabled: bool
     disabled_reason: Literal["gone", "failing"] | None = Field(
@@ -234,12 +256,19 @@ class WebhookAttempt(Schema):
 
 
 class WebhookDelivery(Schema):
-    """One event for one endpoint, with every attempt to deliver it, oldest first."""
+    """One event for one endpoint (or one invoice's `callback_url`), with every attempt to
+    deliver it, oldest first."""
 
     id: UUID
     object: Literal["webhook_delivery"]
-    endpoint_id: UUID
-    event_id: str = Field(description="The payload's `id`, sent as `webhook-id`.")
+    endpoint_id: UUID = Field(
+        description="The endpoint's id; for an invoice's callback, the id its calls are logged "
+        "under (docs/webhooks.md)."
+    )
+    event_id: str = Field(
+        description="The event's id, sent as `webhook-id`: the Risiti payload's `id` (a "
+        "Kredo-format body has none of its own)."
+    )
     event_type: EventType
     status: Literal["pending", "succeeded", "failed"]
     next_attempt_at: datetime | None = Field(description="When pending: the next attempt.")

@@ -33,6 +33,7 @@ async def create_webhook_endpoint(request: web.Request) -> web.Response:
         body.events,
         body.description,
         allow_loopback_in_test=request.app[SETTINGS].webhook_allow_loopback_in_test_mode,
+        payload_format=body.payload_format,
     )
     endpoint, secret = await register_webhook_endpoint(ledger_for(request), command)
     # The secret is shown only in this response; keep it to verify signatures.
@@ -106,6 +107,19 @@ async def list_webhook_deliveries(request: web.Request) -> web.Response:
         ledger_for(request),
         request[CALLER],
         _endpoint_id(request),
+        limit=query.limit,
+        after=list_place(query),
+        backward=query.backward,
+    )
+    return page(result.records, has_more=result.has_more, next_cursor=result.next_cursor)
+
+
+async def list_invoice_callbacks(request: web.Request) -> web.Response:
+    query = parse_query(request, ListQuery)
+    result = await endpoint_queries.list_invoice_callbacks(
+        ledger_for(request),
+        request[CALLER],
+        request.match_info["id"],
         limit=query.limit,
         after=list_place(query),
         backward=query.backward,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
-from risiti.commands.caller import Caller, get_owned
-from risiti.commands.errors import NotFoundError
+from risiti.commands.caller import Caller
 from risiti.commands.ledger import Ledger, LedgerTransaction
-from risiti.domain.customer import Customer, normalized_email
+from risiti.commands.references import referenced
+from risiti.domain.customer import Customer, checked_email
 from risiti.domain.errors import InvalidFieldError
 from risiti.eventstore import listings
 from risiti.eventstore.errors import VersionConflictError
@@ -23,10 +22,11 @@ class CreateCustomer:
     phone: str | None = None
     address: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    external_id: str | None = None
 
 
 async def create_customer(ledger: Ledger, command: CreateCustomer) -> Customer:
-    """Create a customer; an email already on file for another customer is refused."""
+    """Create a customer; an email or an external_id already another customer's is refused."""
     customer = Customer.create(
         account_id=command.caller.account_id,
         livemode=command.caller.livemode,
@@ -35,21 +35,30 @@ async def create_customer(ledger: Ledger, command: CreateCustomer) -> Customer:
         phone=command.phone,
         address=command.address,
         metadata=command.metadata,
+        external_id=command.external_id,
     )
     async with ledger.transaction() as tx:
-        # InvalidFieldError if the email is another customer's (`side_tables.keep_customer`).
+        # ExternalIdTakenError or InvalidFieldError if the external_id or the email is another
+        # customer's (`side_tables.keep_customer`).
         await tx.save(customer, account_id=customer.account_id, livemode=customer.livemode)
     return customer
 
 
 async def linked_customer(
-    tx: LedgerTransaction, caller: Caller, customer: dict[str, Any]
+    tx: LedgerTransaction,
+    caller: Caller,
+    customer: dict[str, Any],
+    *,
+    reference_field: str = "customer_id",
 ) -> dict[str, Any]:
-    """The customer an invoice keeps: a named customer's record; an inline customer linked to
-    the customer with its email, who is created on first sight; without an email, as given."""
+    """The customer an invoice keeps: the record of the customer its `id` names (a Risiti id or
+    an external_id; unknown, a validation error naming `reference_field`); an inline customer
+    linked to the customer with its email, who is created on first sight; without an email, as
+    given."""
     if customer.get("id"):
-        return await _named_customer(tx, caller, customer["id"])
-    email = normalized_email(customer.get("email"))
+        named = await referenced(tx, Customer, customer["id"], caller, field=reference_field)
+        return named.as_invoice_customer()
+    email = checked_email(customer.get("email"), field="customer.email")
     if email is None:
         return {**customer, "id": None}
     found = await listings.find_customer_by_email(
@@ -71,11 +80,3 @@ async def linked_customer(
             raise VersionConflictError(f"customer {email} was created concurrently") from None
         found = created.id
     return {**customer, "id": found, "email": email}
-
-
-async def _named_customer(tx: LedgerTransaction, caller: Caller, named: object) -> dict[str, Any]:
-    try:
-        customer = await get_owned(tx, Customer, UUID(str(named)), caller)
-    except (ValueError, NotFoundError):
-        raise InvalidFieldError(f"No customer with id '{named}'.", field="customer_id") from None
-    return customer.as_invoice_customer()

@@ -25,6 +25,16 @@ class NotFoundError(CommandError):
         self.identifier = identifier
 
 
+class UnknownReferenceError(NotFoundError):
+    """Raised when a reference names none of the caller's customers (or tax rates): neither the
+    id nor the external_id of one in the caller's account and mode."""
+
+    def __init__(self, kind: str, reference: str) -> None:
+        CommandError.__init__(self, f"No {kind} has the id or external_id '{reference}'.")
+        self.kind = kind
+        self.identifier = reference
+
+
 class ConcurrentUpdateError(CommandError):
     """Raised when a command kept losing races to other writers of the same aggregate."""
 
@@ -78,3 +88,19 @@ class SkuTakenError(CommandError):
     def __init__(self, sku: str) -> None:
         super().__init__(f"The sku {sku!r} is already another product's.")
         self.sku = sku
+
+
+class ExternalIdTakenError(CommandError):
+    """Raised when a customer's or tax rate's external_id is already another's of its kind in
+    the same account and mode; `holder_id` is that other one's id."""
+
+    code: ClassVar[str] = "duplicate_external_id"
+
+    def __init__(self, kind: str, external_id: str, holder_id: object) -> None:
+        super().__init__(
+            f"The external_id {external_id!r} is already the {kind} {holder_id}'s; "
+            f"name that {kind} by it, or give this one another external_id."
+        )
+        self.kind = kind
+        self.external_id = external_id
+        self.holder_id = holder_id

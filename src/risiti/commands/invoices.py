@@ -9,7 +9,7 @@ command that loses a race to another writer is decided again on the fresh state.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,9 +26,12 @@ from risiti.commands.ledger import (
     run_at_version,
 )
 from risiti.commands.products import linked_items
+from risiti.commands.references import ReferenceFields
 from risiti.commands.tax_rates import invoice_taxes
-from risiti.domain.invoice import DRAFT, Invoice, InvoiceDraft
+from risiti.commands.webhook_endpoints import check_receiver
+from risiti.domain.invoice import DRAFT, PAID, Invoice, InvoiceDraft
 from risiti.domain.numbering import format_document_number, number_prefix
+from risiti.domain.webhook_endpoint import check_url
 from risiti.eventstore import invoice_keys
 
 
@@ -41,9 +44,14 @@ class CreateInvoice:
     """Issue it paid (`status: paid`): finalized with its whole amount recorded as paid."""
     payment_method: str = "other"
     """For a document issued paid (a receipt always is): how the customer paid."""
-    tax_rate_ids: list[UUID] = field(default_factory=list)
+    tax_rate_ids: Sequence[UUID | str] = field(default_factory=list)
+    """The tax rates to apply, each by its id or external_id (`references.py`)."""
     send_email: bool = False
     """Paycashless' `sendEmail`: once issued, send it to the customer's email."""
+    allow_loopback_in_test: bool = False
+    """Whether a test-mode `callback_url` may point at this machine (a developer's receiver)."""
+    reference_fields: ReferenceFields = field(default_factory=ReferenceFields)
+    """Where the customer's and the tax rates' references were sent, for the errors."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,9 @@ class UpdateInvoice(InvoiceCommand):
     amendment (`Invoice.amends`), which is refused once money was received."""
 
     changes: dict[str, Any] = field(default_factory=dict)
-    tax_rate_ids: list[UUID] | None = None
+    tax_rate_ids: Sequence[UUID | str] | None = None
+    allow_loopback_in_test: bool = False
+    reference_fields: ReferenceFields = field(default_factory=ReferenceFields)
 
 
 @dataclass(frozen=True)
@@ -72,8 +82,32 @@ class AmendInvoice(UpdateInvoice):
 
 
 @dataclass(frozen=True)
+class RestateInvoice(AmendInvoice):
+    """Invoice.ng's `PUT`: the invoice as the business states it again, every field sent (an
+    update of what differs, or an amendment) and whether it is paid."""
+
+    paid: bool = False
+
+
+@dataclass(frozen=True)
 class DeleteInvoice(InvoiceCommand):
     pass
+
+
+@dataclass(frozen=True)
+class RemoveInvoice(InvoiceCommand):
+    """Invoice.ng's `DELETE`: a draft deleted, an issued invoice nobody paid voided
+    (`Invoice.remove`)."""
+
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SettlePayment(InvoiceCommand):
+    """Invoice.ng's `paid/{id}` and `not-paid/{id}`: paid or not paid, as the business says
+    (`Invoice.settle_as_paid`, `Invoice.settle_as_not_paid`)."""
+
+    paid: bool = True
 
 
 @dataclass(frozen=True)
@@ -118,6 +152,9 @@ class VoidInvoice(InvoiceCommand):
 async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
     """Create an invoice; finalize it under its number when asked (a receipt always), issued
     paid when asked (a receipt always) in the same transaction."""
+    await _check_callback_url(
+        command.caller, command.draft.callback_url, command.allow_loopback_in_test
+    )
 
     async def attempt() -> Invoice:
         async with ledger.transaction() as tx:
@@ -138,45 +175,94 @@ async def create_invoice(ledger: Ledger, command: CreateInvoice) -> Invoice:
 
 async def _resolved_draft(tx: LedgerTransaction, command: CreateInvoice) -> InvoiceDraft:
     """The draft with its customer and products linked and its tax rates copied in."""
-    draft = command.draft
-    taxes = await invoice_taxes(tx, command.caller, command.tax_rate_ids)
-    customer = await linked_customer(tx, command.caller, draft.customer)
+    draft, fields = command.draft, command.reference_fields
+    taxes = await invoice_taxes(
+        tx, command.caller, command.tax_rate_ids, reference_field=fields.tax_rates
+    )
+    customer = await linked_customer(
+        tx, command.caller, draft.customer, reference_field=fields.customer
+    )
     items = await linked_items(tx, command.caller, draft.items, draft.currency)
     return replace(draft, customer=customer, items=items, taxes=draft.taxes + taxes)
+
+
+async def _check_callback_url(caller: Caller, url: str | None, allow_loopback: bool) -> None:
+    """A callback URL is a webhook receiver: the same rules, and the same SSRF check, as an
+    endpoint's `url`, before anything is recorded."""
+    if url is not None:
+        check_url(url, livemode=caller.livemode, field="callback_url")
+        await check_receiver(
+            url,
+            livemode=caller.livemode,
+            allow_loopback_in_test=allow_loopback,
+            field="callback_url",
+        )
 
 
 async def update_invoice(ledger: Ledger, command: UpdateInvoice) -> Invoice:
     """Update a draft, or an issued invoice's note, due date, metadata or reference; amend an
     issued invoice's figures while no money was received on it."""
+    await _check_callback_url(
+        command.caller, command.changes.get("callback_url"), command.allow_loopback_in_test
+    )
     return await _change_invoice(ledger, command, _editing(command, reason=None))
 
 
 async def amend_invoice(ledger: Ledger, command: AmendInvoice) -> Invoice:
     """`update_invoice`, with the reason an amendment keeps in its history."""
+    await _check_callback_url(
+        command.caller, command.changes.get("callback_url"), command.allow_loopback_in_test
+    )
     return await _change_invoice(ledger, command, _editing(command, reason=command.reason))
 
 
 def _editing(command: UpdateInvoice, reason: str | None) -> Change:
     async def edit(tx: LedgerTransaction, invoice: Invoice) -> None:
-        changes = await _linked_changes(tx, command, invoice)
-        if invoice.amends(changes):
-            invoice.amend(changes, amended_at=datetime.now(UTC), reason=reason)
-        else:
-            invoice.update(changes)
+        _edit(invoice, await _linked_changes(tx, command, invoice), reason)
 
     return edit
+
+
+def _edit(invoice: Invoice, changes: dict[str, Any], reason: str | None) -> None:
+    if invoice.amends(changes):
+        invoice.amend(changes, amended_at=datetime.now(UTC), reason=reason)
+    else:
+        invoice.update(changes)
+
+
+async def restate_invoice(ledger: Ledger, command: RestateInvoice) -> Invoice:
+    """Change what the restatement changes (`Invoice.restated`), in one transaction with its
+    payment status: a paid invoice restated not paid has its payments reversed first (so that
+    its figures may then be amended); one restated paid is marked paid after its changes. A
+    partly paid invoice restated not paid keeps its payments: it is not paid already."""
+
+    async def restate(tx: LedgerTransaction, invoice: Invoice) -> None:
+        now = datetime.now(UTC)
+        if not command.paid and invoice.status == PAID:
+            invoice.settle_as_not_paid(reason=command.reason, reversed_at=now)
+        _edit(
+            invoice, invoice.restated(await _linked_changes(tx, command, invoice)), command.reason
+        )
+        if command.paid:
+            invoice.settle_as_paid(payment_id=uuid4(), method="other", reference=None, paid_at=now)
+
+    return await _change_invoice(ledger, command, restate)
 
 
 async def _linked_changes(
     tx: LedgerTransaction, command: UpdateInvoice, invoice: Invoice
 ) -> dict[str, Any]:
     """The changes with their customer and products linked and their tax rates copied in."""
-    changes = dict(command.changes)
+    changes, fields = dict(command.changes), command.reference_fields
     if "customer" in changes:
-        changes["customer"] = await linked_customer(tx, command.caller, changes["customer"])
+        changes["customer"] = await linked_customer(
+            tx, command.caller, changes["customer"], reference_field=fields.customer
+        )
     if command.tax_rate_ids is not None:
         # As on create: rates named by id come besides a `tax` or `tax_rate` sent with them.
-        rates = await invoice_taxes(tx, command.caller, command.tax_rate_ids)
+        rates = await invoice_taxes(
+            tx, command.caller, command.tax_rate_ids, reference_field=fields.tax_rates
+        )
         changes["taxes"] = changes.get("taxes", []) + rates
     if "items" in changes or "currency" in changes:
         # Linked lines must be in the invoice's currency, whichever of the two changes.
@@ -196,6 +282,24 @@ async def delete_invoice(ledger: Ledger, command: DeleteInvoice) -> Invoice:
         invoice.delete()
 
     return await _change_invoice(ledger, command, delete)
+
+
+async def remove_invoice(ledger: Ledger, command: RemoveInvoice) -> Invoice:
+    async def remove(tx: LedgerTransaction, invoice: Invoice) -> None:
+        invoice.remove(reason=command.reason, removed_at=datetime.now(UTC))
+
+    return await _change_invoice(ledger, command, remove)
+
+
+async def settle_payment(ledger: Ledger, command: SettlePayment) -> Invoice:
+    async def settle(tx: LedgerTransaction, invoice: Invoice) -> None:
+        now = datetime.now(UTC)
+        if command.paid:
+            invoice.settle_as_paid(payment_id=uuid4(), method="other", reference=None, paid_at=now)
+        else:
+            invoice.settle_as_not_paid(reason=None, reversed_at=now)
+
+    return await _change_invoice(ledger, command, settle)
 
 
 async def finalize_invoice(ledger: Ledger, command: FinalizeInvoice) -> Invoice:

@@ -16,7 +16,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from risiti.commands.errors import NumberTakenError, SkuTakenError
+from risiti.commands.caller import kind_of
+from risiti.commands.errors import ExternalIdTakenError, NumberTakenError, SkuTakenError
 from risiti.domain.account import Account
 from risiti.domain.customer import Customer
 from risiti.domain.errors import InvalidFieldError
@@ -34,9 +35,29 @@ from risiti.presentation.webhook_endpoints import webhook_endpoint_record
 SideTableWriter = Callable[[SideTables, Any], Awaitable[None]]
 """Writes an aggregate's rows as its new events leave it (the aggregate after all of them)."""
 
+EXTERNAL_ID_KINDS: dict[type[Customer | TaxRate], str] = {Customer: "customer", TaxRate: "tax_rate"}
+"""The aggregates an external id can name, and the kind each is kept under."""
+
+
+async def keep_external_id(tables: SideTables, aggregate: Customer | TaxRate) -> None:
+    """ExternalIdTakenError if its external_id is another's of its kind, account and mode."""
+    if aggregate.external_id is None:
+        return
+    holder = await tables.claim_external_id(
+        aggregate.account_id,
+        aggregate.livemode,
+        EXTERNAL_ID_KINDS[type(aggregate)],
+        aggregate.external_id,
+        aggregate.id,
+    )
+    if holder != aggregate.id:
+        raise ExternalIdTakenError(kind_of(type(aggregate)), aggregate.external_id, holder)
+
 
 async def keep_customer(tables: SideTables, customer: Customer) -> None:
-    """Its listed record; InvalidFieldError if its email is another customer's."""
+    """Its external id and listed record; ExternalIdTakenError if its external_id is another
+    customer's, InvalidFieldError if its email is."""
+    await keep_external_id(tables, customer)
     kept = await tables.save_customer(
         customer.id,
         customer.account_id,
@@ -52,6 +73,9 @@ async def keep_customer(tables: SideTables, customer: Customer) -> None:
 
 
 async def keep_tax_rate(tables: SideTables, tax_rate: TaxRate) -> None:
+    """Its external id and listed record; ExternalIdTakenError if its external_id is another
+    tax rate's."""
+    await keep_external_id(tables, tax_rate)
     await tables.save_listed_record(
         "tax_rates",
         tax_rate.id,

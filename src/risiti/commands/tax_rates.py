@@ -1,16 +1,15 @@
-"""Tax rate commands: create; and copying rates into an invoice by id."""
+"""Tax rate commands: create; and copying rates into an invoice by id or external_id."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
-from risiti.commands.caller import Caller, get_owned
-from risiti.commands.errors import NotFoundError
+from risiti.commands.caller import Caller
 from risiti.commands.ledger import Ledger, LedgerTransaction
-from risiti.domain.errors import InvalidFieldError
+from risiti.commands.references import referenced
 from risiti.domain.tax_rate import TaxRate
 
 
@@ -21,6 +20,7 @@ class CreateTaxRate:
     percentage: Decimal
     inclusive: bool = False
     description: str | None = None
+    external_id: str | None = None
 
 
 async def create_tax_rate(ledger: Ledger, command: CreateTaxRate) -> TaxRate:
@@ -31,6 +31,7 @@ async def create_tax_rate(ledger: Ledger, command: CreateTaxRate) -> TaxRate:
         percentage=command.percentage,
         inclusive=command.inclusive,
         description=command.description,
+        external_id=command.external_id,
     )
     async with ledger.transaction() as tx:
         await tx.save(tax_rate, account_id=tax_rate.account_id, livemode=tax_rate.livemode)
@@ -38,16 +39,17 @@ async def create_tax_rate(ledger: Ledger, command: CreateTaxRate) -> TaxRate:
 
 
 async def invoice_taxes(
-    tx: LedgerTransaction, caller: Caller, tax_rate_ids: list[UUID]
+    tx: LedgerTransaction,
+    caller: Caller,
+    references: Sequence[object],
+    *,
+    reference_field: str = "tax_rate_ids",
 ) -> list[dict[str, Any]]:
-    """The named rates as an invoice keeps them; a rate of another account does not exist."""
+    """The rates named (each by its id or external_id) as an invoice keeps them; an unknown one,
+    or another account's, is a validation error naming its place (`tax_rate_ids.0`)."""
     taxes = []
-    for index, tax_rate_id in enumerate(tax_rate_ids):
-        try:
-            tax_rate = await get_owned(tx, TaxRate, tax_rate_id, caller)
-        except NotFoundError:
-            raise InvalidFieldError(
-                f"No tax rate with id '{tax_rate_id}'.", field=f"tax_rate_ids.{index}"
-            ) from None
+    for index, reference in enumerate(references):
+        field = f"{reference_field}.{index}"
+        tax_rate = await referenced(tx, TaxRate, reference, caller, field=field)
         taxes.append(tax_rate.as_invoice_tax())
     return taxes

@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
+import asyncpg
+
 from risiti.commands.caller import Caller, get_owned
 from risiti.commands.errors import NotFoundError
 from risiti.commands.ledger import (
@@ -24,9 +26,14 @@ from risiti.commands.ledger import (
 )
 from risiti.domain.errors import InvalidFieldError, InvalidStateError
 from risiti.domain.webhook_addresses import Address, literal_address, refused_address
-from risiti.domain.webhook_endpoint import WebhookEndpoint
+from risiti.domain.webhook_endpoint import RISITI, WebhookEndpoint
 from risiti.eventstore import outbox
-from risiti.presentation.public_events import delivery_id, event_payload, public_event_id
+from risiti.presentation.public_events import (
+    callback_signer_id,
+    delivery_id,
+    event_payload,
+    public_event_id,
+)
 from risiti.presentation.webhook_endpoints import webhook_endpoint_record
 
 RESOLVE_SECONDS = 5.0
@@ -41,10 +48,14 @@ class RegisterWebhookEndpoint:
     description: str | None = None
     allow_loopback_in_test: bool = False
     """Whether a test-mode endpoint may point at this machine (a developer's receiver)."""
+    payload_format: str = RISITI
 
 
-async def check_receiver(url: str, *, livemode: bool, allow_loopback_in_test: bool) -> None:
-    """Refuse a URL whose host is, or resolves to, an address webhooks may not go to (SSRF).
+async def check_receiver(
+    url: str, *, livemode: bool, allow_loopback_in_test: bool, field: str = "url"
+) -> None:
+    """Refuse a URL whose host is, or resolves to, an address webhooks may not go to (SSRF),
+    naming `field` (an invoice's `callback_url` is checked as an endpoint's `url` is).
 
     A test-mode host that does not resolve now is accepted: the delivery checks it again."""
     parts = urlsplit(url)
@@ -52,15 +63,15 @@ async def check_receiver(url: str, *, livemode: bool, allow_loopback_in_test: bo
     literal = literal_address(host)
     addresses = [literal] if literal else await _resolve(host, parts.port or 443)
     if not addresses and livemode:
-        raise InvalidFieldError(f"The host {host!r} of url does not resolve.", field="url")
+        raise InvalidFieldError(f"The host {host!r} of {field} does not resolve.", field=field)
     for address in addresses:
         reason = refused_address(
             address, livemode=livemode, allow_loopback_in_test=allow_loopback_in_test
         )
         if reason:
             raise InvalidFieldError(
-                f"url resolves to {address}, {reason}: webhooks go to public addresses only.",
-                field="url",
+                f"{field} resolves to {address}, {reason}: webhooks go to public addresses only.",
+                field=field,
             )
 
 
@@ -79,6 +90,15 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+async def callback_signing_secret(
+    conn: asyncpg.Connection, account_id: UUID, livemode: bool
+) -> str:
+    """The secret that signs the account's invoice callbacks in one mode (docs/webhooks.md):
+    made the first time a callback is sent or the account is read, then kept."""
+    signer = callback_signer_id(account_id, livemode)
+    return await outbox.kept_signing_secret(conn, signer, new_webhook_secret())
+
+
 async def register_webhook_endpoint(
     ledger: Ledger, command: RegisterWebhookEndpoint
 ) -> tuple[WebhookEndpoint, str]:
@@ -89,6 +109,7 @@ async def register_webhook_endpoint(
         url=command.url,
         events=command.events,
         description=command.description,
+        payload_format=command.payload_format,
     )
     await check_receiver(
         command.url,
@@ -223,13 +244,14 @@ async def retry_webhook_delivery(ledger: Ledger, caller: Caller, delivery_id: UU
     """Make a failed or pending delivery due now; the worker's sweeper sends it within seconds.
     Returns the delivery's status before."""
     async with ledger.transaction() as tx:
-        endpoint_id = await outbox.find_webhook_delivery_endpoint(
+        found = await outbox.find_webhook_delivery_endpoint(
             tx.conn, delivery_id, caller.account_id, caller.livemode
         )
-        if endpoint_id is None:
+        if found is None:
             raise NotFoundError("webhook delivery", delivery_id)
-        endpoint = await tx.get(WebhookEndpoint, endpoint_id)
-        if endpoint.deleted:
+        endpoint_id, callback = found
+        # An invoice's callback has no endpoint to be deleted: it is retried as it is.
+        if not callback and (await tx.get(WebhookEndpoint, endpoint_id)).deleted:
             raise InvalidStateError(
                 "The delivery's endpoint is deleted.", current="deleted", allowed=()
             )

@@ -9,9 +9,12 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from risiti.domain.errors import InvalidFieldError
+from risiti.domain.external_ids import checked_external_id
 
-# Deliverability is the mail server's to judge; this only catches what is plainly not an address.
-_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Deliverability is the mail server's to judge; this only refuses what is plainly not an address:
+# a local part without spaces or `@`, then a domain of dot-separated labels (letters, digits and
+# inner hyphens, in any script) ending in a top-level name of letters.
+_EMAIL_SHAPE = re.compile(r"^[^@\s]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
 
 
 def normalized_email(email: str | None) -> str | None:
@@ -19,6 +22,17 @@ def normalized_email(email: str | None) -> str | None:
     if email is None or not email.strip():
         return None
     return email.strip().lower()
+
+
+def checked_email(email: str | None, *, field: str = "email") -> str | None:
+    """The address as kept (`normalized_email`), or None if none was given; refused, naming
+    `field`, if it is not an email address (Paycashless' documented `[email protected]`,
+    `ada.example.com`). The one rule for every email Risiti keeps: a customer's, and the
+    customer an invoice names inline."""
+    kept = normalized_email(email)
+    if kept is not None and not _EMAIL_SHAPE.match(kept):
+        raise InvalidFieldError(f"{field} is not an email address.", field=field)
+    return kept
 
 
 class Customer(Aggregate):
@@ -35,21 +49,21 @@ class Customer(Aggregate):
         phone: str | None = None,
         address: str | None = None,
         metadata: dict[str, Any] | None = None,
+        external_id: str | None = None,
     ) -> Customer:
-        """Record a new customer; a name is all that is required."""
+        """Record a new customer; a name is all that is required. `external_id` is the id the
+        business' old system gave it (`domain.external_ids`)."""
         if not name.strip():
             raise InvalidFieldError("A customer needs a name.", field="name")
-        email = normalized_email(email)
-        if email is not None and not _EMAIL_SHAPE.match(email):
-            raise InvalidFieldError("email is not an email address.", field="email")
         return cls(
             account_id=account_id,
             livemode=livemode,
             name=name.strip(),
-            email=email,
+            email=checked_email(email),
             phone=phone,
             address=address,
             metadata=metadata or {},
+            external_id=checked_external_id(external_id),
         )
 
     @event("Created")
@@ -63,6 +77,7 @@ class Customer(Aggregate):
         phone: str | None,
         address: str | None,
         metadata: dict[str, Any],
+        external_id: str | None = None,  # absent from customers created before it existed
     ) -> None:
         self.account_id = account_id
         self.livemode = livemode
@@ -71,6 +86,7 @@ class Customer(Aggregate):
         self.phone = phone
         self.address = address
         self.metadata = metadata
+        self.external_id = external_id
 
     def as_invoice_customer(self) -> dict[str, Any]:
         """The copy an invoice keeps: what the customer was called when it was issued."""

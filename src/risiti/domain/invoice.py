@@ -10,14 +10,17 @@ away from the state it guards.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
+from risiti.domain.customer import checked_email
 from risiti.domain.errors import (
     InstallmentLimitError,
     InvalidInvoiceError,
@@ -38,6 +41,7 @@ from risiti.domain.pricing import (
     Tax,
     price_invoice,
 )
+from risiti.domain.webhook_endpoint import check_url
 
 DRAFT, OPEN, PARTIALLY_PAID, PAID, VOID, DELETED = (
     "draft",
@@ -119,7 +123,9 @@ def aging_bucket(due_date: date | None, today: date) -> str:
 # Once issued, what does not change the amount may still change by an update; the figures, and
 # who they are billed to, change by an amendment while no money was received (`Invoice.amend`).
 # Never the currency, nor the number it was issued under: void it and issue a new invoice.
-EDITABLE_ONCE_ISSUED = frozenset({"note", "due_date", "metadata", "reference"})
+EDITABLE_ONCE_ISSUED = frozenset(
+    {"note", "due_date", "metadata", "reference", "callback_url", "return_url"}
+)
 AMENDABLE = EDITABLE_ONCE_ISSUED | {
     "customer",
     "items",
@@ -157,6 +163,11 @@ class InvoiceDraft:
     reference: str | None = None
     note: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    callback_url: str | None = None
+    """Where Risiti POSTs the `invoice.paid` payload once the invoice is paid (Paycashless'
+    `callbackUrl`): a webhook receiver of its own, checked as an endpoint's URL is."""
+    return_url: str | None = None
+    """Where the hosted page sends the customer once they have paid (Paycashless' `returnUrl`)."""
 
 
 # The fields a draft's update may change: all it was created with except whose and what it is.
@@ -165,6 +176,20 @@ DRAFT_FIELDS = frozenset(vars(InvoiceDraft)["__dataclass_fields__"]) - {
     "livemode",
     "document_type",
 }
+
+
+# A host name or an IP address, as the hosted page names the return URL's origin to browsers.
+_HOST_NAME = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+", re.IGNORECASE)
+
+
+def check_return_url(url: str) -> None:
+    """A page the customer's browser is sent to: an http(s) URL with a host. Risiti never
+    calls it, so where it resolves is the customer's business, not an SSRF risk."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not _HOST_NAME.fullmatch(parts.hostname or ""):
+        raise InvalidInvoiceError(
+            "return_url must be an http or https URL with a host name.", field="return_url"
+        )
 
 
 def check_draft(draft: InvoiceDraft) -> None:
@@ -179,12 +204,17 @@ def check_draft(draft: InvoiceDraft) -> None:
         raise InvalidInvoiceError("An invoice needs at least one item.", field="items")
     if not str(draft.customer.get("name") or "").strip():
         raise InvalidInvoiceError("The customer needs a name.", field="customer.name")
+    checked_email(draft.customer.get("email"), field="customer.email")
     if draft.due_date is not None and draft.due_date < draft.issue_date:
         raise InvalidInvoiceError("due_date is before issue_date.", field="due_date")
     if draft.max_installments is not None and draft.max_installments < 1:
         raise InvalidInvoiceError("max_installments must be at least 1.", field="max_installments")
     if draft.requested_number is not None:
         check_chosen_number(draft.requested_number)
+    if draft.callback_url is not None:
+        check_url(draft.callback_url, livemode=draft.livemode, field="callback_url")
+    if draft.return_url is not None:
+        check_return_url(draft.return_url)
     _price(draft.items, draft.discount, draft.taxes, draft.shipping_fee, draft.shipping_taxes)
 
 
@@ -228,6 +258,8 @@ class Invoice(Aggregate):
         max_installments: int | None = None,
         requested_number: str | None = None,
         description: str | None = None,
+        callback_url: str | None = None,
+        return_url: str | None = None,
     ) -> None:
         self.account_id = account_id
         self.livemode = livemode
@@ -245,6 +277,8 @@ class Invoice(Aggregate):
         self.max_installments = max_installments
         self.requested_number = requested_number
         self.description = description
+        self.callback_url = callback_url
+        self.return_url = return_url
         self.reference = reference
         self.note = note
         self.metadata = metadata
@@ -422,6 +456,51 @@ class Invoice(Aggregate):
         for name, value in changes.items():
             setattr(self, name, value)
         self._totals = None  # priced again, under the rounding rule recorded at creation
+
+    def restated(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """What restating the invoice (every field sent again, as Invoice.ng's `PUT` sends
+        them) changes: the fields whose value differs. Once issued, its number restated as it
+        was issued under is no change."""
+        changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
+        number = changed.get("requested_number")
+        if number is not None and number == self.document_number:
+            del changed["requested_number"]
+        return changed
+
+    def remove(self, *, reason: str | None, removed_at: datetime) -> None:
+        """Take the invoice out of use, as a seed's delete means it (Invoice.ng's `DELETE`): a
+        draft is deleted; an issued invoice with no money received on it is voided, its number
+        staying used in the series; with money received, refused until it is marked not paid."""
+        if self.status == DRAFT:
+            self.delete()
+            return
+        if self.amount_paid > 0:
+            raise InvalidStateError(
+                f"Cannot delete {self._a_document} that is {self.status}: {self.amount_paid} of "
+                f"its {self.totals.total} {self.currency} (minor units) was received. Mark it not "
+                "paid first, which reverses its payments, then delete it.",
+                current=self.status,
+                allowed=ALLOWED_ACTIONS[self.status],
+            )
+        self.void(reason=reason, voided_at=removed_at)
+
+    def settle_as_paid(
+        self, *, payment_id: UUID, method: str, reference: str | None, paid_at: datetime
+    ) -> None:
+        """Paid, as the business says it is (Invoice.ng's "mark as paid"): the balance recorded
+        as paid by `mark_paid`; saying so of an invoice that is paid changes nothing."""
+        if self.status != PAID:
+            self.mark_paid(
+                payment_id=payment_id, method=method, reference=reference, paid_at=paid_at
+            )
+
+    def settle_as_not_paid(self, *, reason: str | None, reversed_at: datetime) -> None:
+        """Nothing received, as the business says (Invoice.ng's "mark as not paid"): every
+        payment reversed by `mark_unpaid`; saying so of a draft or open invoice with no payment
+        changes nothing."""
+        if self.installments_made == 0 and self.status in (DRAFT, OPEN):
+            return
+        self.mark_unpaid(reason=reason, reversed_at=reversed_at)
 
     def delete(self) -> None:
         """Remove a draft from reads; its history stays in the log."""

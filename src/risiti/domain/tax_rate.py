@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from risiti.domain.errors import InvalidFieldError
+from risiti.domain.external_ids import checked_external_id
 
 MAX_DECIMAL_PLACES = 4
 
@@ -27,8 +28,10 @@ class TaxRate(Aggregate):
         percentage: Decimal,
         inclusive: bool = False,
         description: str | None = None,
+        external_id: str | None = None,
     ) -> TaxRate:
-        """Record a rate between 0 and 100 percent, with at most four decimal places."""
+        """Record a rate between 0 and 100 percent, with at most four decimal places;
+        `external_id` is the id the business' old system gave it (`domain.external_ids`)."""
         if not name.strip():
             raise InvalidFieldError("A tax rate needs a name.", field="name")
         if not percentage.is_finite() or not 0 <= percentage <= 100:
@@ -44,6 +47,7 @@ class TaxRate(Aggregate):
             percentage=percentage,
             inclusive=inclusive,
             description=description,
+            external_id=checked_external_id(external_id),
         )
 
     @event("Created")
@@ -56,6 +60,7 @@ class TaxRate(Aggregate):
         percentage: Decimal,
         inclusive: bool,
         description: str | None,
+        external_id: str | None = None,  # absent from rates created before it existed
     ) -> None:
         self.account_id = account_id
         self.livemode = livemode
@@ -63,6 +68,7 @@ class TaxRate(Aggregate):
         self.percentage = percentage
         self.inclusive = inclusive
         self.description = description
+        self.external_id = external_id
 
     def as_invoice_tax(self) -> dict[str, Any]:
         """The copy an invoice keeps, so a later rate never changes an issued invoice."""

@@ -29,6 +29,18 @@ EVENT_TYPES = (
     "webhook_endpoint.disabled",
 )
 
+# How an endpoint's bodies are written: Risiti's own payload (DESIGN.md §7), or Kredo's
+# documented `invoice.paid` body for an integration written against Kredo (§11). Either way the
+# Standard Webhooks headers sign it.
+RISITI, KREDO = "risiti", "kredo"
+PAYLOAD_FORMATS = (RISITI, KREDO)
+# The events each format has a body for; Kredo documents `invoice.paid` alone.
+# `*` is every event type Risiti's format has; a Kredo-format endpoint names its one event.
+FORMAT_EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    RISITI: ("*", *EVENT_TYPES),
+    KREDO: ("invoice.paid",),
+}
+
 # Why Risiti disabled an endpoint on its own: the receiver answered 410 Gone, or every attempt
 # failed for days on end (five, by default).
 GONE = "gone"
@@ -47,16 +59,18 @@ class WebhookEndpoint(Aggregate):
         url: str,
         events: list[str],
         description: str | None = None,
+        payload_format: str = RISITI,
     ) -> WebhookEndpoint:
-        """Register an endpoint; `["*"]` subscribes to every event type."""
+        """Register an endpoint; `["*"]` subscribes to every event type its format has."""
         check_url(url, livemode=livemode)
-        check_events(events)
+        check_events(events, payload_format)
         return cls(
             account_id=account_id,
             livemode=livemode,
             url=url,
             events=events,
             description=description,
+            payload_format=payload_format,
         )
 
     @event("Registered")
@@ -68,12 +82,14 @@ class WebhookEndpoint(Aggregate):
         url: str,
         events: list[str],
         description: str | None,
+        payload_format: str = RISITI,
     ) -> None:
         self.account_id = account_id
         self.livemode = livemode
         self.url = url
         self.events = events
         self.description = description
+        self.payload_format = payload_format
         self.enabled = True
         self.deleted = False
         self.disabled_reason: str | None = None
@@ -85,15 +101,19 @@ class WebhookEndpoint(Aggregate):
         )
 
     def update(self, changes: dict[str, Any]) -> None:
-        """Change url, events, description or enabled; a change to nothing appends nothing."""
+        """Change url, events, payload_format, description or enabled; a change to nothing
+        appends nothing."""
         self._require_not_deleted("update")
         refused = sorted(set(changes) - UPDATABLE_FIELDS)
         if refused:
             raise InvalidFieldError(f"Cannot change {', '.join(refused)}.", field=refused[0])
         if "url" in changes:
             check_url(changes["url"], livemode=self.livemode)
-        if "events" in changes:
-            check_events(changes["events"])
+        if "events" in changes or "payload_format" in changes:
+            check_events(
+                changes.get("events", self.events),
+                changes.get("payload_format", self.payload_format),
+            )
         changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
         if changed:
             self._updated(changes=changed)
@@ -174,22 +194,37 @@ class WebhookEndpoint(Aggregate):
             )
 
 
-UPDATABLE_FIELDS = frozenset({"url", "events", "description", "enabled"})
+UPDATABLE_FIELDS = frozenset({"url", "events", "payload_format", "description", "enabled"})
 MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600
 
 
-def check_url(url: str, *, livemode: bool) -> None:
-    """An http(s) URL with a host; https in live mode. Where it resolves is checked apart."""
+def check_url(url: str, *, livemode: bool, field: str = "url") -> None:
+    """An http(s) URL with a host; https in live mode. Where it resolves is checked apart.
+    An invoice's `callback_url` is a receiver too, and passes the same rule."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidFieldError("url must be an http or https URL.", field="url")
+        raise InvalidFieldError(f"{field} must be an http or https URL.", field=field)
     if livemode and parts.scheme != "https":
-        raise InvalidFieldError("Live endpoints must use https.", field="url")
+        raise InvalidFieldError(f"{field} must use https in live mode.", field=field)
 
 
-def check_events(events: list[str]) -> None:
+def check_events(events: list[str], payload_format: str = RISITI) -> None:
+    """Known event types, at least one, each with a body in the endpoint's format: a Kredo-format
+    endpoint takes `invoice.paid` alone, the one event Kredo documents."""
+    if payload_format not in PAYLOAD_FORMATS:
+        raise InvalidFieldError(
+            f"payload_format must be one of {', '.join(PAYLOAD_FORMATS)}.", field="payload_format"
+        )
     unknown = [e for e in events if e != "*" and e not in EVENT_TYPES]
     if unknown or not events:
         raise InvalidFieldError(
             f"Unknown event types: {', '.join(unknown) or 'none given'}.", field="events"
+        )
+    has_body = FORMAT_EVENT_TYPES[payload_format]
+    without_body = [e for e in events if e not in has_body]
+    if without_body:
+        raise InvalidFieldError(
+            f"A {payload_format}-format endpoint takes only {', '.join(has_body)}; "
+            f"it has no body for {', '.join(without_body)}.",
+            field="events",
         )

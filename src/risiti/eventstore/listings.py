@@ -62,15 +62,16 @@ async def list_records(
     limit: int,
     after: Place | None,
     backward: bool = False,
+    only: UUID | None = None,
 ) -> RecordPage:
     """A newest-first page of an account's customers, tax rates or endpoints, after a cursor's
-    place (`backward`: just before it)."""
+    place (`backward`: just before it); with `only`, of that row alone."""
     if table not in LISTED_TABLES:
         raise ValueError(f"{table} is not a listed table")
     comparison, order = seek(backward=backward)
     rows = await conn.fetch(
         f"SELECT record::text, created_at, id FROM {table}"
-        " WHERE account_id = $1 AND livemode = $2"
+        " WHERE account_id = $1 AND livemode = $2 AND ($6::uuid IS NULL OR id = $6)"
         f" AND ($3::timestamptz IS NULL OR (created_at, id) {comparison} ($3, $4::uuid))"
         f" ORDER BY created_at {order}, id {order} LIMIT $5",
         account_id,
@@ -78,6 +79,7 @@ async def list_records(
         after[0] if after else None,
         after[1] if after else None,
         limit + 1,
+        only,
     )
     return record_page(rows, limit, backward, lambda row: json.loads(row["record"]))
 
@@ -106,16 +108,17 @@ async def list_page(
     limit: int,
     after: Place | UUID | None,
     backward: bool = False,
+    only: UUID | None = None,
 ) -> RecordPage | None:
-    """A page after (`backward`: before) a cursor's place or the row with an id; None if that
-    row is unknown."""
+    """A page after (`backward`: before) a cursor's place or the row with an id (`only`: of
+    that row alone); None if the row `after` names is unknown."""
     if isinstance(after, UUID):
         place = await find_record_place(conn, table, account_id, livemode, after)
         if place is None:
             return None
         after = place
     return await list_records(
-        conn, table, account_id, livemode, limit=limit, after=after, backward=backward
+        conn, table, account_id, livemode, limit=limit, after=after, backward=backward, only=only
     )
 
 

@@ -42,6 +42,7 @@ class MemoryRecorder:
         self.counters: dict[tuple[UUID, bool, str, int], int] = {}
         self.customer_emails: dict[tuple[UUID, bool, str], UUID] = {}
         self.product_skus: dict[tuple[UUID, bool, str], UUID | None] = {}
+        self.external_ids: dict[tuple[UUID, bool, str, str], UUID] = {}
         # Each listed table's records by id (None once deleted), and the copied settings.
         self.listed: dict[str, dict[UUID, dict[str, Any] | None]] = {
             table: {}
@@ -279,6 +280,21 @@ class MemorySideTables:
             await self._put(self._recorder.customer_emails, key, customer_id)
         await self._put(self._recorder.listed["customers"], customer_id, record)
         return True
+
+    async def claim_external_id(
+        self, account_id: UUID, livemode: bool, kind: str, external_id: str, holder_id: UUID
+    ) -> UUID:
+        key = (account_id, livemode, kind, external_id)
+        holder = self._recorder.external_ids.get(key)
+        if holder is not None:
+            return holder
+        await self._put(self._recorder.external_ids, key, holder_id)
+        return holder_id
+
+    async def find_external_id(
+        self, account_id: UUID, livemode: bool, kind: str, external_id: str
+    ) -> UUID | None:
+        return self._recorder.external_ids.get((account_id, livemode, kind, external_id))
 
     async def save_product(
         self,

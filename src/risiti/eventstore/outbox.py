@@ -31,33 +31,64 @@ async def keep_endpoint_copy(
     url: str,
     events: list[str],
     enabled: bool,
+    payload_format: str,
 ) -> None:
     """Keep the dispatcher's copy of an endpoint as its events now leave it."""
     await conn.execute(
-        "INSERT INTO webhook_endpoints (id, account_id, livemode, url, events, enabled)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET url = $4,"
-        " events = $5, enabled = $6",
+        "INSERT INTO webhook_endpoints (id, account_id, livemode, url, events, enabled,"
+        " payload_format) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE"
+        " SET url = $4, events = $5, enabled = $6, payload_format = $7",
         endpoint_id,
         account_id,
         livemode,
         url,
         events,
         enabled,
+        payload_format,
     )
+
+
+async def keep_callback_copy(
+    conn: asyncpg.Connection,
+    callback_id: UUID,
+    account_id: UUID,
+    livemode: bool,
+    url: str,
+    signed_by: UUID,
+) -> None:
+    """Keep the copy an invoice's callback is delivered through: its URL as the invoice now
+    says, subscribed to no event (its deliveries are inserted for it alone) and signed by the
+    secrets of `signed_by`, the account's callback signer."""
+    await conn.execute(
+        "INSERT INTO webhook_endpoints (id, account_id, livemode, url, events, signed_by)"
+        " VALUES ($1, $2, $3, $4, '{}', $5) ON CONFLICT (id) DO UPDATE SET url = $4",
+        callback_id,
+        account_id,
+        livemode,
+        url,
+        signed_by,
+    )
+
+
+@dataclass(frozen=True)
+class WantingEndpoint:
+    id: UUID
+    payload_format: str
 
 
 async def endpoints_wanting(
     conn: asyncpg.Connection, account_id: UUID, livemode: bool, event_type: str
-) -> list[UUID]:
-    """The enabled endpoints of an account and mode that take an event type."""
+) -> list[WantingEndpoint]:
+    """The enabled endpoints of an account and mode that take an event type, with the format
+    their bodies are written in."""
     rows = await conn.fetch(
-        "SELECT id FROM webhook_endpoints WHERE account_id = $1 AND livemode = $2"
-        " AND enabled AND ($3 = ANY(events) OR '*' = ANY(events))",
+        "SELECT id, payload_format FROM webhook_endpoints WHERE account_id = $1"
+        " AND livemode = $2 AND enabled AND ($3 = ANY(events) OR '*' = ANY(events))",
         account_id,
         livemode,
         event_type,
     )
-    return [row["id"] for row in rows]
+    return [WantingEndpoint(row["id"], row["payload_format"]) for row in rows]
 
 
 async def save_webhook_secret(conn: asyncpg.Connection, endpoint_id: UUID, secret: str) -> None:
@@ -93,6 +124,20 @@ async def rotate_webhook_secret(
     await save_webhook_secret(conn, endpoint_id, secret)
 
 
+async def kept_signing_secret(conn: asyncpg.Connection, signer_id: UUID, new_secret: str) -> str:
+    """The current secret of a signer that has one, or `new_secret`, kept as its first: an
+    account's callback signer gets its secret the first time it is needed or shown. The lock
+    makes two first times keep one secret."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))", signer_id
+    )
+    current = await current_webhook_secrets(conn, signer_id)
+    if current:
+        return current[0]
+    await save_webhook_secret(conn, signer_id, new_secret)
+    return new_secret
+
+
 # Webhook deliveries and their attempts -------------------------------------------------------
 
 
@@ -104,18 +149,22 @@ async def insert_webhook_delivery(
     livemode: bool,
     event_type: str,
     payload_json: str,
+    event_id: str,
 ) -> bool:
     """Keep one delivery of an event to an endpoint, due now; False if it is kept already.
-    Its id is derived from the event and the endpoint (`public_events.delivery_id`)."""
+    Its id is derived from the event and the endpoint (`public_events.delivery_id`); `event_id`
+    is its `webhook-id`."""
     inserted = await conn.fetchval(
         "INSERT INTO webhook_deliveries (id, endpoint_id, account_id, livemode, event_type,"
-        " payload) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING id",
+        " payload, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " ON CONFLICT (id) DO NOTHING RETURNING id",
         delivery_id,
         endpoint_id,
         account_id,
         livemode,
         event_type,
         payload_json,
+        event_id,
     )
     return inserted is not None
 
@@ -139,6 +188,11 @@ class ClaimedDelivery:
     attempts: int
     secrets: list[str]
     """The endpoint's signing secrets now: more than one while a rotation overlaps."""
+    message_id: str | None = None
+    """The `webhook-id`; None for a delivery kept before it was stored, whose payload's `id`
+    it is."""
+    callback: bool = False
+    """An invoice's callback, not an endpoint's delivery: nothing disables it."""
 
 
 async def claim_deliveries(
@@ -154,9 +208,10 @@ async def claim_deliveries(
         " WHERE d.id = ANY($1::uuid[]) AND e.id = d.endpoint_id AND d.status = 'pending'"
         " AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())"
         " RETURNING d.id, d.endpoint_id, e.url, d.livemode, d.payload, d.attempts,"
-        " ARRAY(SELECT s.secret FROM webhook_secrets s WHERE s.endpoint_id = d.endpoint_id"
+        " ARRAY(SELECT s.secret FROM webhook_secrets s"
+        " WHERE s.endpoint_id = coalesce(e.signed_by, d.endpoint_id)"
         " AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.created_at DESC)"
-        " AS secrets",
+        " AS secrets, d.event_id AS message_id, e.signed_by IS NOT NULL AS callback",
         delivery_ids,
         claim_seconds,
     )
@@ -256,15 +311,18 @@ async def make_delivery_due(
 
 async def find_webhook_delivery_endpoint(
     conn: asyncpg.Connection, delivery_id: UUID, account_id: UUID, livemode: bool
-) -> UUID | None:
-    endpoint_id: UUID | None = await conn.fetchval(
-        "SELECT endpoint_id FROM webhook_deliveries"
-        " WHERE id = $1 AND account_id = $2 AND livemode = $3",
+) -> tuple[UUID, bool] | None:
+    """The endpoint (or invoice callback) a delivery of the account goes to, and whether it is
+    a callback; None if the account has no such delivery."""
+    row = await conn.fetchrow(
+        "SELECT d.endpoint_id, coalesce(e.signed_by IS NOT NULL, false) AS callback"
+        " FROM webhook_deliveries d LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id"
+        " WHERE d.id = $1 AND d.account_id = $2 AND d.livemode = $3",
         delivery_id,
         account_id,
         livemode,
     )
-    return endpoint_id
+    return (row["endpoint_id"], row["callback"]) if row else None
 
 
 async def list_webhook_deliveries(
@@ -288,7 +346,8 @@ async def list_webhook_deliveries(
         after = (row["created_at"], row["id"])
     comparison, order = seek(backward=backward)
     rows = await conn.fetch(
-        "SELECT id, endpoint_id, event_type, payload::json ->> 'id' AS event_id, status,"
+        "SELECT id, endpoint_id, event_type,"
+        " coalesce(event_id, payload::json ->> 'id') AS event_id, status,"
         " attempts, next_attempt_at, created_at FROM webhook_deliveries WHERE endpoint_id = $1"
         f" AND ($2::timestamptz IS NULL OR (created_at, id) {comparison} ($2, $3::uuid))"
         f" ORDER BY created_at {order}, id {order} LIMIT $4",

@@ -28,7 +28,7 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import StoredEvent
 
-from risiti.eventstore import accounts, inventory, invoice_keys, listings, outbox
+from risiti.eventstore import accounts, external_ids, inventory, invoice_keys, listings, outbox
 from risiti.eventstore.errors import AppendOutOfOrderError, RowTakenError, VersionConflictError
 from risiti.eventstore.hashchain import GENESIS, chain_hash
 from risiti.eventstore.row_writes import RowWrite, row_args, with_row_writes
@@ -474,6 +474,20 @@ class PostgresSideTables:
     ) -> bool:
         return await listings.save_customer(
             self._conn, customer_id, account_id, livemode, email, created_at, record
+        )
+
+    async def claim_external_id(
+        self, account_id: UUID, livemode: bool, kind: str, external_id: str, holder_id: UUID
+    ) -> UUID:
+        return await external_ids.claim_external_id(
+            self._conn, account_id, livemode, kind, external_id, holder_id
+        )
+
+    async def find_external_id(
+        self, account_id: UUID, livemode: bool, kind: str, external_id: str
+    ) -> UUID | None:
+        return await external_ids.find_external_id(
+            self._conn, account_id, livemode, kind, external_id
         )
 
     async def save_product(

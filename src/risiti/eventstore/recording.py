@@ -11,8 +11,9 @@ position), in which an aggregate's versions come in version order.
 Beside the events a unit of work holds the rows written with them (`SideTables`): the hosted
 page's token, the document number (unique per account and mode), the gap-free counter of each
 series, the listed records of customers (unique email), products (unique sku), tax rates and
-webhook endpoints, the account settings read beside the log, and the inventory rows that make
-stock move once (adjustment references, inventory jobs, each invoice line's stock movements).
+webhook endpoints, the external ids of customers and tax rates (unique per kind), the account
+settings read beside the log, and the inventory rows that make stock move once (adjustment
+references, inventory jobs, each invoice line's stock movements).
 """
 
 from __future__ import annotations
@@ -60,6 +61,18 @@ class SideTables(Protocol):
     ) -> bool:
         """Keep a new customer's record; False if the account and mode already have a customer
         with this email."""
+
+    async def claim_external_id(
+        self, account_id: UUID, livemode: bool, kind: str, external_id: str, holder_id: UUID
+    ) -> UUID:
+        """Give a customer's or tax rate's external id (`kind`: customer, tax_rate) to
+        `holder_id`; the id of who holds it now in the account and mode, another's if it was
+        taken."""
+
+    async def find_external_id(
+        self, account_id: UUID, livemode: bool, kind: str, external_id: str
+    ) -> UUID | None:
+        """The id of the account and mode's `kind` with this external id, if there is one."""
 
     async def save_product(
         self,

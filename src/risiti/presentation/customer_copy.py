@@ -49,6 +49,7 @@ STATUS_LABELS = {
 @dataclass(frozen=True)
 class Line:
     description: str
+    details: str | None
     quantity: str
     unit_price: str
     amount: str
@@ -123,6 +124,8 @@ class CustomerCopy:
     """The amount due in major units, unformatted (2500.00): an amount input's maximum."""
     smallest_amount: str = "1"
     """The currency's minor unit in major units (0.01 for NGN, 1 for XOF): the input's step."""
+    return_url: str | None = None
+    """Where the customer is sent once they have paid on the page (Paycashless' `returnUrl`)."""
 
     @property
     def status_label(self) -> str:
@@ -185,6 +188,7 @@ def write_customer_copy(invoice: Invoice, account: Account, *, today: date) -> C
         offers_partial_payment=invoice.offers_partial_payment,
         amount_due_major=str(major_units(due, invoice.currency)),
         smallest_amount=str(major_units(1, invoice.currency)),
+        return_url=invoice.return_url,
     )
 
 
@@ -223,6 +227,7 @@ def _lines(invoice: Invoice, money: _Formatter, locale: str) -> list[Line]:
     return [
         Line(
             description=item["description"],
+            details=item.get("details"),
             quantity=format_decimal(Decimal(item["quantity"]), locale=locale),
             unit_price=money(item["unit_price"]),
             amount=money(priced.amount),

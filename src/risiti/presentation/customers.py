@@ -17,6 +17,7 @@ def customer_record(customer: Customer) -> dict[str, Any]:
         "phone": customer.phone,
         "address": customer.address,
         "metadata": customer.metadata,
+        "external_id": customer.external_id,
         "livemode": customer.livemode,
         "created_at": customer.created_on.isoformat(),
     }

@@ -57,6 +57,9 @@ class InvoiceCustomer(Schema):
 
 class InvoiceItem(Schema):
     description: str
+    details: str | None = Field(
+        None, description="More about the line, under its label (Paycashless' item description)."
+    )
     quantity: float = Field(description="At most 4 decimal places; an integer when whole.")
     unit_price: int = Field(description="Minor units (kobo for NGN).")
     amount: int = Field(description="quantity times unit_price, in minor units.")
@@ -136,6 +139,12 @@ class Invoice(Schema):
     description: Annotated[str | None, From(lambda i: i.description)]
     reference: Annotated[str | None, From(lambda i: i.reference)]
     note: Annotated[str | None, From(lambda i: i.note)]
+    callback_url: Annotated[str | None, From(lambda i: i.callback_url)] = Field(
+        description="Called with the signed `invoice.paid` payload once paid (docs/webhooks.md)."
+    )
+    return_url: Annotated[str | None, From(lambda i: i.return_url)] = Field(
+        description="Where the hosted page sends the customer after they pay."
+    )
     metadata: Annotated[dict[str, Any], From(lambda i: i.metadata)]
     version: Annotated[int, From(lambda i: i.version)] = Field(
         description="Also the `ETag`; send it as `If-Match` to change it."
@@ -285,6 +294,7 @@ def _send_status(statuses: list[str]) -> str:
 def _item(item: dict[str, Any], amount: int, discount: int, tax: int) -> dict[str, Any]:
     return {
         "description": item["description"],
+        "details": item.get("details"),
         "quantity": _number(Decimal(item["quantity"])),
         "unit_price": item["unit_price"],
         "amount": amount,

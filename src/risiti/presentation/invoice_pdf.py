@@ -118,7 +118,8 @@ def _items(pdf: FPDF, copy: CustomerCopy) -> None:
     ) as table:
         table.row([heading for heading, _, _ in columns])
         for line in copy.lines:
-            cells = [line.description, line.quantity, line.unit_price]
+            label = f"{line.description}\n{line.details}" if line.details else line.description
+            cells = [label, line.quantity, line.unit_price]
             cells += [line.discount or ""] if with_discount else []
             cells += [line.tax or ""] if with_tax else []
             table.row([*cells, line.amount])

@@ -17,6 +17,10 @@ from risiti.presentation.products import product_record
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "risiti:events")
 _DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "risiti:webhook-deliveries")
+_CALLBACK_NAMESPACE = uuid5(NAMESPACE_URL, "risiti:invoice-callbacks")
+
+CALLBACK_EVENTS = ("invoice.paid", "receipt.created")
+"""The public events an invoice's `callback_url` is called with: the document is paid."""
 
 
 # Events whose public meaning does not depend on the invoice's figures.
@@ -65,6 +69,22 @@ def delivery_id(event_id: str, endpoint_id: UUID) -> UUID:
     return uuid5(_DELIVERY_NAMESPACE, f"{event_id}:{endpoint_id}")
 
 
+def environment(livemode: bool) -> str:
+    """The `environment` a payload names: live data is `production`, as Kredo's says."""
+    return "production" if livemode else "test"
+
+
+def invoice_callback_id(invoice_id: UUID) -> UUID:
+    """Where an invoice's callbacks are delivered to and logged under, as an endpoint's are
+    under its id: `GET /v1/invoices/{id}/callbacks` lists them."""
+    return uuid5(_CALLBACK_NAMESPACE, f"invoice:{invoice_id}")
+
+
+def callback_signer_id(account_id: UUID, livemode: bool) -> UUID:
+    """Whose secret signs an account's callbacks in one mode (kept as an endpoint's are)."""
+    return uuid5(_CALLBACK_NAMESPACE, f"signer:{account_id}:{livemode}")
+
+
 def event_payload(
     event_type: str, aggregate: Any, *, recorded_at: datetime, data: dict[str, Any]
 ) -> dict[str, Any]:
@@ -73,7 +93,7 @@ def event_payload(
     return {
         "id": public_event_id(aggregate.id, aggregate.version, event_type),
         "event": event_type,
-        "environment": "production" if aggregate.livemode else "test",
+        "environment": environment(aggregate.livemode),
         "created_at": recorded_at.isoformat(),
         "data": data,
     }

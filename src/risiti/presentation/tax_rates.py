@@ -16,6 +16,7 @@ def tax_rate_record(tax_rate: TaxRate) -> dict[str, Any]:
         "percentage": str(tax_rate.percentage),
         "inclusive": tax_rate.inclusive,
         "description": tax_rate.description,
+        "external_id": tax_rate.external_id,
         "livemode": tax_rate.livemode,
         "created_at": tax_rate.created_on.isoformat(),
     }

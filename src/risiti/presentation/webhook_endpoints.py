@@ -14,6 +14,7 @@ def webhook_endpoint_record(endpoint: WebhookEndpoint) -> dict[str, Any]:
         "object": "webhook_endpoint",
         "url": endpoint.url,
         "events": endpoint.events,
+        "payload_format": endpoint.payload_format,
         "description": endpoint.description,
         "enabled": endpoint.enabled,
         "disabled_reason": endpoint.disabled_reason,

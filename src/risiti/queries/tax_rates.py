@@ -1,15 +1,16 @@
-"""Reading an account's tax rates: one by id, or a page of them, newest first."""
+"""Reading an account's tax rates: one by id or external_id, or a page of them, newest first."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from risiti.commands.caller import Caller, get_owned
+from risiti.commands.caller import Caller
 from risiti.commands.ledger import Ledger
+from risiti.commands.references import get_referenced
 from risiti.domain.tax_rate import TaxRate
 from risiti.eventstore import listings
 from risiti.eventstore.paging import Place
-from risiti.queries.listing import list_listed
+from risiti.queries.listing import list_referenced
 
 
 async def list_tax_rates(
@@ -19,12 +20,20 @@ async def list_tax_rates(
     limit: int,
     after: Place | UUID | None,
     backward: bool = False,
+    external_id: str | None = None,
 ) -> listings.RecordPage:
-    return await list_listed(
-        ledger, caller, "tax_rates", "tax rate", limit=limit, after=after, backward=backward
+    return await list_referenced(
+        ledger,
+        caller,
+        TaxRate,
+        limit=limit,
+        after=after,
+        backward=backward,
+        external_id=external_id,
     )
 
 
-async def get_tax_rate(ledger: Ledger, caller: Caller, tax_rate_id: UUID) -> TaxRate:
-    """The caller's tax rate; another account's (or mode's) does not exist."""
-    return await get_owned(ledger, TaxRate, tax_rate_id, caller)
+async def get_tax_rate(ledger: Ledger, caller: Caller, reference: str) -> TaxRate:
+    """The caller's tax rate with this id or external_id; another account's (or mode's) does
+    not exist."""
+    return await get_referenced(ledger, TaxRate, reference, caller)

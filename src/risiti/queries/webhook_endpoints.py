@@ -1,4 +1,5 @@
-"""Reading an account's webhook endpoints and each endpoint's deliveries, newest first."""
+"""Reading an account's webhook endpoints and each endpoint's deliveries, newest first; and an
+invoice's callbacks, logged as deliveries are."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from risiti.commands.ledger import Ledger
 from risiti.domain.webhook_endpoint import WebhookEndpoint
 from risiti.eventstore import listings, outbox
 from risiti.eventstore.paging import Place
+from risiti.presentation.public_events import invoice_callback_id
+from risiti.queries.invoices import get_invoice
 from risiti.queries.listing import list_listed
 
 
@@ -49,6 +52,33 @@ async def list_webhook_deliveries(
     backward: bool = False,
 ) -> listings.RecordPage:
     await get_webhook_endpoint(ledger, caller, endpoint_id)
+    return await _deliveries(ledger, endpoint_id, limit=limit, after=after, backward=backward)
+
+
+async def list_invoice_callbacks(
+    ledger: Ledger,
+    caller: Caller,
+    id_or_number: str,
+    *,
+    limit: int,
+    after: Place | UUID | None,
+    backward: bool = False,
+) -> listings.RecordPage:
+    """The deliveries of an invoice of the caller's to its `callback_url`, newest first."""
+    invoice = await get_invoice(ledger, caller, id_or_number)
+    return await _deliveries(
+        ledger, invoice_callback_id(invoice.id), limit=limit, after=after, backward=backward
+    )
+
+
+async def _deliveries(
+    ledger: Ledger,
+    endpoint_id: UUID,
+    *,
+    limit: int,
+    after: Place | UUID | None,
+    backward: bool,
+) -> listings.RecordPage:
     async with ledger.connection() as conn:
         page = await outbox.list_webhook_deliveries(
             conn, endpoint_id, limit=limit, after=after, backward=backward

@@ -153,7 +153,7 @@ def _answer(request: web.Request, invoice: Invoice, *, status: int = 200) -> web
 
 async def create_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, KredoCreateInvoice)
-    command = creation(request[CALLER], body.native())
+    command = creation(request, body.native())
     invoice = await invoices.create_invoice(ledger_for(request), command)
     return _answer(request, invoice, status=201)
 

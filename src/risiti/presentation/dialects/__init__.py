@@ -41,17 +41,17 @@ class Reads:
     read: Callable[[NativeDocument], Any]
 
 
-def _json_number(amount: Decimal) -> int | float:
-    """A major-unit amount as a JSON number: an integer when whole (`250000`), else its
-    decimal (`2500.5`). The float is only the JSON text's carrier: every amount within the
-    bounds has at most 16 significant digits when whole and 15 otherwise, which the float's
-    shortest representation writes back digit for digit."""
+def json_number(amount: Decimal) -> int | float:
+    """A major-unit amount as a JSON number (the dialects' answers, Kredo-format webhooks): an
+    integer when whole (`250000`), else its decimal (`2500.5`). The float is only the JSON
+    text's carrier: every amount within the bounds has at most 16 significant digits when whole
+    and 15 otherwise, which the float's shortest representation writes back digit for digit."""
     if amount == amount.to_integral_value():
         return int(amount)
     return float(amount)
 
 
-MajorAmount = Annotated[Decimal, PlainSerializer(_json_number, return_type=float)]
+MajorAmount = Annotated[Decimal, PlainSerializer(json_number, return_type=float)]
 """An amount in the currency's major units (naira, not kobo), exact."""
 
 
