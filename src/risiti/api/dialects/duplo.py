@@ -24,6 +24,7 @@ from risiti.domain.invoice import Invoice
 from risiti.presentation.dialects import native_document, translated
 from risiti.presentation.dialects.duplo import BUSINESS_ID, DuploInvoice, duplo_source
 from risiti.presentation.documents import invoice_record
+from risiti.queries import customers as customer_queries
 from risiti.queries import invoices as invoice_queries
 
 BASE = base_path("duplo")
@@ -115,7 +116,8 @@ class DuploCreateInvoice(DialectRequest):
 
     @property
     def recipient_field(self) -> str:
-        """The field the customer was named in, as the client wrote it."""
+        """The field the customer was named in, as the client wrote it (and the native request
+        takes it: an unknown one is refused under this name)."""
         return "recipient" if self.recipient is not None else "recipient_ref"
 
     def native(self) -> CreateInvoiceRequest:
@@ -131,7 +133,6 @@ class DuploCreateInvoice(DialectRequest):
             for index, item in enumerate(self.items)
         ]
         request: dict[str, Any] = {
-            # Under Duplo's name, which the native request takes: its errors name it so.
             self.recipient_field: self.recipient_ref or self.recipient,
             "currency": CURRENCY,
             "due_date": self.due_date,
@@ -191,13 +192,14 @@ def duplo_error_body(error: ApiError, request_id: str) -> dict[str, Any]:
 # Handlers ----------------------------------------------------------------------------------
 
 
-def _answer(request: web.Request, invoice: Invoice, *, status: int = 200) -> web.Response:
+async def _answer(request: web.Request, invoice: Invoice, *, status: int = 200) -> web.Response:
     native = native_document(
         invoice_record(invoice), base_url=request.app[SETTINGS].base_url, today=calendar.today()
     )
-    customer_id = native["customer"]["id"]
-    source = duplo_source(native, discount=invoice.discount, recipient=customer_id)
-    data = translated(DuploInvoice, source)
+    recipient = await _recipient(request, native["customer"]["id"])
+    data = translated(
+        DuploInvoice, duplo_source(native, discount=invoice.discount, recipient=recipient)
+    )
     headers = {"ETag": f'"{invoice.version}"'}
     if status == 201:
         headers["Location"] = f"{BASE}/merchants/invoice/{data['id']}"
@@ -205,23 +207,29 @@ def _answer(request: web.Request, invoice: Invoice, *, status: int = 200) -> web
     return web.json_response(body, status=status, headers=headers)
 
 
+async def _recipient(request: web.Request, customer_id: str | None) -> str | None:
+    """The invoice's customer as the business' old system named it (its external_id), else
+    by its Risiti id; none for a customer named inline without an email."""
+    if customer_id is None:
+        return None
+    customer = await customer_queries.get_customer(
+        ledger_for(request), request[CALLER], customer_id
+    )
+    return customer.external_id or customer_id
+
+
 async def create_invoice(request: web.Request) -> web.Response:
     body = await parse_body(request, DuploCreateInvoice)
-    command = creation(request[CALLER], body.native())
-    try:
-        invoice = await invoices.create_invoice(ledger_for(request), command)
-    except InvalidFieldError as error:
-        if error.field != "customer_id":
-            raise
-        raise InvalidFieldError(str(error), body.recipient_field) from None
-    return _answer(request, invoice, status=201)
+    command = creation(request, body.native())
+    invoice = await invoices.create_invoice(ledger_for(request), command)
+    return await _answer(request, invoice, status=201)
 
 
 async def get_invoice(request: web.Request) -> web.Response:
     invoice = await invoice_queries.get_invoice(
         ledger_for(request), request[CALLER], request.match_info["id"]
     )
-    return _answer(request, invoice)
+    return await _answer(request, invoice)
 
 
 OPERATIONS: tuple[Operation, ...] = (
