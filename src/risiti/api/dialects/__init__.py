@@ -12,11 +12,16 @@ from aiohttp import web
 
 from risiti.api import openapi
 from risiti.api.dialect import Dialect
-from risiti.api.dialects import invoice_ng, kredo, paycashless
+from risiti.api.dialects import duplo, invoice_ng, kredo, paycashless
 from risiti.api.keys import SETTINGS
 from risiti.api.operation import Operation, Raw
 
-DIALECTS: tuple[Dialect, ...] = (kredo.DIALECT, paycashless.DIALECT, invoice_ng.DIALECT)
+DIALECTS: tuple[Dialect, ...] = (
+    kredo.DIALECT,
+    duplo.DIALECT,
+    paycashless.DIALECT,
+    invoice_ng.DIALECT,
+)
 _BY_NAME = {dialect.name: dialect for dialect in DIALECTS}
 
 
