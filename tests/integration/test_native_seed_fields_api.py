@@ -1,5 +1,6 @@
-"""The four seed APIs' documented requests, sent to Risiti as their users would send them, and
-the figures Risiti answers with (DESIGN.md §5, §6; /work/shared/seeds)."""
+"""The native API (`/v1`, minor units) with the seed APIs' field names and aliases that it
+accepts (DESIGN.md §6): bodies shaped like theirs, in Risiti's units. The seeds' documented bodies
+themselves, byte for byte and in their own units, go to their dialects: test_dialect_*.py."""
 
 from __future__ import annotations
 
