@@ -212,6 +212,25 @@ def wait_for_any_exit(processes: list[subprocess.Popen[bytes]]) -> None:
         time.sleep(TICK_SECONDS)
 
 
+def first_failure(processes: list[subprocess.Popen[bytes]]) -> int:
+    """The exit code of the first of `processes` that failed on its own (not stopped by a
+    signal), or 0."""
+    codes = [process.returncode for process in processes]
+    return next((code for code in codes if code is not None and code > 0), 0)
+
+
+def dies_with_its_parent() -> None:
+    """Run in a child before it starts (`preexec_fn`): the kernel sends it SIGTERM when the
+    process that started it dies, however it died (Linux's PR_SET_PDEATHSIG; elsewhere,
+    nothing)."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
     """SIGTERM each process still running; SIGKILL those not gone `STOP_TIMEOUT_SECONDS` later."""
     for process in processes:

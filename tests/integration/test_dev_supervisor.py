@@ -44,11 +44,11 @@ class RunningDev:
     http: aiohttp.ClientSession
 
     def child(self, role: str) -> int:
-        """The pid of its `risiti <role>` child."""
+        """The pid of its `risiti <role>` child (the api's with its `--processes`)."""
         [pid] = [
             pid
             for pid in _children(self.process.pid)
-            if _command_line(pid)[-3:] == ["-m", "risiti.cli", role]
+            if _command_line(pid)[1:4] == ["-m", "risiti.cli", role]
         ]
         return pid
 

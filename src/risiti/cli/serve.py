@@ -40,10 +40,10 @@ def add_dev(commands: Commands) -> None:
     dev.add_argument(
         "--api-processes",
         type=int,
-        default=default_api_processes(),
+        default=1,
         metavar="N",
-        help="serve the API from N processes, as `risiti api --processes N` (default: one per"
-        f" core, {default_api_processes()} here)",
+        help="serve the API from N processes, as `risiti api --processes N` (default 1: the "
+        "projector, the worker and the embedded servers share this machine's cores)",
     )
     dev.set_defaults(run=_dev)
 
@@ -118,18 +118,48 @@ def _api(args: argparse.Namespace) -> None:
 
 
 def _serve_from_processes(settings: Settings, processes: int) -> None:
-    """`risiti api` in `processes` children on one port; stops them all when one stops."""
+    """`risiti api` in `processes` children on one port; stops them all when one stops, and
+    exits as that one did (1 for a port another program holds, like a single process)."""
     from risiti.metrics import shared_metrics_directory
-    from risiti.supervisor import stop_processes, wait_for_any_exit
+    from risiti.supervisor import (
+        dies_with_its_parent,
+        first_failure,
+        stop_processes,
+        wait_for_any_exit,
+    )
 
+    _check_port_free(settings.host, settings.port)
     command = [sys.executable, "-m", "risiti.cli", "api", "--processes", "1", "--reuse-port"]
     command += ["--host", settings.host, "--port", str(settings.port)]
     with shared_metrics_directory() as env:
-        children = [subprocess.Popen(command, env=env) for _ in range(processes)]
+        # Killed outright (SIGKILL), this process could not stop its children; the kernel does.
+        children = [
+            subprocess.Popen(command, env=env, preexec_fn=dies_with_its_parent)
+            for _ in range(processes)
+        ]
         try:
             wait_for_any_exit(children)
         finally:
             stop_processes(children)
+    failed = first_failure(children)
+    if failed:
+        raise SystemExit(failed)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a port another program holds before starting the children, each of which would
+    say so: the children share theirs (SO_REUSEPORT), so the probe binds as they will."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as failure:
+            if failure.errno != errno.EADDRINUSE:
+                raise
+            raise CannotRun(f"port {port} is taken (on {host})") from None
 
 
 def _projector(_: argparse.Namespace) -> None:
