@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
@@ -81,8 +82,18 @@ Position = Annotated[int, Field(ge=0, le=MAX_POSITION)]
 """A numeric cursor: a log position, a feed's or checkpoints' sequence (bigint, all of them)."""
 
 
+@lru_cache(maxsize=4096)
 def _snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+@cache
+def _fields_by_key(model: type[BaseModel]) -> dict[str, str]:
+    """Each name a field of `model` is sent by (its own, its aliases) → the field: worked out
+    once per model, not on every body and every item of one."""
+    return {
+        key: name for name, field in model.model_fields.items() for key in _names_of(field, name)
+    }
 
 
 def _date_part(value: Any) -> Any:
@@ -141,14 +152,13 @@ class Model(BaseModel):
         it; two keys for one field (`qty` and `quantity`) are refused, since one would be lost."""
         if not isinstance(data, dict):
             return data
-        field_of = {
-            key: name for name, field in cls.model_fields.items() for key in _names_of(field, name)
-        }
+        field_of = _fields_by_key(cls)
         read: dict[Any, Any] = {}
         seen: dict[str, str] = {}
         for key, value in data.items():
-            if isinstance(key, str) and _snake_case(key) in field_of:
-                field, key_read = field_of[_snake_case(key)], _snake_case(key)
+            key_read = _snake_case(key) if isinstance(key, str) else key
+            if key_read in field_of:
+                field = field_of[key_read]
                 if field in seen:
                     raise ValueError(f"send {seen[field]} or {key}, not both: they are one field")
                 seen[field] = key
