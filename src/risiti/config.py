@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     """An endpoint whose every attempt failed for this long is disabled (DESIGN.md §7)."""
     webhook_allow_loopback_in_test_mode: bool = True
     max_body_bytes: int = 1_048_576
+    compress_responses: bool = False
+    """gzip JSON answers over 1 kB for clients that accept it. Off by default: on a LAN, or
+    behind a proxy that compresses, it costs the api more CPU than the bytes are worth (a
+    quarter of a list's latency under load, bench/read.py); turn it on for clients on slow
+    links that reach the api directly (docs/operations.md)."""
     rate_limit_per_second: NonNegativeInt = 100
     """Requests a second per API key, in bursts of as many, shared by all api processes through
     Redis (docs/api.md, "Rate limits"); 0 turns rate limiting off."""

@@ -8,12 +8,16 @@ import asyncio
 import gzip
 import json
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from .conftest import KREDO_INVOICE, Api, wait_until
+from risiti.commands.accounts import OpenedAccount
+from risiti.config import Settings
+
+from .conftest import KREDO_INVOICE, Api, serving, wait_until
 from .http_calls import Answer, call
 
 pytestmark = pytest.mark.asyncio
@@ -98,6 +102,13 @@ async def test_a_wrong_key_is_challenged_as_an_invalid_token(http: TestClient[An
 # --- gzip ------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+async def compressing(settings: Settings, account: OpenedAccount) -> AsyncIterator[Api]:
+    """The API with RISITI_COMPRESS_RESPONSES on, as the account's test key uses it."""
+    async with serving(settings.model_copy(update={"compress_responses": True})) as client:
+        yield Api(client, account.test_key)
+
+
 async def _raw_get(api: Api, path: str, accept_encoding: str) -> tuple[int, Any, bytes]:
     """The body exactly as sent: the client neither asks for gzip nor inflates it by itself."""
     response = await api.http.get(
@@ -109,8 +120,9 @@ async def _raw_get(api: Api, path: str, accept_encoding: str) -> tuple[int, Any,
 
 
 async def test_a_page_of_a_hundred_invoices_comes_gzipped_when_asked_and_plain_otherwise(
-    api: Api, projector: None
+    compressing: Api, projector: None
 ) -> None:
+    api = compressing
     for batch in range(10):
         created = await asyncio.gather(
             *(call(api, "POST", "/v1/invoices", KREDO_INVOICE) for _ in range(10))
@@ -136,8 +148,9 @@ async def test_a_page_of_a_hundred_invoices_comes_gzipped_when_asked_and_plain_o
 
 
 async def test_the_openapi_document_comes_gzipped_when_asked_and_plain_otherwise(
-    api: Api,
+    compressing: Api,
 ) -> None:
+    api = compressing
     _, headers, body = await _raw_get(api, "/v1/openapi.json", "br;q=1.0, gzip;q=0.8")
     _, plain_headers, plain = await _raw_get(api, "/v1/openapi.json", "")
     _, refused_headers, _ = await _raw_get(api, "/v1/openapi.json", "gzip;q=0, identity")
@@ -148,8 +161,14 @@ async def test_the_openapi_document_comes_gzipped_when_asked_and_plain_otherwise
     assert "Content-Encoding" not in refused_headers
 
 
-async def test_a_small_answer_is_not_compressed(api: Api) -> None:
-    _, headers, _ = await _raw_get(api, "/v1/account", "gzip")
+async def test_a_small_answer_is_not_compressed(compressing: Api) -> None:
+    _, headers, _ = await _raw_get(compressing, "/v1/account", "gzip")
+
+    assert "Content-Encoding" not in headers
+
+
+async def test_answers_are_plain_unless_compression_is_turned_on(api: Api) -> None:
+    _, headers, _ = await _raw_get(api, "/v1/openapi.json", "gzip")
 
     assert "Content-Encoding" not in headers
 

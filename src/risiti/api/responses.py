@@ -1,4 +1,5 @@
-"""What every response carries on its way out: gzip for a large JSON body the client can take,
+"""What every response carries on its way out: gzip for a large JSON body the client can take
+(where `RISITI_COMPRESS_RESPONSES` turns it on),
 and a `Server` header that names the service but none of the versions under it (aiohttp's own
 default, `Python/3.x aiohttp/3.x`, tells a scanner which advisories to try)."""
 
@@ -8,6 +9,7 @@ from aiohttp import web
 from isal import igzip
 
 from risiti.api.errors import Handler
+from risiti.api.keys import SETTINGS
 
 SERVER_NAME = "risiti"
 # Below this, gzip's header and the CPU time cost more than the bytes it saves.
@@ -46,6 +48,8 @@ async def compress_large_json(request: web.Request, handler: Handler) -> web.Str
     """gzip a JSON body over COMPRESS_ABOVE_BYTES when the client accepts it (a 100-invoice
     page, the OpenAPI document), at a level cheap enough for the hot path."""
     response = await handler(request)
+    if not request.app[SETTINGS].compress_responses:
+        return response
     if not isinstance(response, web.Response) or not _large_json(response):
         return response
     # Caches must keep the compressed and the plain form apart.
