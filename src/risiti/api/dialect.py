@@ -14,14 +14,23 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
+import orjson
+from aiohttp import web
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from risiti.api.envelope import decoded_cursor
 from risiti.api.errors import ErrorBody
+from risiti.api.keys import CALLER, LEDGER, SETTINGS
 from risiti.api.operation import Operation
 from risiti.api.request_signing import SigningForm
+from risiti.domain import calendar
 from risiti.domain.bounds import MAX_AMOUNT
 from risiti.domain.errors import InvalidFieldError
+from risiti.domain.invoice import Invoice
 from risiti.domain.money import minor_units
+from risiti.presentation.dialects import NativeDocument, native_document
+from risiti.presentation.documents import invoice_record
+from risiti.projections.invoice_list import InvoiceFilters, InvoicePage, list_invoices
 
 COMPAT = "/compat"
 
@@ -100,3 +109,30 @@ def in_minor_units(amount: Decimal, currency: str, field: str) -> int:
 
 def _past_the_bound(field: str) -> str:
     return f"{field} is more than the largest amount Risiti records, {MAX_AMOUNT} minor units."
+
+
+def native_of(request: web.Request, record: dict[str, Any]) -> NativeDocument:
+    """An invoice record (`invoice_record`, or a list's stored copy) as every dialect reads it:
+    presented for this server, today (UTC)."""
+    return native_document(record, base_url=request.app[SETTINGS].base_url, today=calendar.today())
+
+
+def native_of_invoice(request: web.Request, invoice: Invoice) -> NativeDocument:
+    return native_of(request, invoice_record(invoice))
+
+
+async def listed_natives(
+    request: web.Request, *, limit: int, cursor: str | None, filters: InvoiceFilters
+) -> tuple[list[NativeDocument], InvoicePage]:
+    """One page of the caller's invoice list, newest first, each as `native_of` reads it, with
+    the page itself for its `has_more` and `next_cursor`."""
+    caller = request[CALLER]
+    page = await list_invoices(
+        request.app[LEDGER].pool,
+        caller.account_id,
+        caller.livemode,
+        limit=limit,
+        filters=filters,
+        after=decoded_cursor(cursor) if cursor else None,
+    )
+    return [native_of(request, orjson.loads(listed.document)) for listed in page.invoices], page

@@ -10,20 +10,25 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
-from risiti.api.dialect import Dialect, DialectRequest, MajorAmountIn, base_path, in_minor_units
+from risiti.api.dialect import (
+    Dialect,
+    DialectRequest,
+    MajorAmountIn,
+    base_path,
+    in_minor_units,
+    native_of_invoice,
+)
 from risiti.api.envelope import parse_body
 from risiti.api.errors import ApiError
 from risiti.api.invoices import creation
-from risiti.api.keys import CALLER, SETTINGS, ledger_for
+from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateInvoiceRequest, Day, Percentage, Quantity
 from risiti.api.operation import Operation
 from risiti.commands import invoices
-from risiti.domain import calendar
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.invoice import Invoice
-from risiti.presentation.dialects import native_document, translated
+from risiti.presentation.dialects import translated
 from risiti.presentation.dialects.duplo import BUSINESS_ID, DuploInvoice, duplo_source
-from risiti.presentation.documents import invoice_record
 from risiti.queries import customers as customer_queries
 from risiti.queries import invoices as invoice_queries
 
@@ -193,9 +198,7 @@ def duplo_error_body(error: ApiError, request_id: str) -> dict[str, Any]:
 
 
 async def _answer(request: web.Request, invoice: Invoice, *, status: int = 200) -> web.Response:
-    native = native_document(
-        invoice_record(invoice), base_url=request.app[SETTINGS].base_url, today=calendar.today()
-    )
+    native = native_of_invoice(request, invoice)
     recipient = await _recipient(request, native["customer"]["id"])
     data = translated(
         DuploInvoice, duplo_source(native, discount=invoice.discount, recipient=recipient)

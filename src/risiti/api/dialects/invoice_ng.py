@@ -7,15 +7,22 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
-from risiti.api.dialect import Dialect, DialectRequest, MajorAmountIn, base_path, in_minor_units
-from risiti.api.envelope import decoded_cursor, parse_body, parse_query
+from risiti.api.dialect import (
+    Dialect,
+    DialectRequest,
+    MajorAmountIn,
+    base_path,
+    in_minor_units,
+    listed_natives,
+    native_of_invoice,
+)
+from risiti.api.envelope import parse_body, parse_query
 from risiti.api.errors import ApiError
 from risiti.api.invoices import creation
-from risiti.api.keys import CALLER, LEDGER, SETTINGS, ledger_for
+from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateInvoiceRequest, Percentage, Quantity, UpdateInvoiceRequest
 from risiti.api.operation import Operation
 from risiti.commands import invoices
@@ -23,7 +30,7 @@ from risiti.commands.errors import NotFoundError
 from risiti.domain import calendar
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.invoice import DRAFT, PAID, UNPAID, VOID, Invoice
-from risiti.presentation.dialects import native_document, translated
+from risiti.presentation.dialects import translated
 from risiti.presentation.dialects.invoice_ng import (
     PAID_WORD,
     PAYMENT_METHODS,
@@ -35,8 +42,7 @@ from risiti.presentation.dialects.invoice_ng import (
     invoice_payments,
     invoice_send_log,
 )
-from risiti.presentation.documents import invoice_record
-from risiti.projections.invoice_list import InvoiceFilters, list_invoices
+from risiti.projections.invoice_list import InvoiceFilters
 from risiti.queries import invoices as invoice_queries
 
 BASE = base_path("invoice-ng")
@@ -257,12 +263,8 @@ def invoice_ng_error_body(error: ApiError, request_id: str) -> dict[str, Any]:
 # Handlers ----------------------------------------------------------------------------------
 
 
-def _document(request: web.Request, record: dict[str, Any]) -> dict[str, Any]:
-    return native_document(record, base_url=request.app[SETTINGS].base_url, today=calendar.today())
-
-
 def _answer(request: web.Request, invoice: Invoice, *, read: bool = False) -> web.Response:
-    native = _document(request, invoice_record(invoice))
+    native = native_of_invoice(request, invoice)
     body: dict[str, Any] = {
         "status": "success",
         "invoice": [translated(InvoiceNgInvoice, native)],
@@ -294,21 +296,15 @@ async def _shown(request: web.Request, id_or_number: str) -> Invoice:
 
 async def list_invoices_handler(request: web.Request) -> web.Response:
     query = parse_query(request, InvoiceNgListQuery)
-    caller = request[CALLER]
-    result = await list_invoices(
-        request.app[LEDGER].pool,
-        caller.account_id,
-        caller.livemode,
+    natives, page = await listed_natives(
+        request,
         limit=query.limit,
+        cursor=query.cursor,
         filters=InvoiceFilters(statuses=LISTED, today=calendar.today()),
-        after=decoded_cursor(query.cursor) if query.cursor else None,
     )
-    data = [
-        translated(InvoiceNgInvoice, _document(request, orjson.loads(listed.document)))
-        for listed in result.invoices
-    ]
-    page = {"has_more": result.has_more, "next_cursor": result.next_cursor}
-    return web.json_response({"status": "success", "data": data, "risiti": page})
+    data = [translated(InvoiceNgInvoice, native) for native in natives]
+    paging = {"has_more": page.has_more, "next_cursor": page.next_cursor}
+    return web.json_response({"status": "success", "data": data, "risiti": paging})
 
 
 async def get_invoice(request: web.Request) -> web.Response:

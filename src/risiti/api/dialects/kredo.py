@@ -6,24 +6,30 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from risiti.api.dialect import Dialect, DialectRequest, MajorAmountIn, base_path, in_minor_units
-from risiti.api.envelope import decoded_cursor, parse_body, parse_query
+from risiti.api.dialect import (
+    Dialect,
+    DialectRequest,
+    MajorAmountIn,
+    base_path,
+    in_minor_units,
+    listed_natives,
+    native_of_invoice,
+)
+from risiti.api.envelope import parse_body, parse_query
 from risiti.api.errors import ApiError
 from risiti.api.invoices import creation
-from risiti.api.keys import CALLER, LEDGER, SETTINGS, ledger_for
+from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateInvoiceRequest, Quantity
 from risiti.api.operation import Operation
 from risiti.commands import invoices
 from risiti.domain import calendar
 from risiti.domain.invoice import Invoice
-from risiti.presentation.dialects import native_document, translated
+from risiti.presentation.dialects import translated
 from risiti.presentation.dialects.kredo import KredoInvoice
-from risiti.presentation.documents import invoice_record
-from risiti.projections.invoice_list import InvoiceFilters, list_invoices
+from risiti.projections.invoice_list import InvoiceFilters
 from risiti.queries import invoices as invoice_queries
 
 BASE = base_path("kredo")
@@ -136,15 +142,8 @@ def kredo_error_body(error: ApiError, request_id: str) -> dict[str, Any]:
 # Handlers ----------------------------------------------------------------------------------
 
 
-def _document(request: web.Request, record: dict[str, Any]) -> dict[str, Any]:
-    native = native_document(
-        record, base_url=request.app[SETTINGS].base_url, today=calendar.today()
-    )
-    return translated(KredoInvoice, native)
-
-
 def _answer(request: web.Request, invoice: Invoice, *, status: int = 200) -> web.Response:
-    data = _document(request, invoice_record(invoice))
+    data = translated(KredoInvoice, native_of_invoice(request, invoice))
     headers = {"ETag": f'"{invoice.version}"'}
     if status == 201:
         headers["Location"] = f"{BASE}/invoices/{data['public_id']}"
@@ -160,21 +159,17 @@ async def create_invoice(request: web.Request) -> web.Response:
 
 async def list_invoices_handler(request: web.Request) -> web.Response:
     query = parse_query(request, KredoListQuery)
-    caller = request[CALLER]
-    result = await list_invoices(
-        request.app[LEDGER].pool,
-        caller.account_id,
-        caller.livemode,
+    natives, page = await listed_natives(
+        request,
         limit=query.limit,
+        cursor=query.cursor,
         filters=InvoiceFilters(status=query.status, today=calendar.today()),
-        after=decoded_cursor(query.cursor) if query.cursor else None,
     )
-    data = [_document(request, orjson.loads(listed.document)) for listed in result.invoices]
     return web.json_response(
         {
             "success": True,
-            "data": data,
-            "risiti": {"has_more": result.has_more, "next_cursor": result.next_cursor},
+            "data": [translated(KredoInvoice, native) for native in natives],
+            "risiti": {"has_more": page.has_more, "next_cursor": page.next_cursor},
         }
     )
 

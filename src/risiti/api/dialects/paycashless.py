@@ -19,11 +19,11 @@ from aiohttp import web
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from risiti.api.dialect import Dialect, DialectRequest, base_path
+from risiti.api.dialect import Dialect, DialectRequest, base_path, native_of_invoice
 from risiti.api.envelope import parse_body
 from risiti.api.errors import ApiError, validation_error
 from risiti.api.invoices import creation
-from risiti.api.keys import CALLER, SETTINGS, ledger_for
+from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import (
     MAX_MINOR_UNITS,
     CreateInvoiceRequest,
@@ -34,12 +34,10 @@ from risiti.api.models import (
 from risiti.api.operation import Operation
 from risiti.api.request_signing import TIMESTAMP_AND_BODY
 from risiti.commands import invoices
-from risiti.domain import calendar
 from risiti.domain.errors import InvalidFieldError
 from risiti.domain.invoice import Invoice
-from risiti.presentation.dialects import native_document, translated
+from risiti.presentation.dialects import translated
 from risiti.presentation.dialects.paycashless import PaycashlessInvoice
-from risiti.presentation.documents import invoice_record
 from risiti.queries import invoices as invoice_queries
 
 BASE = base_path("paycashless")
@@ -222,9 +220,7 @@ def paycashless_error_body(error: ApiError, request_id: str) -> dict[str, Any]:
 
 
 def _answer(request: web.Request, invoice: Invoice, *, status: int = 200) -> web.Response:
-    native = native_document(
-        invoice_record(invoice), base_url=request.app[SETTINGS].base_url, today=calendar.today()
-    )
+    native = native_of_invoice(request, invoice)
     data = translated(PaycashlessInvoice, native)
     headers = {"ETag": f'"{invoice.version}"'}
     if status == 201:
