@@ -46,6 +46,8 @@ async def get_referenced(
         try:
             return await get_owned(source, cls, aggregate_id, caller)
         except NotFoundError:
+            # Not one of ours by id: an old system may have used UUIDs as its own ids, so the
+            # same text is looked up as an external_id next.
             pass
     holder = await external_id_holder(source, cls, reference, caller)
     if holder is None:
