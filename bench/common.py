@@ -25,9 +25,14 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
+import asyncpg
+
+from risiti.commands.accounts import OpenedAccount, open_account
+from risiti.commands.ledger import Ledger
 from risiti.config import Settings
 from risiti.embedded import EmbeddedServers, database_url_for, start_embedded_servers
 from risiti.eventstore.database import create_database, drop_database
+from risiti.eventstore.migrations import migrate
 
 CLEANUP_SECONDS = 60.0
 """After a phase ran out of time, how long cleaning up (dropping the scratch database, stopping
@@ -234,3 +239,17 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+async def open_bench_accounts(url: str, names: list[str]) -> list[OpenedAccount]:
+    """The scratch database migrated, and an account opened under each name."""
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+    try:
+        return [await open_account(Ledger(pool), name) for name in names]
+    finally:
+        await pool.close()

@@ -58,16 +58,14 @@ from common import (
     failing_clearly,
     free_port,
     literal,
+    open_bench_accounts,
     percentile,
     pgbench,
     scratch_servers,
 )
 from risiti.api.app import create_app
 from risiti.cli import ProgressLine
-from risiti.commands.accounts import open_account
-from risiti.commands.ledger import Ledger
 from risiti.config import Settings
-from risiti.eventstore.migrations import migrate
 from risiti.process import use_fast_event_loop
 
 KREDO_BODY = Path(__file__).parents[1] / ".." / "shared" / "seeds" / "examples"
@@ -242,16 +240,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 async def open_accounts(url: str, count: int) -> list[tuple[UUID, str]]:
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
-    try:
-        opened = [await open_account(Ledger(pool), f"Bench Traders {n}") for n in range(count)]
-    finally:
-        await pool.close()
+    opened = await open_bench_accounts(url, [f"Bench Traders {n}" for n in range(count)])
     return [(account.account_id, account.test_key) for account in opened]
 
 

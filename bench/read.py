@@ -47,17 +47,15 @@ from common import (
     failing_clearly,
     free_port,
     literal_sql,
+    open_bench_accounts,
     percentile,
     pgbench,
     psycopg_params,
     scratch_database,
 )
 from risiti.cli import ProgressLine
-from risiti.commands.accounts import open_account
-from risiti.commands.ledger import Ledger
 from risiti.domain.invoice import Invoice, InvoiceDraft
 from risiti.eventstore.mapper import create_mapper
-from risiti.eventstore.migrations import migrate
 from risiti.eventstore.recorder import append_events
 from risiti.process import use_fast_event_loop
 from risiti.projections.invoice_list import InvoiceFilters, list_query
@@ -309,16 +307,7 @@ async def load(base: str, key: str, query: Query, readers: int, seconds: float) 
 
 
 async def prepare(url: str, args: argparse.Namespace) -> tuple[str, UUID, list[Customer]]:
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
-    try:
-        account = await open_account(Ledger(pool), "Bench Traders")
-    finally:
-        await pool.close()
+    [account] = await open_bench_accounts(url, ["Bench Traders"])
     return account.test_key, account.account_id, customers(args.customers)
 
 
