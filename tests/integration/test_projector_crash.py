@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import random
 import signal
 import subprocess
@@ -45,6 +44,7 @@ from risiti.domain.invoice import DELETED, Invoice, InvoiceDraft
 from risiti.presentation.documents import invoice_record
 
 from .conftest import wait_until
+from .operator_runs import operator_env, replay_check
 
 pytestmark = pytest.mark.asyncio
 
@@ -55,13 +55,7 @@ NO_DIFFERENCE = "no difference"
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "RISITI_DATABASE_URL": settings.database_url or "",
-        "RISITI_REDIS_URL": settings.redis_url or "",
-        "RISITI_QUEUE_NAME": settings.queue_name,
-        "RISITI_POLL_INTERVAL": "0.1",
-    }
+    return operator_env(settings)
 
 
 def _start_projector(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
@@ -215,20 +209,7 @@ async def _listed(pool: asyncpg.Pool, account: OpenedAccount) -> dict[str, dict[
 
 
 async def _replay_check(settings: Settings) -> tuple[int, str]:
-    """`risiti replay --check` as an operator runs it: (exit code, stdout and stderr)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "risiti.cli",
-        "replay",
-        "--check",
-        env=_env(settings),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    return await replay_check(_env(settings), timeout=60)
 
 
 async def test_projector_sigkilled_during_batches_ten_times_then_replay_check_finds_no_difference(

@@ -5,7 +5,6 @@ follows every partition within 10 s, and `risiti replay --check` finds no differ
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from risiti.domain.invoice import InvoiceDraft
 from risiti.eventstore.subscription import account_partition
 
 from .conftest import wait_until
+from .operator_runs import operator_env, replay_check
 
 pytestmark = pytest.mark.asyncio
 
@@ -53,15 +53,9 @@ async def test_the_account_partition_is_the_same_in_sql_and_python(pool: asyncpg
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "RISITI_DATABASE_URL": settings.database_url or "",
-        "RISITI_REDIS_URL": settings.redis_url or "",
-        "RISITI_QUEUE_NAME": settings.queue_name,
-        "RISITI_POLL_INTERVAL": "0.1",
-        "RISITI_PROJECTOR_PARTITIONS": str(PARTITIONS),
-        "RISITI_PROJECTOR_METRICS_PORT": "0",
-    }
+    return operator_env(
+        settings, RISITI_PROJECTOR_PARTITIONS=str(PARTITIONS), RISITI_PROJECTOR_METRICS_PORT="0"
+    )
 
 
 def _start_projector(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
@@ -135,19 +129,7 @@ async def _listed(pool: asyncpg.Pool, invoice_ids: list[UUID]) -> bool:
 
 
 async def _replay_check(settings: Settings) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "risiti.cli",
-        "replay",
-        "--check",
-        env=_env(settings),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=90)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    return await replay_check(_env(settings), timeout=90)
 
 
 async def test_two_projectors_split_the_partitions_and_one_takes_over_when_the_other_dies(

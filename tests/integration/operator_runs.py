@@ -1,0 +1,40 @@
+"""Risiti's commands run as an operator runs them, in a process of their own, against the test
+session's servers: their environment, and `risiti replay --check`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from risiti.config import Settings
+
+
+def operator_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a `risiti` process on the session's servers, polling fast; `extra`
+    adds settings of its own (`RISITI_PROJECTOR_PARTITIONS="4"`)."""
+    return {
+        **os.environ,
+        "RISITI_DATABASE_URL": settings.database_url or "",
+        "RISITI_REDIS_URL": settings.redis_url or "",
+        "RISITI_QUEUE_NAME": settings.queue_name,
+        "RISITI_POLL_INTERVAL": "0.1",
+        **extra,
+    }
+
+
+async def replay_check(env: dict[str, str], timeout: float) -> tuple[int, str]:  # noqa: ASYNC109
+    """`risiti replay --check`: (exit code, stdout and stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "risiti.cli",
+        "replay",
+        "--check",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=timeout)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
