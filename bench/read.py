@@ -84,6 +84,11 @@ def parse_args() -> argparse.Namespace:
         help="`risiti api --processes N`: one per core, as docs/operations.md advises"
         " (default: this machine's cores)",
     )
+    parser.add_argument(
+        "--replay-only",
+        action="store_true",
+        help="measure the replay and its reference only, not the list under load",
+    )
     return parser.parse_args()
 
 
@@ -366,7 +371,8 @@ def main() -> None:
             f" {reference:,.0f} events/s; ratio {ours / reference:.2f}",
             flush=True,
         )
-        measure_lists(url, key, account_id, people, args)
+        if not args.replay_only:
+            measure_lists(url, key, account_id, people, args)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,19 @@ GROUP BY account_id, livemode, currency
 HAVING (sum(invoiced), sum(paid), sum(outstanding)) <> (0, 0, 0)
 """
 
+_SAVED = (
+    "invoice_id",
+    "account_id",
+    "livemode",
+    "customer_id",
+    "currency",
+    "due_date",
+    "invoiced",
+    "paid",
+    "outstanding",
+)
+"""invoice_balances' columns, in `_contribution_row`'s order."""
+
 Key = tuple[UUID, bool, UUID | None, str]
 Amounts = tuple[int, int, int]
 
@@ -115,10 +128,12 @@ class BalancesProjection:
         return [Contribution.of(invoice) for invoice in invoices_among(aggregates)]
 
     async def write_once(self, conn: asyncpg.Connection, new: list[Contribution]) -> None:
-        """Only the contributions: writers of other invoices in other processes would wait on
-        each other for the sums, which `finish_rebuild` adds up at the end instead."""
+        """Only the contributions, copied in: writers of other invoices in other processes would
+        wait on each other for the sums, which `finish_rebuild` adds up at the end instead."""
         if new:
-            await conn.execute(_SAVE_CONTRIBUTIONS, *_columns([_contribution_row(c) for c in new]))
+            await conn.copy_records_to_table(
+                "invoice_balances", records=[_contribution_row(c) for c in new], columns=_SAVED
+            )
 
     async def finish_rebuild(self, conn: asyncpg.Connection) -> None:
         await conn.execute(_SUM_CONTRIBUTIONS)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -151,8 +152,9 @@ async def _replay(
         total = await live.fetchval("SELECT count(*) FROM events")
         applier = BatchApplier(projections)
         async with _replica(pool) as replica:
-            deferred = await _fresh_tables(replica, tables)
-            parallel = database_url if total >= parallel_from else None
+            several = total >= parallel_from and (os.cpu_count() or 1) > 1
+            parallel = database_url if several else None
+            deferred = await _fresh_tables(replica, tables, copied=parallel is not None)
             position = await _bulk(
                 reader, loader, replica, applier, parked, result, total, progress, parallel
             )
@@ -226,67 +228,127 @@ def _parking_all(applier: BatchApplier, projections: list[Projection]) -> Apply:
     return apply
 
 
-async def _fresh_tables(conn: asyncpg.Connection, tables: list[str]) -> list[str]:
+async def _fresh_tables(
+    conn: asyncpg.Connection, tables: list[str], *, copied: bool
+) -> list[IndexBuild]:
     """Empty copies of the tables in the replay schema (`conn` looks there first), with only
-    the unique indexes that
-    upserts need; returns the other indexes' definitions, built once the rows are in (far
-    cheaper than keeping them up to date row by row)."""
+    the unique indexes that upserts need, or none when the rows are `copied` in once each;
+    returns the other indexes' builds, run once the rows are in (far cheaper than keeping them
+    up to date row by row)."""
     deferred = []
     for table in tables:
         await conn.execute(
             f"CREATE TABLE {REPLAY_SCHEMA}.{table}"
             f" (LIKE public.{table} INCLUDING ALL EXCLUDING INDEXES)"
         )
-        for unique, definition in await _index_definitions(conn, table):
-            if unique:
-                await conn.execute(definition)
+        for build in await _index_builds(conn, table):
+            if build.unique and not copied:
+                await conn.execute(build.sql)
             else:
-                deferred.append(definition)
-        for constraint in await _primary_keys(conn, table):
-            await conn.execute(
-                f"ALTER TABLE {REPLAY_SCHEMA}.{table} ADD CONSTRAINT {constraint}"
-                f" PRIMARY KEY USING INDEX {constraint}"
-            )
+                deferred.append(build)
     return deferred
 
 
-async def _index_definitions(conn: asyncpg.Connection, table: str) -> list[tuple[bool, str]]:
-    """The live table's indexes, as statements that build them in the replay schema under the
-    same names (so that migrations naming them keep working after the swap)."""
+@dataclass(frozen=True)
+class IndexBuild:
+    """One of a live table's indexes, as the statement that builds it in the replay schema
+    under the same name (so that migrations naming it keep working after the swap), made the
+    primary key again if it is the live table's."""
+
+    table: str
+    name: str
+    unique: bool
+    primary: bool
+    method: str
+    definition: str
+
+    @property
+    def sql(self) -> str:
+        if not self.primary:
+            return self.definition
+        return (
+            f"{self.definition}; ALTER TABLE {REPLAY_SCHEMA}.{self.table}"
+            f" ADD CONSTRAINT {self.name} PRIMARY KEY USING INDEX {self.name}"
+        )
+
+
+async def _index_builds(conn: asyncpg.Connection, table: str) -> list[IndexBuild]:
     rows = await conn.fetch(
-        "SELECT i.indisunique, pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i"
+        "SELECT c.relname, i.indisunique, i.indisprimary, am.amname,"
+        " pg_get_indexdef(i.indexrelid) AS definition"
+        " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam"
         " WHERE i.indrelid = $1::regclass",
         f"public.{table}",
     )
     return [
-        (row["indisunique"], row["definition"].replace(" ON public.", f" ON {REPLAY_SCHEMA}.", 1))
+        IndexBuild(
+            table,
+            row["relname"],
+            row["indisunique"],
+            row["indisprimary"],
+            row["amname"],
+            row["definition"].replace(" ON public.", f" ON {REPLAY_SCHEMA}.", 1),
+        )
         for row in rows
     ]
 
 
-async def _primary_keys(conn: asyncpg.Connection, table: str) -> list[str]:
-    rows = await conn.fetch(
-        "SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'",
-        f"public.{table}",
-    )
-    return [row["conname"] for row in rows]
-
-
 async def _create_indexes(
-    connections: list[asyncpg.Connection], definitions: list[str], tables: list[str]
+    connections: list[asyncpg.Connection], builds: list[IndexBuild], tables: list[str]
 ) -> None:
-    """Build the deferred indexes, several at once, and the statistics the planner needs."""
+    """Build the deferred indexes, one per connection at a time, each connection taking the
+    next one as it is done, the longest first (so that the last to finish are short ones);
+    each table is analyzed once its last index is in (ANALYZE waits for a table's index
+    builds, and it reads the expression indexes' values too).
 
-    async def build(conn: asyncpg.Connection, share: list[str]) -> None:
-        await conn.execute(f"SET maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
-        for definition in share:
-            await conn.execute(definition)
-        await conn.execute("RESET maintenance_work_mem")
+    The primary keys come first, all of them: attaching one to its table locks the table
+    against every other build. The builds run side by side on the connections already, so
+    none takes parallel workers besides: they would only contend with the other builds."""
+    for conn in connections:
+        await conn.execute(
+            f"SET maintenance_work_mem = '{INDEX_BUILD_MEMORY}';"
+            " SET max_parallel_maintenance_workers = 0"
+        )
+    await _build_side_by_side(connections, [b for b in builds if b.primary], [])
+    await _build_side_by_side(connections, await _longest_first(connections[0], builds), tables)
+    for conn in connections:
+        await conn.execute("RESET maintenance_work_mem; RESET max_parallel_maintenance_workers")
 
-    shares = [definitions[k :: len(connections)] for k in range(len(connections))]
-    await asyncio.gather(*(build(c, s) for c, s in zip(connections, shares, strict=True)))
-    for table in tables:
-        await connections[0].execute(f"ANALYZE {REPLAY_SCHEMA}.{table}")
+
+async def _build_side_by_side(
+    connections: list[asyncpg.Connection], builds: list[IndexBuild], tables: list[str]
+) -> None:
+    """Run `builds` in their order on the connections, then ANALYZE each of `tables` as soon
+    as none of its builds is left."""
+    waiting = list(builds)
+    building = Counter(b.table for b in builds)
+    to_analyze = [table for table in tables if not building[table]]
+
+    async def work(conn: asyncpg.Connection) -> None:
+        while waiting or to_analyze:
+            if to_analyze:
+                await conn.execute(f"ANALYZE {REPLAY_SCHEMA}.{to_analyze.pop(0)}")
+                continue
+            build = waiting.pop(0)
+            await conn.execute(build.sql)
+            building[build.table] -= 1
+            if not building[build.table] and build.table in tables:
+                to_analyze.append(build.table)
+
+    await asyncio.gather(*(work(conn) for conn in connections))
+
+
+async def _longest_first(conn: asyncpg.Connection, builds: list[IndexBuild]) -> list[IndexBuild]:
+    """The builds other than primary keys, of the largest tables first, and of each table the
+    GIN indexes first: a GIN build takes several times a B-tree's on the same rows."""
+    sizes = {
+        table: await conn.fetchval(
+            "SELECT pg_relation_size($1::regclass)", f"{REPLAY_SCHEMA}.{table}"
+        )
+        for table in {b.table for b in builds}
+    }
+    others = [b for b in builds if not b.primary]
+    return sorted(others, key=lambda b: (-sizes[b.table], b.method != "gin"))
 
 
 @asynccontextmanager
@@ -315,8 +377,7 @@ async def _bulk(
 ) -> LogPosition:
     """Replay up to the horizon: in a process per core when given the database's URL,
     otherwise here, batch by batch while the database writes the one before."""
-    processes = os.cpu_count() or 1
-    if database_url is None or processes < 2:
+    if database_url is None:
         return await _pipeline(
             reader,
             replica,
@@ -340,7 +401,7 @@ async def _bulk(
         names,
         REPLAY_SCHEMA,
         target,
-        processes,
+        os.cpu_count() or 1,
         report,
         parked,
     )

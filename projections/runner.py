@@ -9,6 +9,7 @@ A projection that has nothing to do with an event still moves past it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -16,7 +17,7 @@ import asyncpg
 from eventsourcing.domain import Aggregate
 
 from risiti.eventstore.folding import DEFAULT_CAPACITY, AggregateFolder, Folded
-from risiti.eventstore.recorder import RecordedEvent
+from risiti.eventstore.recorder import Recorded, RecordedEvent
 from risiti.eventstore.subscription import Follower, FollowerPipeline, Partition
 from risiti.projections.balances import BalancesProjection
 from risiti.projections.invoice_list import InvoiceListProjection
@@ -86,7 +87,7 @@ class BatchApplier:
     def changes_of(self, batch: list[RecordedEvent]) -> Changes:
         return self.changes_for(self.fold(batch))
 
-    def fold(self, batch: list[RecordedEvent]) -> list[Aggregate]:
+    def fold(self, batch: Sequence[Recorded]) -> list[Aggregate]:
         """Fold the batch (after `load_missing`); the latest state of each aggregate it touched."""
         return self._folder.apply(batch, self._topics)
 

@@ -9,8 +9,9 @@ batch rolled back and read again finds its aggregates ahead and reloads them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper
 
 from risiti.eventstore.mapper import create_mapper
-from risiti.eventstore.recorder import RecordedEvent, read_histories_before
+from risiti.eventstore.recorder import Recorded, RecordedEvent, read_histories_before
 
 DEFAULT_CAPACITY = 50_000
 """Aggregates a folder keeps in memory; the projector's one folder is sized by
@@ -75,7 +76,7 @@ class AggregateFolder:
                 yield Folded(record, event, status_before, after)
         self._forget_oldest()
 
-    def apply(self, batch: list[RecordedEvent], topic_prefixes: tuple[str, ...]) -> list[Aggregate]:
+    def apply(self, batch: Sequence[Recorded], topic_prefixes: tuple[str, ...]) -> list[Aggregate]:
         """`fold_loaded` for followers that only need where the batch leaves each aggregate:
         the latest state of every aggregate it touched, in the order first touched."""
         touched: dict[UUID, Aggregate] = {}
@@ -85,7 +86,7 @@ class AggregateFolder:
         self._forget_oldest()
         return list(touched.values())
 
-    def _mutate(self, record: RecordedEvent) -> tuple[Any, str | None, Aggregate]:
+    def _mutate(self, record: Recorded) -> tuple[Any, str | None, Aggregate]:
         """Apply one event to its kept aggregate: the event, the aggregate's status before it
         (read first: the event changes the aggregate in place) and the aggregate after it."""
         before = self._aggregates.pop(record.originator_id, None)
@@ -122,5 +123,5 @@ class AggregateFolder:
     def _forget_oldest(self) -> None:
         excess = len(self._aggregates) - self._capacity
         if excess > 0:
-            for originator_id in list(self._aggregates)[:excess]:
+            for originator_id in list(islice(self._aggregates, excess)):
                 del self._aggregates[originator_id]

@@ -22,13 +22,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
 import asyncpg
 
-from risiti.eventstore.recorder import RecordedEvent, read_aggregate
+from risiti.eventstore.recorder import Recorded, RecordedEvent, read_aggregate
 
 log = logging.getLogger(__name__)
+
+Folds = TypeVar("Folds", bound=Recorded)
 
 BatchHandler = Callable[[asyncpg.Connection, list[RecordedEvent]], Awaitable[None]]
 
@@ -180,7 +183,7 @@ async def copy_parked(
     )
 
 
-def before_parked(batch: list[RecordedEvent], parked: dict[UUID, int]) -> list[RecordedEvent]:
+def before_parked(batch: list[Folds], parked: dict[UUID, int]) -> list[Folds]:
     """The events of a batch that a rebuild applies: for each aggregate in `parked` (with the
     first version its follower did not apply), only those before it."""
     if not parked:

@@ -22,7 +22,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -71,6 +71,33 @@ class RecordedEvent:
 
     def as_stored_event(self) -> StoredEvent:
         return StoredEvent(self.originator_id, self.originator_version, self.topic, self.state)
+
+
+class HistoryRecord(NamedTuple):
+    """An event as a rebuild reads it (`read_aggregates`): what folding needs, nothing besides."""
+
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+    def as_stored_event(self) -> StoredEvent:
+        return StoredEvent(*self)
+
+
+class Recorded(Protocol):
+    """What folding reads of an event: a `RecordedEvent` or a `HistoryRecord`."""
+
+    @property
+    def originator_id(self) -> UUID: ...
+
+    @property
+    def originator_version(self) -> int: ...
+
+    @property
+    def topic(self) -> str: ...
+
+    def as_stored_event(self) -> StoredEvent: ...
 
 
 _COLUMNS = (
@@ -306,16 +333,17 @@ async def read_aggregates(
     ids: tuple[UUID, UUID | None],
     up_to: LogPosition,
     limit: int,
-) -> AsyncIterator[list[RecordedEvent]]:
+) -> AsyncIterator[list[HistoryRecord]]:
     """The events up to `up_to` of the aggregates whose ids lie in `ids` = [lower, upper),
     aggregate after aggregate in version order, batch after batch, the next batch being read
     while the caller works (a rebuild's share of the log, read through the primary key and
     nothing besides it)."""
     lower, upper = ids
 
-    async def after(originator_id: UUID, version: int) -> list[RecordedEvent]:
+    async def after(originator_id: UUID, version: int) -> list[HistoryRecord]:
         rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE ($1::uuid IS NULL OR originator_id < $1)"
+            "SELECT originator_id, originator_version, topic, state FROM events"
+            " WHERE ($1::uuid IS NULL OR originator_id < $1)"
             " AND (originator_id, originator_version) > ($2::uuid, $3::bigint)"
             " AND (transaction_id, position) <= ($4::xid8, $5::bigint)"
             " ORDER BY originator_id, originator_version LIMIT $6",
@@ -326,7 +354,7 @@ async def read_aggregates(
             up_to.position,
             limit,
         )
-        return [RecordedEvent(**row) for row in rows]
+        return [HistoryRecord(*row) for row in rows]
 
     reading = asyncio.create_task(after(lower, 0))
     try:
