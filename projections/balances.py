@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from risiti.domain.invoice import AGING_BUCKETS, OPEN, PAID, PARTIALLY_PAID, Invoice
 from risiti.eventstore.overdue_sql import aging_bucket_sql, past_due_sql
-from risiti.projections.invoice_list import INVOICE_TOPICS, invoices_among
+from risiti.projections.invoice_list import INVOICE_TOPICS, customer_id_of, invoices_among
 
 # Issued and not void: what counts towards what a customer was invoiced.
 COUNTED = (OPEN, PARTIALLY_PAID, PAID)
@@ -95,12 +95,11 @@ class Contribution:
     @classmethod
     def of(cls, invoice: Invoice) -> Contribution:
         counted = invoice.status in COUNTED
-        customer_id = invoice.customer.get("id")
         return cls(
             invoice.id,
             invoice.account_id,
             invoice.livemode,
-            UUID(str(customer_id)) if customer_id else None,
+            customer_id_of(invoice),
             invoice.currency,
             invoice.due_date,
             invoice.totals.total if counted else 0,

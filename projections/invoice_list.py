@@ -101,6 +101,14 @@ def invoices_among(aggregates: list[Aggregate]) -> list[Invoice]:
     return [aggregate for aggregate in aggregates if isinstance(aggregate, Invoice)]
 
 
+def customer_id_of(invoice: Invoice) -> UUID | None:
+    """The invoice's customer's id, if it has one (a UUID, or its text in older events)."""
+    customer_id = invoice.customer.get("id")
+    if not customer_id:
+        return None
+    return customer_id if isinstance(customer_id, UUID) else UUID(str(customer_id))
+
+
 def _row(invoice: Invoice) -> tuple[Any, ...]:
     record = invoice_record(invoice)
     customer = record["customer"]
@@ -113,7 +121,7 @@ def _row(invoice: Invoice) -> tuple[Any, ...]:
         invoice.currency,
         invoice.document_number,
         invoice.view_token,
-        UUID(customer["id"]) if customer["id"] else None,
+        customer_id_of(invoice),
         customer["name"] or "",
         customer["email"],
         invoice.reference,
