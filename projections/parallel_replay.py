@@ -121,7 +121,7 @@ def replay_in_processes(
     return read
 
 
-def _start(share: Share) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+def _start(share: Share) -> tuple[subprocess.Popen[bytes], int]:
     """A process replaying `share`, and the read end of the pipe it reports progress on."""
     readable, writable = os.pipe()
     worker = subprocess.Popen(
@@ -133,27 +133,28 @@ def _start(share: Share) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
     assert worker.stdin is not None
     worker.stdin.write(share.to_json().encode())
     worker.stdin.close()
-    return worker, os.fdopen(readable, "rb")
+    return worker, readable
 
 
 def _follow(
-    workers: list[tuple[subprocess.Popen[bytes], IO[bytes]]], progress: Callable[[int], None]
+    workers: list[tuple[subprocess.Popen[bytes], int]], progress: Callable[[int], None]
 ) -> int:
-    """Add up what the processes report until every pipe is closed (each process has ended)."""
-    counts = dict.fromkeys((pipe.fileno() for _, pipe in workers), 0)
+    """Add up what the processes report until every pipe is closed (each process has ended).
+    A process writes a line at a time, less than the pipe's atomic write: what a read finds
+    ends with a whole line."""
+    counts = {pipe: 0 for _, pipe in workers}
     with selectors.DefaultSelector() as selector:
-        for _, pipe in workers:
+        for pipe in counts:
             selector.register(pipe, selectors.EVENT_READ)
         shown = 0.0
         while selector.get_map():
             for key, _ in selector.select(PROGRESS_SECONDS):
-                pipe: IO[bytes] = key.fileobj  # type: ignore[assignment]
-                line = pipe.readline()
-                if line:
-                    counts[pipe.fileno()] = int(line)
+                reported = os.read(key.fd, 4096)
+                if reported:
+                    counts[key.fd] = int(reported.split()[-1])
                 else:
-                    selector.unregister(pipe)
-                    pipe.close()
+                    selector.unregister(key.fd)
+                    os.close(key.fd)
             if time.monotonic() - shown >= PROGRESS_SECONDS:
                 progress(sum(counts.values()))
                 shown = time.monotonic()
@@ -202,7 +203,8 @@ async def _fold_and_copy(
     try:
         ids = aggregate_share(share.k, share.n)
         async for batch in read_aggregates(reader, ids, share.up_to, BATCH):
-            folded = ongoing | {a.id: a for a in applier.fold(before_parked(batch, share.parked))}
+            kept = before_parked(batch, share.parked)
+            folded = ongoing | {a.id: a for a in applier.fold(kept)}
             # The batch's last aggregate may go on in the next one; the others are whole.
             last = folded.pop(batch[-1].originator_id, None)
             ongoing = {} if last is None else {last.id: last}

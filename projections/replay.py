@@ -303,16 +303,20 @@ async def _create_indexes(
 
     The primary keys come first, all of them: attaching one to its table locks the table
     against every other build. The builds run side by side on the connections already, so
-    none takes parallel workers besides: they would only contend with the other builds."""
+    none takes parallel workers besides: they would only contend with the other builds. No
+    build's commit waits for the disk: the swap's transaction commits durably, after them."""
     for conn in connections:
         await conn.execute(
             f"SET maintenance_work_mem = '{INDEX_BUILD_MEMORY}';"
-            " SET max_parallel_maintenance_workers = 0"
+            " SET max_parallel_maintenance_workers = 0; SET synchronous_commit = off"
         )
     await _build_side_by_side(connections, [b for b in builds if b.primary], [])
     await _build_side_by_side(connections, await _longest_first(connections[0], builds), tables)
     for conn in connections:
-        await conn.execute("RESET maintenance_work_mem; RESET max_parallel_maintenance_workers")
+        await conn.execute(
+            "RESET maintenance_work_mem; RESET max_parallel_maintenance_workers;"
+            " RESET synchronous_commit"
+        )
 
 
 async def _build_side_by_side(

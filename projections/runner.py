@@ -43,7 +43,8 @@ class Projection(Protocol):
 
     async def write_once(self, conn: asyncpg.Connection, changes: Any) -> None:
         """`write` for a rebuild that writes each aggregate once, from its final state, into
-        empty tables, from several processes at once; `finish_rebuild` completes it."""
+        empty tables without indexes (no upsert could find a row again: rows are copied in),
+        from several processes at once; `finish_rebuild` completes it."""
         ...
 
     async def finish_rebuild(self, conn: asyncpg.Connection) -> None:

@@ -11,8 +11,9 @@ idempotency row) before reading an aggregate could otherwise append version N+1 
 older than version N's; `append_events` refuses that append (AppendOutOfOrderError).
 
 The module passes 400 lines because the log's writes and its three kinds of reads (one
-aggregate, the followers' order, a rebuild's share) share one column list and one row type,
-and `PostgresRecorder` is only those same functions behind the Ledger's interface.
+aggregate, the followers' order, a rebuild's share) share one table and its row types (a
+rebuild's share reads only what folding needs, `HistoryRecord`), and `PostgresRecorder` is only
+those same functions behind the Ledger's interface.
 """
 
 from __future__ import annotations
