@@ -57,7 +57,7 @@ def test_listed_text_reads_exactly_as_the_presented_invoice(
     records = [invoice_record(_invoice(due, view_token)), invoice_record(_invoice(None))]
     expected = [present(record, base_url=base_url, today=TODAY) for record in records]
 
-    texts = present_json(
+    text = present_json(
         [
             _Stored(record_json(r), r["view_token"], r["status"], _day(r["due_date"]))
             for r in records
@@ -66,9 +66,13 @@ def test_listed_text_reads_exactly_as_the_presented_invoice(
         today=TODAY,
     )
 
-    assert [json.loads(text) for text in texts] == expected
-    assert [list(json.loads(text)) for text in texts] == [list(e) for e in expected]
-    assert texts == [orjson.dumps(e).decode() for e in expected]
+    assert json.loads(text) == expected
+    assert [list(document) for document in json.loads(text)] == [list(e) for e in expected]
+    assert text == "[" + ", ".join(orjson.dumps(e).decode() for e in expected) + "]"
+
+
+def test_an_empty_list_is_an_empty_array() -> None:
+    assert present_json([], base_url="https://risiti.example", today=TODAY) == "[]"
 
 
 def _day(iso: str | None) -> date | None:

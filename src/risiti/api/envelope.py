@@ -200,10 +200,10 @@ def page(data: list[Any], *, has_more: bool, next_cursor: str | None) -> web.Res
     )
 
 
-def page_of_json(documents: list[str], *, has_more: bool, next_cursor: str | None) -> web.Response:
-    """A list envelope around documents that are JSON text already."""
+def page_of_json(data: str, *, has_more: bool, next_cursor: str | None) -> web.Response:
+    """A list envelope around its data, a JSON array's text already."""
     body = (
-        f'{{"success": true, "data": [{", ".join(documents)}], '
+        f'{{"success": true, "data": {data}, '
         f'"has_more": {_json_text(has_more)}, "next_cursor": {_json_text(next_cursor)}}}'
     )
     return web.Response(text=body, content_type="application/json")

@@ -99,10 +99,10 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
         backward=query.backward,
     )
     # The day the filters chose by (`status=overdue`) is the day `overdue` is told for.
-    documents = present_json(
+    data = present_json(
         result.invoices, base_url=request.app[SETTINGS].base_url, today=filters.today
     )
-    return page_of_json(documents, has_more=result.has_more, next_cursor=result.next_cursor)
+    return page_of_json(data, has_more=result.has_more, next_cursor=result.next_cursor)
 
 
 def _filters(query: ListInvoicesQuery) -> InvoiceFilters:

@@ -238,42 +238,59 @@ class StoredInvoice(Protocol):
     def due_date(self) -> date | None: ...
 
 
-def present_json(stored: Iterable[StoredInvoice], *, base_url: str, today: date) -> list[str]:
-    """`present` for records stored as `record_json(...)`: the same documents, made by editing
-    the text instead of decoding and encoding it, for lists read all day."""
-    links = (_around_token(view_url, base_url), _around_token(pdf_url, base_url))
-    return [_presented_text(invoice, links, today) for invoice in stored]
+def present_json(stored: Iterable[StoredInvoice], *, base_url: str, today: date) -> str:
+    """`present` for records stored as `record_json(...)`, as the JSON text of the list of
+    their documents (`, ` between them): the same documents, made by editing the text instead
+    of decoding and encoding it, for lists read all day. The page's text is joined once, from
+    pieces, rather than each document's first."""
+    view_before, view_after = _around_token(view_url, base_url)
+    pdf_before, pdf_after = _around_token(pdf_url, base_url)
+    links = f',"view_url":{view_before}'
+    between = f'{view_after},"pdf_url":{pdf_before}'
+    after = f'{pdf_after},"overdue":'
+    pieces = ["["]
+    for invoice in stored:
+        token, text = invoice.view_token, invoice.document
+        # The record ends with its view_token (`invoice_record`). A token that stands there as
+        # it is is its own JSON text (escaping lengthens), and cutting it off is cheaper than
+        # searching the whole text for it.
+        if text.endswith(f',"view_token":"{token}"}}'):
+            body = text[: -len(token) - _VIEW_TOKEN_FRAME]
+        else:
+            body, token = _without_escaped_view_token(text, token)
+        overdue = is_overdue(invoice.status, invoice.due_date, today)
+        pieces += (
+            body,
+            links,
+            token,
+            between,
+            token,
+            after,
+            "true}" if overdue else "false}",
+            ", ",
+        )
+    pieces[-1] = "]" if len(pieces) > 1 else "[]"
+    return "".join(pieces)
 
 
-_Around = tuple[str, str]
-_TOKEN = "token"
-
-
-def _around_token(link: Callable[[str, str], str], base_url: str) -> _Around:
+def _around_token(link: Callable[[str, str], str], base_url: str) -> tuple[str, str]:
     """The JSON text of a link, before and after its token: a JSON string is the escapes of its
     characters one after another, so a token's own text goes in between."""
     before, _, after = record_json_value(link(base_url, _TOKEN)).rpartition(_TOKEN)
     return before, after
 
 
-def _presented_text(invoice: StoredInvoice, links: tuple[_Around, _Around], today: date) -> str:
-    token, text = invoice.view_token, invoice.document
-    # The record ends with its view_token (`invoice_record`). A token that stands there as it
-    # is is its own JSON text (escaping lengthens), and cutting it off is cheaper than
-    # searching the whole text for it.
-    kept = f',"view_token":"{token}"}}'
-    if text.endswith(kept):
-        body, token_text = text[: -len(kept)], token
-    else:
-        token_json = record_json_value(token)
-        body = text.replace(f',"view_token":{token_json}', "", 1)[:-1]
-        token_text = token_json[1:-1]
-    (view_before, view_after), (pdf_before, pdf_after) = links
-    overdue = "true" if is_overdue(invoice.status, invoice.due_date, today) else "false"
-    return (
-        f'{body},"view_url":{view_before}{token_text}{view_after}'
-        f',"pdf_url":{pdf_before}{token_text}{pdf_after},"overdue":{overdue}}}'
-    )
+_TOKEN = "token"
+
+
+def _without_escaped_view_token(text: str, token: str) -> tuple[str, str]:
+    """The stored text without its view_token and closing brace, and the token's JSON text
+    (within its quotes), for a token that JSON escapes."""
+    token_json = record_json_value(token)
+    return text.replace(f',"view_token":{token_json}', "", 1)[:-1], token_json[1:-1]
+
+
+_VIEW_TOKEN_FRAME = len(',"view_token":""}')
 
 
 def record_json_value(value: str) -> str:
