@@ -20,7 +20,7 @@ What it measures:
   pgbench's transactions/s: what the service costs beyond its SQL.
 
 Run it as `python bench/http.py` (this module is what that file runs). The load comes from a
-separate process (aiohttp on uvloop), so that it does not take the event
+separate process (bench/keepalive.py's lean client on uvloop), so that it does not take the event
 loop of this one; its own CPU seconds per create are printed too, since on a small machine it
 competes with the service for the same cores. Every wait is bounded: a phase that runs out of
 time fails with its name and bound instead of hanging.
@@ -48,7 +48,6 @@ from typing import Any
 from unittest import mock
 from uuid import UUID
 
-import aiohttp
 import asyncpg
 import psutil
 from aiohttp.test_utils import TestClient, TestServer
@@ -63,6 +62,7 @@ from common import (
     pgbench,
     scratch_servers,
 )
+from keepalive import KeepAliveConnection, request_bytes
 from risiti.api.app import create_app
 from risiti.cli import ProgressLine
 from risiti.config import Settings
@@ -361,55 +361,68 @@ async def drive(spec: LoadSpec) -> LoadResult:
     result = LoadResult()
     answered: dict[UUID, float] = {}
     load_over = asyncio.Event()
-    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
-    connector = aiohttp.TCPConnector(limit=spec.connections or 0, force_close=False)
-    async with aiohttp.ClientSession(spec.base_url, timeout=timeout, connector=connector) as http:
+    requests = {
+        key: request_bytes(
+            "POST",
+            spec.base_url,
+            "/v1/invoices",
+            {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            spec.body.encode(),
+        )
+        for key in spec.keys
+    }
+    idle: list[KeepAliveConnection] = []
 
-        async def create(key: str, counted: bool, due: float) -> None:
-            headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-            try:
-                async with http.post("/v1/invoices", data=spec.body, headers=headers) as response:
-                    text = await response.read()
-                    status = str(response.status)
-            except (aiohttp.ClientError, TimeoutError) as error:
-                status, text = type(error).__name__, b""
-            now = time.monotonic()
-            if status != "201":
-                result.errors[status] = result.errors.get(status, 0) + 1
-                result.first_errors.setdefault(status, text.decode(errors="replace")[:300])
-                return
-            answered[UUID(created_id(json.loads(text)))] = now
-            result.created += 1
-            if counted:
-                result.measured += 1
-                result.latencies.append(now - due)
+    async def create(key: str, counted: bool, due: float) -> None:
+        connection = idle.pop() if idle else await KeepAliveConnection.open(spec.base_url)
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+                status_code, text = await connection.request(requests[key])
+            status = str(status_code)
+            idle.append(connection)
+        except (OSError, ValueError, TimeoutError) as error:
+            # The answer may still come: the connection is not used again.
+            connection.close()
+            status, text = type(error).__name__, b""
+        now = time.monotonic()
+        if status != "201":
+            result.errors[status] = result.errors.get(status, 0) + 1
+            result.first_errors.setdefault(status, text.decode(errors="replace")[:300])
+            return
+        answered[UUID(created_id(json.loads(text)))] = now
+        result.created += 1
+        if counted:
+            result.measured += 1
+            result.latencies.append(now - due)
 
-        started, cpu_started = time.monotonic(), time.process_time()
-        measuring_from = started + WARMUP_SECONDS
-        ending = measuring_from + spec.seconds
-        lag = asyncio.create_task(follow_lag(spec.database_url, answered, result, load_over))
-        if spec.connections:
+    started, cpu_started = time.monotonic(), time.process_time()
+    measuring_from = started + WARMUP_SECONDS
+    ending = measuring_from + spec.seconds
+    lag = asyncio.create_task(follow_lag(spec.database_url, answered, result, load_over))
+    if spec.connections:
 
-            async def client(number: int) -> None:
-                key = spec.keys[number % len(spec.keys)]
-                while (now := time.monotonic()) < ending:
-                    await create(key, now >= measuring_from, now)
+        async def client(number: int) -> None:
+            key = spec.keys[number % len(spec.keys)]
+            while (now := time.monotonic()) < ending:
+                await create(key, now >= measuring_from, now)
 
-            await asyncio.gather(*(client(n) for n in range(spec.connections)))
-        else:
-            requests = []
-            due, number = measuring_from, 0
-            while due < ending:
-                await asyncio.sleep(max(due - time.monotonic(), 0))
-                key = spec.keys[number % len(spec.keys)]
-                requests.append(asyncio.create_task(create(key, True, due)))
-                number += 1
-                due = measuring_from + number / spec.rate
-            await asyncio.gather(*requests)
-        result.window_seconds = spec.seconds
-        result.cpu_seconds = time.process_time() - cpu_started
-        load_over.set()
-        await lag
+        await asyncio.gather(*(client(n) for n in range(spec.connections)))
+    else:
+        tasks = []
+        due, number = measuring_from, 0
+        while due < ending:
+            await asyncio.sleep(max(due - time.monotonic(), 0))
+            key = spec.keys[number % len(spec.keys)]
+            tasks.append(asyncio.create_task(create(key, True, due)))
+            number += 1
+            due = measuring_from + number / spec.rate
+        await asyncio.gather(*tasks)
+    for connection in idle:
+        connection.close()
+    result.window_seconds = spec.seconds
+    result.cpu_seconds = time.process_time() - cpu_started
+    load_over.set()
+    await lag
     return result
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
 import aiohttp
@@ -53,6 +54,7 @@ from common import (
     psycopg_params,
     scratch_database,
 )
+from keepalive import KeepAliveConnection, request_bytes
 from risiti.cli import ProgressLine
 from risiti.domain.invoice import Invoice, InvoiceDraft
 from risiti.eventstore.mapper import create_mapper
@@ -288,23 +290,27 @@ async def wait_ready(base: str) -> None:
 
 
 async def load(base: str, key: str, query: Query, readers: int, seconds: float) -> list[float]:
-    """Latencies in seconds of `readers` clients asking the same page for `seconds`."""
-    headers = {"Authorization": f"Bearer {key}"}
-    params = {"limit": "50"} | query.params
+    """Latencies in seconds of `readers` clients asking the same page for `seconds`, each on a
+    keep-alive connection of its own (bench/keepalive.py: a client that costs the machine little,
+    as pgbench does)."""
+    target = "/v1/invoices?" + urlencode({"limit": "50"} | query.params)
+    raw = request_bytes("GET", base, target, {"Authorization": f"Bearer {key}"})
     latencies: list[float] = []
-    connector = aiohttp.TCPConnector(limit=readers)
-    async with aiohttp.ClientSession(base, headers=headers, connector=connector) as http:
-        deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + seconds
 
-        async def reader() -> None:
+    async def reader() -> None:
+        connection = await KeepAliveConnection.open(base)
+        try:
             while time.monotonic() < deadline:
                 started = time.perf_counter()
-                async with http.get("/v1/invoices", params=params) as response:
-                    await response.read()
-                    assert response.status == 200, response.status
+                status, answer = await connection.request(raw)
+                if status != 200:
+                    raise RuntimeError(f"the list answered {status}: {answer[:300]!r}")
                 latencies.append(time.perf_counter() - started)
+        finally:
+            connection.close()
 
-        await asyncio.gather(*(reader() for _ in range(readers)))
+    await asyncio.gather(*(reader() for _ in range(readers)))
     return latencies
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -135,6 +136,7 @@ def _row(invoice: Invoice) -> tuple[Any, ...]:
     )
 
 
+# ListedInvoice's columns, in its order (it reads them by position), then the cursor's.
 _PAGE_COLUMNS = "document, view_token, status, due_date, created_at, id"
 
 
@@ -156,14 +158,20 @@ class InvoiceFilters:
     today: date = field(default_factory=calendar.today)
 
 
-@dataclass(frozen=True)
-class ListedInvoice:
-    """A row of the list: the stored record's JSON text and what presenting it needs."""
+def _column(position: int) -> Any:
+    """A property that reads a row's column by its position, in C."""
+    return property(itemgetter(position))
 
-    document: str
-    view_token: str
-    status: str
-    due_date: date | None
+
+class ListedInvoice(asyncpg.Record):  # type: ignore[misc]  # asyncpg ships no types
+    """A row of the list as asyncpg reads it, nothing copied: the stored record's JSON text and
+    what presenting it needs (a `StoredInvoice`), then the cursor's columns. Making a tuple of
+    each row cost a page of 50 more than presenting it took."""
+
+    document: str = _column(0)
+    view_token: str = _column(1)
+    status: str = _column(2)
+    due_date: date | None = _column(3)
 
 
 @dataclass(frozen=True)
@@ -290,12 +298,10 @@ async def list_invoices(
     sql, params = list_query(
         account_id, livemode, limit=limit, filters=filters, after=after, backward=backward
     )
-    page, has_more = newest_first(await conn.fetch(sql, *params), limit, backward=backward)
+    rows = await conn.fetch(sql, *params, record_class=ListedInvoice)
+    page, has_more = newest_first(rows, limit, backward=backward)
     return InvoicePage(
-        invoices=[
-            ListedInvoice(row["document"], row["view_token"], row["status"], row["due_date"])
-            for row in page
-        ],
+        invoices=page,
         has_more=has_more,
         next_cursor=cursor_after(page, has_more, backward=backward),
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -31,9 +32,9 @@ from risiti.domain.customer import Customer
 from risiti.domain.invoice import Invoice
 from risiti.domain.product import Product
 from risiti.domain.stock import stock_moves_on
-from risiti.domain.webhook_endpoint import KREDO, RISITI, WebhookEndpoint
+from risiti.domain.webhook_endpoint import KREDO, RISITI, WebhookEndpoint, subscribes_to
 from risiti.eventstore import outbox
-from risiti.eventstore.feed import add_to_feed
+from risiti.eventstore.feed import FeedEntry, add_to_feed
 from risiti.eventstore.folding import Folded
 from risiti.presentation.kredo_events import kredo_event_body
 from risiti.presentation.public_events import (
@@ -199,20 +200,13 @@ class Dispatch:
         self, account_id: UUID, livemode: bool, payload: dict[str, Any], bodies: dict[str, str]
     ) -> None:
         """Add the event to the account's feed and a delivery for each endpoint that wants it,
-        in the endpoint's payload format; each body encoded once."""
-
-        async def publish(conn: asyncpg.Connection) -> None:
-            await add_to_feed(conn, account_id, livemode, payload, bodies[RISITI])
-            for endpoint in await outbox.endpoints_wanting(
-                conn, account_id, livemode, payload["event"]
-            ):
-                body = bodies.get(endpoint.payload_format)
-                if body is not None:
-                    await self._insert_delivery(
-                        conn, endpoint.id, account_id, livemode, payload, body
-                    )
-
-        self._work.append(publish)
+        in the endpoint's payload format; each body encoded once. Publications in a row are
+        written together (`Publications`), between the other work in log order."""
+        latest = self._work[-1] if self._work else None
+        if not isinstance(latest, Publications):
+            latest = Publications(self._new_deliveries)
+            self._work.append(latest)
+        latest.add(Publication(FeedEntry(account_id, livemode, payload, bodies[RISITI]), bodies))
 
     def _call_back(self, invoice: Invoice, payload: dict[str, Any], body: str) -> None:
         """Once the invoice is paid, a delivery of the payload to its `callback_url`, through a
@@ -238,11 +232,57 @@ class Dispatch:
         payload: dict[str, Any],
         body: str,
     ) -> None:
-        new_id = delivery_id(payload["id"], endpoint_id)
-        if await outbox.insert_webhook_delivery(
-            conn, new_id, endpoint_id, account_id, livemode, payload["event"], body, payload["id"]
-        ):
-            self._new_deliveries.append(new_id)
+        delivery = _delivery(endpoint_id, account_id, livemode, payload, body)
+        self._new_deliveries += await outbox.insert_webhook_deliveries(conn, [delivery])
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A public event: its feed entry, and its body in each payload format that has one."""
+
+    entry: FeedEntry
+    bodies: dict[str, str]
+
+
+class Publications:
+    """Public events next to each other in the log, written with three statements whatever
+    their number: their feed entries, the enabled endpoints of their accounts, and the
+    deliveries to those endpoints that take them."""
+
+    def __init__(self, new_deliveries: list[UUID]) -> None:
+        self._publications: list[Publication] = []
+        self._new_deliveries = new_deliveries
+
+    def add(self, publication: Publication) -> None:
+        self._publications.append(publication)
+
+    async def __call__(self, conn: asyncpg.Connection) -> None:
+        await add_to_feed(conn, [p.entry for p in self._publications])
+        owners = {(p.entry.account_id, p.entry.livemode) for p in self._publications}
+        endpoints = await outbox.enabled_endpoints_of(conn, owners)
+        deliveries = [
+            _delivery(endpoint.id, endpoint.account_id, endpoint.livemode, p.entry.payload, body)
+            for p in self._publications
+            for endpoint in endpoints
+            if (endpoint.account_id, endpoint.livemode) == (p.entry.account_id, p.entry.livemode)
+            and subscribes_to(endpoint.events, p.entry.payload["event"])
+            and (body := p.bodies.get(endpoint.payload_format)) is not None
+        ]
+        self._new_deliveries += await outbox.insert_webhook_deliveries(conn, deliveries)
+
+
+def _delivery(
+    endpoint_id: UUID, account_id: UUID, livemode: bool, payload: dict[str, Any], body: str
+) -> outbox.NewDelivery:
+    return outbox.NewDelivery(
+        delivery_id(payload["id"], endpoint_id),
+        endpoint_id,
+        account_id,
+        livemode,
+        payload["event"],
+        body,
+        payload["id"],
+    )
 
 
 def _other_formats(aggregate: object, payload: dict[str, Any]) -> dict[str, str]:

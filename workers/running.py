@@ -14,12 +14,14 @@ import contextlib
 import logging
 import random
 import time
+from typing import Any
 
 from arq import Worker
 from redis.exceptions import RedisError
 
 from risiti.config import Settings
-from risiti.workers.settings import shutdown, worker_settings
+from risiti.process import freeze_startup_heap
+from risiti.workers.settings import shutdown, startup, worker_settings
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +44,18 @@ def losses_in_a_row(previous: int, ran_seconds: float) -> int:
     return 1 if ran_seconds >= HEALTHY_SECONDS else previous + 1
 
 
+async def _start_then_freeze(ctx: dict[str, Any]) -> None:
+    """`startup`, then the heap frozen (risiti/process.py says why): here, where only the
+    `risiti worker` process starts workers, and not in the tests that run one among theirs."""
+    await startup(ctx)
+    freeze_startup_heap()
+
+
 async def run_worker(settings: Settings) -> None:
     """Run the worker until it is stopped (SIGINT/SIGTERM), through any Redis outage."""
     failures = 0
     while True:
-        worker = Worker(**worker_settings(settings))
+        worker = Worker(**worker_settings(settings) | {"on_startup": _start_then_freeze})
         started = time.monotonic()
         try:
             await worker.async_run()

@@ -9,6 +9,7 @@ from typing import Any
 
 from arq import Retry, cron
 from arq.connections import RedisSettings
+from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 
 from risiti.config import Settings
@@ -71,6 +72,39 @@ def observed(job: WorkerCoroutine) -> WorkerCoroutine:
     return run
 
 
+def _scheduled_jobs(queue_name: str) -> list[CronJob]:
+    """The periodic jobs, each under a name of this queue's: arq derives a run's job id from the
+    cron's name and time alone, and job ids are global in Redis, so deployments (or test runs)
+    sharing one Redis database under different queue names would otherwise each skip the runs
+    the other enqueued first, and never run them."""
+
+    def scheduled(job: WorkerCoroutine, **when: Any) -> CronJob:
+        name = job.__name__  # type: ignore[attr-defined]  # a function, as every job is
+        return cron(observed(job), name=f"cron:{queue_name}:{name}", **when)
+
+    return [
+        scheduled(sweep_deliveries, second=set(range(0, 60, 5)), run_at_startup=True),
+        scheduled(sweep_inventory_jobs, second=set(range(0, 60, 5)), run_at_startup=True),
+        scheduled(forget_expired_idempotency_keys, minute=17, second=0),
+        scheduled(forget_used_request_signatures, minute=set(range(3, 60, 5)), second=40),
+        scheduled(
+            mark_overdue,
+            minute=set(range(0, 60, 10)),
+            second=0,
+            run_at_startup=True,
+            # A backlog may take longer than a delivery; what is left waits for the next run.
+            timeout=540,
+        ),
+        # Auditors' checkpoints of the log (docs/auditing.md), every minute; a backlog may take
+        # a while.
+        scheduled(checkpoint_log, second=30, timeout=540),
+        scheduled(sweep_document_sends, second=set(range(2, 60, 5)), run_at_startup=True),
+        scheduled(
+            send_reminders, minute=set(range(5, 60, 10)), second=0, run_at_startup=True, timeout=540
+        ),
+    ]
+
+
 def worker_settings(settings: Settings) -> dict[str, Any]:
     """The keyword arguments of `arq.Worker` for these settings."""
     if settings.redis_url is None:
@@ -79,31 +113,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "functions": [
             observed(job) for job in (deliver_webhooks, send_document, move_invoice_stock)
         ],
-        "cron_jobs": [
-            cron(observed(sweep_deliveries), second=set(range(0, 60, 5)), run_at_startup=True),
-            cron(observed(sweep_inventory_jobs), second=set(range(0, 60, 5)), run_at_startup=True),
-            cron(observed(forget_expired_idempotency_keys), minute=17, second=0),
-            cron(observed(forget_used_request_signatures), minute=set(range(3, 60, 5)), second=40),
-            cron(
-                observed(mark_overdue),
-                minute=set(range(0, 60, 10)),
-                second=0,
-                run_at_startup=True,
-                # A backlog may take longer than a delivery; what is left waits for the next run.
-                timeout=540,
-            ),
-            # Auditors' checkpoints of the log (docs/auditing.md), every minute; a backlog may
-            # take a while.
-            cron(observed(checkpoint_log), second=30, timeout=540),
-            cron(observed(sweep_document_sends), second=set(range(2, 60, 5)), run_at_startup=True),
-            cron(
-                observed(send_reminders),
-                minute=set(range(5, 60, 10)),
-                second=0,
-                run_at_startup=True,
-                timeout=540,
-            ),
-        ],
+        "cron_jobs": _scheduled_jobs(settings.queue_name),
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

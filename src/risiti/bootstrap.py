@@ -57,6 +57,8 @@ async def run_projector(settings: Settings) -> None:
         RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
     )
     try:
+        # Started: what exists now lives as long as the process (process.py says why).
+        freeze_startup_heap()
         await follow_log(settings, pool, projector_followers(settings, redis))
     finally:
         await redis.aclose()

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     projector_aggregates: PositiveInt = 50_000
     """Aggregates the projector keeps folded in memory, for all its followers and partitions
     together; one met again after it was forgotten is read back from the log."""
+    projector_batch_gather_ms: NonNegativeInt = 10
+    """Under a steady stream of commits, the least time from the start of one batch of a
+    partition to the start of the next, so that each batch carries the commits of that time
+    together (docs/scaling.md, "Batches"); 0 starts the next batch at the first wake-up."""
     webhook_timeout: float = 15.0
     webhook_retry_scale: float = 1.0
     """Multiplies the retry schedule of DESIGN.md §7; tests shrink it."""

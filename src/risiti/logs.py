@@ -9,15 +9,17 @@ including lines of libraries and of code that knows nothing of requests or jobs.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TextIO
 
-from pythonjsonlogger.json import JsonFormatter
+import orjson
 
 from risiti.config import Settings
 
@@ -86,15 +88,39 @@ def _fields(record: logging.LogRecord) -> dict[str, object]:
     return {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRIBUTES}
 
 
+class _JsonFormatter(logging.Formatter):
+    """One JSON object a line: `level`, `logger`, `message`, `exc_info` and `stack_info` when
+    there are any, the fields, then `timestamp` (ISO 8601, UTC), in that order. orjson encodes
+    it, in a fraction of the time python-json-logger took for the access log's every line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            line["exc_info"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            line["exc_info"] = record.exc_text
+        if record.stack_info:
+            line["stack_info"] = self.formatStack(record.stack_info)
+        line.update(_fields(record))
+        line["timestamp"] = datetime.fromtimestamp(record.created, tz=UTC)
+        return _json_line(line)
+
+
+def _json_line(line: dict[str, object]) -> str:
+    """Any field's value is written: what JSON has no type for as its `str`, and what orjson
+    refuses (an integer past 64 bits) through the standard library's encoder."""
+    try:
+        return orjson.dumps(line, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(line, default=str)
+
+
 def _formatter(log_format: str) -> logging.Formatter:
-    if log_format == "text":
-        return _TextFormatter()
-    return JsonFormatter(
-        "{levelname}{name}{message}",
-        style="{",
-        rename_fields={"levelname": "level", "name": "logger"},
-        timestamp=True,
-    )
+    return _TextFormatter() if log_format == "text" else _JsonFormatter()
 
 
 def chosen_format(settings: Settings, stream: TextIO) -> str:
@@ -120,9 +146,21 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         root.removeHandler(old)
     root.addHandler(log_handler(settings, stream or sys.stderr))
     root.setLevel(settings.log_level)
+    _skip_unlogged_record_attributes()
     # risiti.access (src/risiti/api/access_log.py) writes the access log, with the route, the
     # request id and the key id: aiohttp's own would only say the same less well.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     if settings.log_level != "DEBUG":
         for chatty in _CHATTY:
             logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
+def _skip_unlogged_record_attributes() -> None:
+    """Spare every record what no line shows (the logging HOWTO, "Optimization"): the caller's
+    file and line (a walk up the stack), the process id (a getpid() system call, costly on
+    virtual machines), the thread's and the process' names. Measured on the api, these were a
+    tenth of an access log line's cost."""
+    logging._srcfile = None
+    logging.logProcesses = False
+    logging.logThreads = False
+    logging.logMultiprocessing = False

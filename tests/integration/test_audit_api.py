@@ -254,7 +254,7 @@ async def test_the_worker_s_cron_records_checkpoints_every_minute(
 ) -> None:
     await _paid_in_two_steps(api)
     crons = {job.name: job for job in worker_settings(settings)["cron_jobs"]}
-    checkpointing = crons["cron:checkpoint_log"]
+    checkpointing = crons[f"cron:{settings.queue_name}:checkpoint_log"]
     assert (checkpointing.second, checkpointing.minute) == (30, None)  # at :30 every minute
 
     # The worker runs that very cron job; at once here rather than at the next :30.

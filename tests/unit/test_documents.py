@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 from uuid import uuid4
 
+import orjson
 import pytest
 
 from risiti.domain.invoice import Invoice, InvoiceDraft
@@ -23,7 +25,7 @@ from risiti.presentation.documents import (
 TODAY = date(2026, 5, 1)
 
 
-def _invoice(due: date | None) -> Invoice:
+def _invoice(due: date | None, view_token: str = "tok_abc-123") -> Invoice:
     draft = InvoiceDraft(
         account_id=uuid4(),
         livemode=False,
@@ -34,27 +36,47 @@ def _invoice(due: date | None) -> Invoice:
         issue_date=date(2026, 4, 1),
         due_date=due,
     )
-    invoice = Invoice.create(draft, view_token="tok_abc-123")
+    invoice = Invoice.create(draft, view_token=view_token)
     invoice.finalize(document_number="INV-2026-0001", finalized_at=datetime.now(UTC))
     return invoice
 
 
+class _Stored(NamedTuple):
+    document: str
+    view_token: str
+    status: str
+    due_date: date | None
+
+
 @pytest.mark.parametrize("due", [None, date(2026, 4, 15), date(2026, 5, 15)])
-def test_listed_text_reads_exactly_as_the_presented_invoice(due: date | None) -> None:
-    record = invoice_record(_invoice(due))
-    expected = present(record, base_url="https://risiti.example", today=TODAY)
+@pytest.mark.parametrize("view_token", ["tok_abc-123", 'tok "quoted" \\ naïve'])
+@pytest.mark.parametrize("base_url", ["https://risiti.example", 'https://x.example/"Ω"'])
+def test_listed_text_reads_exactly_as_the_presented_invoice(
+    due: date | None, view_token: str, base_url: str
+) -> None:
+    records = [invoice_record(_invoice(due, view_token)), invoice_record(_invoice(None))]
+    expected = [present(record, base_url=base_url, today=TODAY) for record in records]
 
     text = present_json(
-        record_json(record),
-        view_token=record["view_token"],
-        status=record["status"],
-        due_date=due,
-        base_url="https://risiti.example",
+        [
+            _Stored(record_json(r), r["view_token"], r["status"], _day(r["due_date"]))
+            for r in records
+        ],
+        base_url=base_url,
         today=TODAY,
     )
 
     assert json.loads(text) == expected
-    assert list(json.loads(text)) == list(expected)
+    assert [list(document) for document in json.loads(text)] == [list(e) for e in expected]
+    assert text == "[" + ", ".join(orjson.dumps(e).decode() for e in expected) + "]"
+
+
+def test_an_empty_list_is_an_empty_array() -> None:
+    assert present_json([], base_url="https://risiti.example", today=TODAY) == "[]"
+
+
+def _day(iso: str | None) -> date | None:
+    return date.fromisoformat(iso) if iso else None
 
 
 def test_an_open_invoice_past_its_due_date_is_overdue() -> None:

@@ -8,7 +8,11 @@ from uuid import UUID
 import pytest
 
 from risiti.domain.errors import InvalidFieldError, InvalidStateError
-from risiti.domain.webhook_endpoint import MAX_SECRET_OVERLAP_SECONDS, WebhookEndpoint
+from risiti.domain.webhook_endpoint import (
+    MAX_SECRET_OVERLAP_SECONDS,
+    WebhookEndpoint,
+    subscribes_to,
+)
 
 ACCOUNT = UUID("00000000-0000-4000-8000-000000000001")
 
@@ -60,6 +64,21 @@ def test_an_update_that_changes_nothing_appends_nothing() -> None:
     endpoint.update({"url": "https://example.com/hooks", "enabled": True})
 
     assert endpoint.collect_events() == []
+
+
+@pytest.mark.parametrize(
+    ("events", "event_type", "taken"),
+    [
+        (["invoice.paid"], "invoice.paid", True),
+        (["invoice.paid"], "invoice.created", False),
+        (["*"], "customer.created", True),
+        ([], "invoice.paid", False),
+    ],
+)
+def test_a_subscription_takes_its_event_types_and_star_takes_all(
+    events: list[str], event_type: str, taken: bool
+) -> None:
+    assert subscribes_to(events, event_type) is taken
 
 
 def test_a_disabled_endpoint_wants_no_event() -> None:

@@ -11,10 +11,12 @@ may hold a hosted page's token.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 
 from aiohttp import web
+from prometheus_client import Histogram
 
 from risiti.api.errors import REQUEST_ID, Handler
 from risiti.api.keys import CALLER
@@ -53,7 +55,7 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
 
 def _record(request: web.Request, status: int, seconds: float) -> None:
     route = route_template(request)
-    HTTP_REQUEST_DURATION.labels(route, request.method, str(status)).observe(seconds)
+    _durations(route, request.method, status).observe(seconds)
     log.log(
         logging.ERROR if status >= 500 else logging.INFO,
         "%s %s %d",
@@ -67,6 +69,13 @@ def _record(request: web.Request, status: int, seconds: float) -> None:
             "duration_ms": round(seconds * 1000, 2),
         },
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _durations(route: str, method: str, status: int) -> Histogram:
+    """The histogram's series of a route, method and status, looked up once: `labels` checks
+    its arguments and takes a lock each time."""
+    return HTTP_REQUEST_DURATION.labels(route, method, str(status))
 
 
 def route_template(request: web.Request) -> str:

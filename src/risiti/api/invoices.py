@@ -88,28 +88,21 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
         )
         if place is None:
             raise ApiError(404, NotFoundError.code, f"No invoice with id '{row_id}'.")
+    filters = _filters(query)
     result = await list_invoices(
         pool,
         caller.account_id,
         caller.livemode,
         limit=query.limit,
-        filters=_filters(query),
+        filters=filters,
         after=place,
         backward=query.backward,
     )
-    base_url, today = request.app[SETTINGS].base_url, calendar.today()
-    documents = [
-        present_json(
-            listed.document,
-            view_token=listed.view_token,
-            status=listed.status,
-            due_date=listed.due_date,
-            base_url=base_url,
-            today=today,
-        )
-        for listed in result.invoices
-    ]
-    return page_of_json(documents, has_more=result.has_more, next_cursor=result.next_cursor)
+    # The day the filters chose by (`status=overdue`) is the day `overdue` is told for.
+    data = present_json(
+        result.invoices, base_url=request.app[SETTINGS].base_url, today=filters.today
+    )
+    return page_of_json(data, has_more=result.has_more, next_cursor=result.next_cursor)
 
 
 def _filters(query: ListInvoicesQuery) -> InvoiceFilters:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -45,6 +46,11 @@ FORMAT_EVENT_TYPES: dict[str, tuple[str, ...]] = {
 # failed for days on end (five, by default).
 GONE = "gone"
 FAILING = "failing"
+
+
+def subscribes_to(events: Sequence[str], event_type: str) -> bool:
+    """Whether a subscription to `events` takes an event of `event_type` (`*` takes every one)."""
+    return "*" in events or event_type in events
 
 
 class WebhookEndpoint(Aggregate):
@@ -95,10 +101,8 @@ class WebhookEndpoint(Aggregate):
         self.disabled_reason: str | None = None
 
     def wants(self, event_type: str) -> bool:
-        """Whether this endpoint subscribed to an event type."""
-        return (
-            self.enabled and not self.deleted and ("*" in self.events or event_type in self.events)
-        )
+        """Whether this endpoint takes events of a type now."""
+        return self.enabled and not self.deleted and subscribes_to(self.events, event_type)
 
     def update(self, changes: dict[str, Any]) -> None:
         """Change url, events, payload_format, description or enabled; a change to nothing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,18 +52,33 @@ def _decoded(payload: str) -> dict[str, Any]:
     return decoded
 
 
-async def add_to_feed(
-    conn: asyncpg.Connection, account_id: UUID, livemode: bool, payload: dict[str, Any], body: str
-) -> None:
-    """Add a public event to its account's feed, once (the dispatcher may apply a batch again);
-    `body` is the payload already encoded, as its deliveries carry it."""
+@dataclass(frozen=True)
+class FeedEntry:
+    """A public event for its account's feed; `body` is its payload already encoded, as its
+    deliveries carry it."""
+
+    account_id: UUID
+    livemode: bool
+    payload: dict[str, Any]
+    body: str
+
+
+async def add_to_feed(conn: asyncpg.Connection, entries: Sequence[FeedEntry]) -> None:
+    """Add public events to their accounts' feeds, in the order given (the order of `seq`), each
+    once (the dispatcher may apply a batch again); one statement for a whole batch."""
+    if not entries:
+        return
     await conn.execute(
         "INSERT INTO account_events (id, account_id, livemode, type, created_at, payload)"
-        " VALUES ($1, $2, $3, $4, $5, $6::json) ON CONFLICT (id) DO NOTHING",
-        payload["id"],
-        account_id,
-        livemode,
-        payload["event"],
-        datetime.fromisoformat(payload["created_at"]),
-        body,
+        " SELECT id, account_id, livemode, type, created_at, payload::json"
+        " FROM unnest($1::text[], $2::uuid[], $3::boolean[], $4::text[], $5::timestamptz[],"
+        " $6::text[]) WITH ORDINALITY"
+        " AS e(id, account_id, livemode, type, created_at, payload, place)"
+        " ORDER BY place ON CONFLICT (id) DO NOTHING",
+        [entry.payload["id"] for entry in entries],
+        [entry.account_id for entry in entries],
+        [entry.livemode for entry in entries],
+        [entry.payload["event"] for entry in entries],
+        [datetime.fromisoformat(entry.payload["created_at"]) for entry in entries],
+        [entry.body for entry in entries],
     )

@@ -10,6 +10,7 @@ why the module is over 400 lines).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,24 +72,39 @@ async def keep_callback_copy(
 
 
 @dataclass(frozen=True)
-class WantingEndpoint:
+class EnabledEndpoint:
+    """The dispatcher's copy of an enabled endpoint: whose it is, what it subscribed to, and
+    the format its bodies are written in."""
+
     id: UUID
+    account_id: UUID
+    livemode: bool
+    events: tuple[str, ...]
     payload_format: str
 
 
-async def endpoints_wanting(
-    conn: asyncpg.Connection, account_id: UUID, livemode: bool, event_type: str
-) -> list[WantingEndpoint]:
-    """The enabled endpoints of an account and mode that take an event type, with the format
-    their bodies are written in."""
+async def enabled_endpoints_of(
+    conn: asyncpg.Connection, owners: Collection[tuple[UUID, bool]]
+) -> list[EnabledEndpoint]:
+    """The enabled endpoints of these accounts and modes, in one query for a whole batch; which
+    events each takes is the domain's rule (`webhook_endpoint.subscribes_to`)."""
     rows = await conn.fetch(
-        "SELECT id, payload_format FROM webhook_endpoints WHERE account_id = $1"
-        " AND livemode = $2 AND enabled AND ($3 = ANY(events) OR '*' = ANY(events))",
-        account_id,
-        livemode,
-        event_type,
+        "SELECT id, account_id, livemode, events, payload_format FROM webhook_endpoints"
+        " WHERE enabled AND (account_id, livemode)"
+        " IN (SELECT * FROM unnest($1::uuid[], $2::boolean[]))",
+        [account_id for account_id, _ in owners],
+        [livemode for _, livemode in owners],
     )
-    return [WantingEndpoint(row["id"], row["payload_format"]) for row in rows]
+    return [
+        EnabledEndpoint(
+            row["id"],
+            row["account_id"],
+            row["livemode"],
+            tuple(row["events"]),
+            row["payload_format"],
+        )
+        for row in rows
+    ]
 
 
 async def save_webhook_secret(conn: asyncpg.Connection, endpoint_id: UUID, secret: str) -> None:
@@ -141,32 +157,41 @@ async def kept_signing_secret(conn: asyncpg.Connection, signer_id: UUID, new_sec
 # Webhook deliveries and their attempts -------------------------------------------------------
 
 
-async def insert_webhook_delivery(
-    conn: asyncpg.Connection,
-    delivery_id: UUID,
-    endpoint_id: UUID,
-    account_id: UUID,
-    livemode: bool,
-    event_type: str,
-    payload_json: str,
-    event_id: str,
-) -> bool:
-    """Keep one delivery of an event to an endpoint, due now; False if it is kept already.
-    Its id is derived from the event and the endpoint (`public_events.delivery_id`); `event_id`
-    is its `webhook-id`."""
-    inserted = await conn.fetchval(
+@dataclass(frozen=True)
+class NewDelivery:
+    """One delivery of an event to an endpoint. Its id is derived from the event and the
+    endpoint (`public_events.delivery_id`); `event_id` is its `webhook-id`."""
+
+    id: UUID
+    endpoint_id: UUID
+    account_id: UUID
+    livemode: bool
+    event_type: str
+    payload_json: str
+    event_id: str
+
+
+async def insert_webhook_deliveries(
+    conn: asyncpg.Connection, deliveries: Sequence[NewDelivery]
+) -> list[UUID]:
+    """Keep the deliveries, due now, in one statement; returns the ids of those not kept
+    already (a batch applied again inserts nothing)."""
+    if not deliveries:
+        return []
+    rows = await conn.fetch(
         "INSERT INTO webhook_deliveries (id, endpoint_id, account_id, livemode, event_type,"
-        " payload, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " payload, event_id) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[],"
+        " $4::boolean[], $5::text[], $6::text[], $7::text[])"
         " ON CONFLICT (id) DO NOTHING RETURNING id",
-        delivery_id,
-        endpoint_id,
-        account_id,
-        livemode,
-        event_type,
-        payload_json,
-        event_id,
+        [d.id for d in deliveries],
+        [d.endpoint_id for d in deliveries],
+        [d.account_id for d in deliveries],
+        [d.livemode for d in deliveries],
+        [d.event_type for d in deliveries],
+        [d.payload_json for d in deliveries],
+        [d.event_id for d in deliveries],
     )
-    return inserted is not None
+    return [row["id"] for row in rows]
 
 
 async def stop_pending_deliveries(conn: asyncpg.Connection, endpoint_id: UUID) -> None:

@@ -89,6 +89,7 @@ async def follow_partitions(
                             folder,
                             partition=Partition(index, count),
                             limit=BATCH_SIZE,
+                            gather_seconds=settings.projector_batch_gather_ms / 1000,
                             observe=observe,
                         )
                         running[index] = _start(pool, pipeline, wakeups)

@@ -224,10 +224,12 @@ class FollowerPipeline:
         *,
         partition: Partition | None = None,
         limit: int = 500,
+        gather_seconds: float = 0.0,
         observe: Observe = _unobserved,
     ) -> None:
         self.partition = partition or Partition()
         self.limit = limit
+        self.gather_seconds = gather_seconds
         self._followers = {self.partition.position_row(f.name): f for f in followers}
         self._rows = sorted(self._followers)  # locked in one order everywhere: no deadlocks
         self._folder = folder
@@ -244,8 +246,19 @@ class FollowerPipeline:
         On one connection held throughout, which a pool would reset after every batch."""
         async with pool.acquire() as conn:
             while stop is None or not stop.is_set():
+                started = time.monotonic()
                 if await self.process_next_batch(conn) < self.limit:
                     await wait()
+                    await self._gather(started)
+
+    async def _gather(self, batch_started: float) -> None:
+        """Let the next batch start `gather_seconds` after the last one did, at the soonest.
+        A batch costs about a dozen statements whatever it holds; under a steady stream of
+        commits every wake-up would otherwise start a batch of one commit. After a quiet spell
+        the time has passed already, and the batch starts at once."""
+        pause = batch_started + self.gather_seconds - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
 
     async def process_next_batch(self, conn: asyncpg.Connection) -> int:
         """Apply the next batch of the partition to every follower and move their positions,
