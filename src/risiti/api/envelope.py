@@ -20,6 +20,7 @@ from aiohttp.typedefs import Middleware
 from pydantic import BaseModel
 
 from risiti.api.errors import UNKNOWN_FIELD, ApiError, EdgeCode, Handler, validation_error
+from risiti.api.json_responses import json_response
 from risiti.api.keys import SETTINGS
 from risiti.api.models import ListQuery
 from risiti.api.operation import Operation
@@ -191,11 +192,11 @@ def _storable(text: str) -> bool:
 
 
 def ok(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"success": True, "data": data}, status=status, headers=headers)
+    return json_response({"success": True, "data": data}, status=status, headers=headers)
 
 
 def page(data: list[Any], *, has_more: bool, next_cursor: str | None) -> web.Response:
-    return web.json_response(
+    return json_response(
         {"success": True, "data": data, "has_more": has_more, "next_cursor": next_cursor}
     )
 
