@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
-import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from pydantic import BaseModel
@@ -28,6 +27,7 @@ from risiti.domain import calendar
 from risiti.domain.invoice import Invoice
 from risiti.eventstore.paging import MAX_POSITION, Place, decode_cursor
 from risiti.presentation.documents import invoice_record, present
+from risiti.presentation.json_text import json_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -211,8 +211,7 @@ def page_of_json(data: str, *, has_more: bool, next_cursor: str | None) -> web.R
 
 
 def _json_text(value: bool | str | None) -> str:
-    """As `json.dumps` writes it (a cursor is ASCII, so orjson's text is the same), cheaper."""
-    return orjson.dumps(value).decode()
+    return json_text(value)
 
 
 def presented(request: web.Request, record: dict[str, Any]) -> dict[str, Any]:
