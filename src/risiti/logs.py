@@ -9,7 +9,6 @@ including lines of libraries and of code that knows nothing of requests or jobs.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -19,9 +18,8 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TextIO
 
-import orjson
-
 from risiti.config import Settings
+from risiti.presentation.json_text import json_text
 
 # A value may be a function of no arguments, asked at each line: a request's id is made by a
 # middleware inside the one that binds the request's fields.
@@ -106,17 +104,8 @@ class _JsonFormatter(logging.Formatter):
         if record.stack_info:
             line["stack_info"] = self.formatStack(record.stack_info)
         line.update(_fields(record))
-        line["timestamp"] = datetime.fromtimestamp(record.created, tz=UTC)
-        return _json_line(line)
-
-
-def _json_line(line: dict[str, object]) -> str:
-    """Any field's value is written: what JSON has no type for as its `str`, and what orjson
-    refuses (an integer past 64 bits) through the standard library's encoder."""
-    try:
-        return orjson.dumps(line, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        return json.dumps(line, default=str)
+        line["timestamp"] = datetime.fromtimestamp(record.created, tz=UTC).isoformat()
+        return json_text(line, default=str)
 
 
 def _formatter(log_format: str) -> logging.Formatter:

@@ -11,7 +11,7 @@ import pytest
 
 from risiti.commands.accounts import OpenedAccount
 
-from .conftest import Api
+from .conftest import Api, wait_until
 from .http_calls import call, event_count
 
 ITEM = '{"description": "Design", "unit_price": 5000}'
@@ -267,3 +267,20 @@ async def test_a_payment_time_off_the_calendar_in_utc_is_refused(
 async def test_a_list_filter_at_the_ends_of_the_calendar_is_no_error(api: Api, query: str) -> None:
     answer = await call(api, "GET", f"/v1/invoices?{query}")
     assert answer.status == 200, answer.body
+
+
+async def test_an_integer_past_64_bits_in_metadata_is_answered_and_listed_as_sent(
+    api: Api, projector: None
+) -> None:
+    huge = 2**70
+    raw = f'{{"customer_name": "Ada", "items": [{ITEM}], "metadata": {{"k": {huge}}}}}'
+    status, body = await _post_raw(api, "/v1/invoices", raw)
+    assert status == 201, body
+    assert body["data"]["metadata"] == {"k": huge}
+
+    async def listed() -> list[dict[str, Any]] | None:
+        page = await call(api, "GET", "/v1/invoices")
+        return [i for i in page.data if i["id"] == body["data"]["id"]] or None
+
+    [invoice] = await wait_until(listed)
+    assert invoice["metadata"] == {"k": huge}

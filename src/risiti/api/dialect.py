@@ -10,11 +10,11 @@ the native API would decide differently.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -135,4 +135,6 @@ async def listed_natives(
         filters=filters,
         after=decoded_cursor(cursor) if cursor else None,
     )
-    return [native_of(request, orjson.loads(listed.document)) for listed in page.invoices], page
+    # json.loads, not orjson's: orjson reads an integer past 64 bits (metadata may hold one) as a
+    # float.
+    return [native_of(request, json.loads(listed.document)) for listed in page.invoices], page

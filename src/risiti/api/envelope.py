@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
-import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from pydantic import BaseModel
 
 from risiti.api.errors import UNKNOWN_FIELD, ApiError, EdgeCode, Handler, validation_error
+from risiti.api.json_responses import json_response
 from risiti.api.keys import SETTINGS
 from risiti.api.models import ListQuery
 from risiti.api.operation import Operation
@@ -27,6 +27,7 @@ from risiti.domain import calendar
 from risiti.domain.invoice import Invoice
 from risiti.eventstore.paging import MAX_POSITION, Place, decode_cursor
 from risiti.presentation.documents import invoice_record, present
+from risiti.presentation.json_text import json_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -191,11 +192,11 @@ def _storable(text: str) -> bool:
 
 
 def ok(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"success": True, "data": data}, status=status, headers=headers)
+    return json_response({"success": True, "data": data}, status=status, headers=headers)
 
 
 def page(data: list[Any], *, has_more: bool, next_cursor: str | None) -> web.Response:
-    return web.json_response(
+    return json_response(
         {"success": True, "data": data, "has_more": has_more, "next_cursor": next_cursor}
     )
 
@@ -210,8 +211,7 @@ def page_of_json(data: str, *, has_more: bool, next_cursor: str | None) -> web.R
 
 
 def _json_text(value: bool | str | None) -> str:
-    """As `json.dumps` writes it (a cursor is ASCII, so orjson's text is the same), cheaper."""
-    return orjson.dumps(value).decode()
+    return json_text(value)
 
 
 def presented(request: web.Request, record: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import asyncpg
 import pydantic
 from aiohttp import web
 
+from risiti.api.json_responses import json_response
 from risiti.commands.errors import (
     CommandError,
     ConcurrentUpdateError,
@@ -226,7 +227,7 @@ def error_response(
     headers = {"Request-Id": request_id}
     if error.status == 503:  # a database restart or failover mostly lasts seconds
         headers["Retry-After"] = "5"
-    return web.json_response(body_of(error, request_id), status=error.status, headers=headers)
+    return json_response(body_of(error, request_id), status=error.status, headers=headers)
 
 
 def new_request_id() -> str:

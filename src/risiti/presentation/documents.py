@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, Protocol
 from uuid import UUID
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from risiti.domain import invoice as domain
@@ -26,6 +25,7 @@ from risiti.domain.invoice import (
     SENT,
     is_overdue,
 )
+from risiti.presentation.json_text import json_text
 
 InvoiceStatus = Literal["draft", "open", "partially_paid", "paid", "void"]
 
@@ -221,7 +221,7 @@ def present(record: dict[str, Any], *, base_url: str, today: date) -> dict[str, 
 
 def record_json(record: dict[str, Any]) -> str:
     """The record as the compact JSON text read models store and lists answer with."""
-    return orjson.dumps(record).decode()
+    return json_text(record)
 
 
 class StoredInvoice(Protocol):
@@ -294,7 +294,7 @@ _VIEW_TOKEN_FRAME = len(',"view_token":""}')
 
 
 def record_json_value(value: str) -> str:
-    return orjson.dumps(value).decode()
+    return json_text(value)
 
 
 def view_url(base_url: str, view_token: str) -> str:

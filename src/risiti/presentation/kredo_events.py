@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-import orjson
-
 from risiti.domain.invoice import Invoice
 from risiti.domain.money import major_units
 from risiti.presentation.dialects import json_number
+from risiti.presentation.json_text import json_text
 from risiti.presentation.public_events import environment
 
 
@@ -46,4 +45,4 @@ def kredo_event_body(event_type: str, invoice: Invoice) -> str | None:
     for an event Kredo has no body for (such an endpoint cannot subscribe to it)."""
     if event_type != "invoice.paid":
         return None
-    return orjson.dumps(kredo_invoice_paid(invoice)).decode()
+    return json_text(kredo_invoice_paid(invoice))

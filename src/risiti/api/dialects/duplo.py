@@ -21,6 +21,7 @@ from risiti.api.dialect import (
 from risiti.api.envelope import parse_body
 from risiti.api.errors import ApiError
 from risiti.api.invoices import creation
+from risiti.api.json_responses import json_response
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateInvoiceRequest, Day, Percentage, Quantity
 from risiti.api.operation import Operation
@@ -207,7 +208,7 @@ async def _answer(request: web.Request, invoice: Invoice, *, status: int = 200) 
     if status == 201:
         headers["Location"] = f"{BASE}/merchants/invoice/{data['id']}"
     body = {"data": data, "errors": {}, "message": SUCCESS}
-    return web.json_response(body, status=status, headers=headers)
+    return json_response(body, status=status, headers=headers)
 
 
 async def _recipient(request: web.Request, customer_id: str | None) -> str | None:

@@ -22,6 +22,7 @@ from risiti.api.dialect import (
 from risiti.api.envelope import parse_body, parse_query
 from risiti.api.errors import ApiError
 from risiti.api.invoices import creation
+from risiti.api.json_responses import json_response
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateInvoiceRequest, Percentage, Quantity, UpdateInvoiceRequest
 from risiti.api.operation import Operation
@@ -272,11 +273,11 @@ def _answer(request: web.Request, invoice: Invoice, *, read: bool = False) -> we
     }
     if read:
         body |= {"payments": invoice_payments(native), "send_log": invoice_send_log(native)}
-    return web.json_response(body, headers={"ETag": f'"{invoice.version}"'})
+    return json_response(body, headers={"ETag": f'"{invoice.version}"'})
 
 
 def _said(message: str) -> web.Response:
-    return web.json_response(
+    return json_response(
         {"status": "success", "message": message}, headers={"Cache-Control": "no-store"}
     )
 
@@ -304,7 +305,7 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
     )
     data = [translated(InvoiceNgInvoice, native) for native in natives]
     paging = {"has_more": page.has_more, "next_cursor": page.next_cursor}
-    return web.json_response({"status": "success", "data": data, "risiti": paging})
+    return json_response({"status": "success", "data": data, "risiti": paging})
 
 
 async def get_invoice(request: web.Request) -> web.Response:

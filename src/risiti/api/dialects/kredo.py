@@ -21,6 +21,7 @@ from risiti.api.dialect import (
 from risiti.api.envelope import parse_body, parse_query
 from risiti.api.errors import ApiError
 from risiti.api.invoices import creation
+from risiti.api.json_responses import json_response
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import CreateInvoiceRequest, Quantity
 from risiti.api.operation import Operation
@@ -147,7 +148,7 @@ def _answer(request: web.Request, invoice: Invoice, *, status: int = 200) -> web
     headers = {"ETag": f'"{invoice.version}"'}
     if status == 201:
         headers["Location"] = f"{BASE}/invoices/{data['public_id']}"
-    return web.json_response({"success": True, "data": data}, status=status, headers=headers)
+    return json_response({"success": True, "data": data}, status=status, headers=headers)
 
 
 async def create_invoice(request: web.Request) -> web.Response:
@@ -165,7 +166,7 @@ async def list_invoices_handler(request: web.Request) -> web.Response:
         cursor=query.cursor,
         filters=InvoiceFilters(status=query.status, today=calendar.today()),
     )
-    return web.json_response(
+    return json_response(
         {
             "success": True,
             "data": [translated(KredoInvoice, native) for native in natives],

@@ -23,6 +23,7 @@ from risiti.api.dialect import Dialect, DialectRequest, base_path, native_of_inv
 from risiti.api.envelope import parse_body
 from risiti.api.errors import ApiError, validation_error
 from risiti.api.invoices import creation
+from risiti.api.json_responses import json_response
 from risiti.api.keys import CALLER, ledger_for
 from risiti.api.models import (
     MAX_MINOR_UNITS,
@@ -225,7 +226,7 @@ def _answer(request: web.Request, invoice: Invoice, *, status: int = 200) -> web
     headers = {"ETag": f'"{invoice.version}"'}
     if status == 201:
         headers["Location"] = f"{BASE}/invoices/{data['id']}"
-    return web.json_response(data, status=status, headers=headers)
+    return json_response(data, status=status, headers=headers)
 
 
 async def create_invoice(request: web.Request) -> web.Response:
