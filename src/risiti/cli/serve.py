@@ -40,10 +40,10 @@ def add_dev(commands: Commands) -> None:
     dev.add_argument(
         "--api-processes",
         type=int,
-        default=1,
+        default=default_api_processes(),
         metavar="N",
-        help="serve the API from N processes, as `risiti api --processes N` (default 1: the "
-        "projector, the worker and the embedded servers share this machine's cores)",
+        help="serve the API from N processes, as `risiti api --processes N` (default: one per "
+        f"core, {default_api_processes()} here)",
     )
     dev.set_defaults(run=_dev)
 

@@ -33,6 +33,7 @@ from risiti.eventstore import accounts, external_ids, inventory, invoice_keys, l
 from risiti.eventstore.errors import AppendOutOfOrderError, RowTakenError, VersionConflictError
 from risiti.eventstore.hashchain import GENESIS, chain_hash
 from risiti.eventstore.row_writes import RowWrite, row_args, with_row_writes
+from risiti.eventstore.series_turns import TURNS
 
 
 class LogPosition(NamedTuple):
@@ -384,22 +385,25 @@ class PostgresRecorder:
     async def transaction(self) -> AsyncIterator[PostgresUnitOfWork]:
         if self.joined is not None:
             async with self.joined.transaction():
-                unit = PostgresUnitOfWork(self.joined)
+                unit = PostgresUnitOfWork(self.joined, owns_transaction=False)
                 yield unit
                 await unit.write_pending_rows()
             return
         async with self.pool.acquire() as conn:
             # BEGIN and COMMIT by hand, so that the commit and the wake-up share a round trip.
             await conn.execute("BEGIN")
+            unit = PostgresUnitOfWork(conn)
             try:
-                unit = PostgresUnitOfWork(conn)
-                yield unit
-                await unit.write_pending_rows()
-            except BaseException:
-                if not conn.is_closed():
-                    await conn.execute("ROLLBACK")
-                raise
-            await conn.execute(_COMMIT_AND_NOTIFY)
+                try:
+                    yield unit
+                    await unit.write_pending_rows()
+                except BaseException:
+                    if not conn.is_closed():
+                        await conn.execute("ROLLBACK")
+                    raise
+                await conn.execute(_COMMIT_AND_NOTIFY)
+            finally:
+                unit.side_tables.end_turn()
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
@@ -427,9 +431,9 @@ class PostgresUnitOfWork:
     """One transaction of the `PostgresRecorder`; `conn` is its connection, for the commands
     that still write their own rows beside the events."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, *, owns_transaction: bool = True) -> None:
         self.conn = conn
-        self.side_tables = PostgresSideTables(conn)
+        self.side_tables = PostgresSideTables(conn, takes_turns=owns_transaction)
 
     async def append(
         self,
@@ -467,9 +471,17 @@ class PostgresSideTables:
     """`recording.SideTables` in their tables, on the events' connection: the SQL of the
     tables' own modules, one statement each."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, *, takes_turns: bool = False) -> None:
         self._conn = conn
         self._pending: list[RowWrite] = []
+        self._takes_turns = takes_turns
+        self._turn: asyncio.Lock | None = None
+
+    def end_turn(self) -> None:
+        """The transaction ended: the next one in this process may take the series' number."""
+        if self._turn is not None:
+            self._turn.release()
+            self._turn = None
 
     def take_pending_rows(self) -> list[RowWrite]:
         """The rows waiting for the next append, which writes them (row_writes.py)."""
@@ -490,6 +502,10 @@ class PostgresSideTables:
     async def take_next_number(
         self, account_id: UUID, livemode: bool, prefix: str, year: int
     ) -> int:
+        # Only a transaction of its own, which ends in PostgresRecorder.transaction, waits for
+        # a turn (series_turns.py); a savepoint's would outlive it.
+        if self._takes_turns and self._turn is None:
+            self._turn = await TURNS.wait_turn((account_id, livemode, prefix, year))
         return await invoice_keys.take_next_number(self._conn, account_id, livemode, prefix, year)
 
     async def save_customer(
