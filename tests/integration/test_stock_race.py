@@ -6,10 +6,8 @@ before the one it follows and every follower would crash-loop on it."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import secrets
-import sys
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -20,6 +18,7 @@ from risiti.config import Settings
 
 from .conftest import Api, _followers_caught_up, wait_until
 from .http_calls import Answer, call
+from .operator_runs import operator_env, replay_check
 
 pytestmark = pytest.mark.asyncio
 
@@ -97,27 +96,6 @@ async def _versions_in_log_order(pool: asyncpg.Pool, product_id: str) -> list[in
     return [row["originator_version"] for row in rows]
 
 
-async def _replay_check(settings: Settings) -> tuple[int, str, str]:
-    """`risiti replay --check` in a process of its own, as an operator runs it."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "risiti.cli",
-        "replay",
-        "--check",
-        env={
-            **os.environ,
-            "RISITI_DATABASE_URL": settings.database_url or "",
-            "RISITI_REDIS_URL": settings.redis_url or "",
-        },
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode(), stderr.decode()
-
-
 async def test_stock_adjustments_racing_invoice_issues_keep_every_follower_running(
     api: Api, pool: asyncpg.Pool, settings: Settings, projector: None, worker: None
 ) -> None:
@@ -148,6 +126,6 @@ async def test_stock_adjustments_racing_invoice_issues_keep_every_follower_runni
     assert versions == list(range(1, len(versions) + 1))
     stock = (await call(api, "GET", f"/v1/products/{product_id}")).data["stock"]
     assert stock == INITIAL_STOCK - tally.issued + tally.adjusted
-    returncode, stdout, stderr = await _replay_check(settings)
-    assert returncode == 0, (stdout, stderr)
-    assert "no difference" in stdout
+    returncode, output = await replay_check(operator_env(settings), timeout=120)
+    assert returncode == 0, output
+    assert "no difference" in output
