@@ -1,5 +1,5 @@
 """Risiti's commands run as an operator runs them, in a process of their own, against the test
-session's servers: their environment, and `risiti replay --check`."""
+session's servers: their environment, any command, and `risiti replay --check`."""
 
 from __future__ import annotations
 
@@ -23,14 +23,13 @@ def operator_env(settings: Settings, **extra: str) -> dict[str, str]:
     }
 
 
-async def replay_check(env: dict[str, str], timeout: float) -> tuple[int, str]:  # noqa: ASYNC109
-    """`risiti replay --check`: (exit code, stdout and stderr)."""
+async def run_risiti(env: dict[str, str], *args: str, timeout: float) -> tuple[int, str]:  # noqa: ASYNC109
+    """`risiti *args` in a process of its own: (exit code, stdout and stderr)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "risiti.cli",
-        "replay",
-        "--check",
+        *args,
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -38,3 +37,8 @@ async def replay_check(env: dict[str, str], timeout: float) -> tuple[int, str]: 
     output, _ = await asyncio.wait_for(process.communicate(), timeout=timeout)
     assert process.returncode is not None
     return process.returncode, output.decode()
+
+
+async def replay_check(env: dict[str, str], timeout: float) -> tuple[int, str]:  # noqa: ASYNC109
+    """`risiti replay --check`: (exit code, stdout and stderr)."""
+    return await run_risiti(env, "replay", "--check", timeout=timeout)

@@ -6,11 +6,8 @@ invoice listed and every other webhook delivered; the aggregate shows as parked 
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import secrets
-import sys
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -30,6 +27,7 @@ from risiti.eventstore.mapper import create_mapper
 from risiti.eventstore.recorder import append_events, notify_appended
 
 from .conftest import KREDO_INVOICE, Api, Receiver, wait_until
+from .operator_runs import operator_env, run_risiti
 
 pytestmark = pytest.mark.asyncio
 
@@ -37,29 +35,9 @@ FOLLOWERS = ("projection:invoice_list", "projection:balances", "dispatcher")
 UNDECODABLE = b"\xff this is not the JSON of an event"
 
 
-def _env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "RISITI_DATABASE_URL": settings.database_url or "",
-        "RISITI_REDIS_URL": settings.redis_url or "",
-        "RISITI_QUEUE_NAME": settings.queue_name,
-    }
-
-
 async def _risiti(settings: Settings, *args: str) -> tuple[int, str]:
     """The `risiti` command as an operator runs it: (exit code, stdout and stderr)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "risiti.cli",
-        *args,
-        env=_env(settings),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    return await run_risiti(operator_env(settings), *args, timeout=120)
 
 
 def _updated(invoice_id: UUID, version: int, reference: str) -> StoredEvent:
