@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,8 +192,15 @@ async def test_dev_answers_healthz_the_moment_it_prints_its_url(dev: RunningDev)
 
 async def test_a_killed_api_is_started_again_and_loses_no_write(dev: RunningDev) -> None:
     killed = dev.child("api")
+    # With `--processes N` the killed api serves through children, which it takes with it
+    # (they get SIGTERM and finish what they serve): only once they are gone is it "after".
+    serving = _children(killed)
 
-    await _survives(dev, lambda: os.kill(killed, signal.SIGKILL))
+    def kill_the_api() -> None:
+        os.kill(killed, signal.SIGKILL)
+        _wait_gone([killed, *serving])
+
+    await _survives(dev, kill_the_api)
 
     assert dev.child("api") != killed
     assert "the api exited (code -9); starting it again" in dev.said()
@@ -281,6 +289,22 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def _wait_gone(pids: list[int], seconds: float = 10.0) -> None:
+    """Return once none of `pids` runs any more (gone, or a zombie left to be reaped)."""
+    deadline = time.monotonic() + seconds
+    while any(_running(pid) for pid in pids):
+        assert time.monotonic() < deadline, f"still running after {seconds:g} s: {pids}"
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def _children(pid: int) -> list[int]:
