@@ -135,7 +135,7 @@ class Service:
             except psutil.NoSuchProcess:
                 continue
             role = next((r for r in ("api", "projector", "worker") if r in command), "other")
-            if role == "api" and "--reuse-port" not in command and child.children():
+            if role == "api" and "--listening-fd" not in command and child.children():
                 role = "api parent"  # `--processes N`: it only waits on its N children
             name, number = role, 2
             while name in found:

@@ -283,7 +283,8 @@ async def wait_ready(base: str) -> None:
                 async with http.get(f"{base}/readyz") as response:
                     if response.status == 200:
                         return
-            except aiohttp.ClientError:
+            # The port listens before the api processes have started: a request may wait.
+            except (aiohttp.ClientError, TimeoutError):
                 pass
             await asyncio.sleep(0.1)
     raise RuntimeError("the API did not start")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import signal
+import socket
 import subprocess
 import sys
 
+import psutil
 import pytest
 
 from risiti.config import Settings
@@ -92,6 +96,100 @@ async def test_api_served_from_two_processes_answers_on_one_port_and_stops_whole
         api.terminate()
         await asyncio.to_thread(api.wait, 15)
     assert _alive(children) == []
+
+
+async def test_api_processes_share_connections_opened_together_evenly(
+    settings: Settings,
+) -> None:
+    port = _free_port()
+    api = await _start_api(settings, port, processes=2)
+    connections: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    try:
+        # Opened at once, as soon as the port listens: before the children have both started.
+        connections = await asyncio.gather(*(_keep_alive(port) for _ in range(16)))
+        held = _connections_held(api.pid, port)
+    finally:
+        for _reader, writer in connections:
+            writer.close()
+        await _stop(api)
+
+    assert sum(held) == 16
+    assert max(held) - min(held) <= 1, held
+
+
+async def test_api_processes_do_not_wait_on_one_that_stopped_answering(
+    settings: Settings,
+) -> None:
+    port = _free_port()
+    api = await _start_api(settings, port, processes=2)
+    stopped = None
+    try:
+        await _keep_alive(port)
+        stopped = _children(api.pid)[0]
+        os.kill(stopped, signal.SIGSTOP)
+        answered = await asyncio.wait_for(
+            asyncio.gather(*(_keep_alive(port) for _ in range(4))), timeout=10
+        )
+    finally:
+        if stopped is not None:
+            os.kill(stopped, signal.SIGCONT)
+        await _stop(api)
+
+    assert len(answered) == 4
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def _start_api(settings: Settings, port: int, processes: int) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "RISITI_DATABASE_URL": settings.database_url or "",
+        "RISITI_REDIS_URL": settings.redis_url or "",
+    }
+    command = [sys.executable, "-m", "risiti.cli", "api", "--processes", str(processes)]
+    api = await asyncio.to_thread(subprocess.Popen, [*command, "--port", str(port)], env=env)
+    for _ in range(300):
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+            return api
+        await asyncio.sleep(0.05)
+    api.kill()
+    raise AssertionError("risiti api never listened")
+
+
+async def _stop(api: subprocess.Popen[bytes]) -> None:
+    api.terminate()
+    await asyncio.to_thread(api.wait, 15)
+
+
+async def _keep_alive(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection that has had one answer from /healthz and stays open."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: risiti\r\n\r\n")
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=60)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    await reader.readexactly(length)
+    return reader, writer
+
+
+def _connections_held(parent: int, port: int) -> list[int]:
+    """How many established connections on `port` each child of `parent` holds."""
+    return [
+        sum(
+            1
+            for connection in psutil.Process(child).net_connections(kind="tcp")
+            if connection.laddr.port == port and connection.status == psutil.CONN_ESTABLISHED
+        )
+        for child in _children(parent)
+    ]
 
 
 def _alive(pids: list[int]) -> list[int]:

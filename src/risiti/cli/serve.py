@@ -9,8 +9,10 @@ import contextlib
 import errno
 import json
 import os
+import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +22,13 @@ from risiti.config import Settings
 
 if TYPE_CHECKING:
     Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+    from aiohttp import web
+
     from risiti.embedded import EmbeddedServers
     from risiti.supervisor import WatchedServer
+
+LISTEN_BACKLOG = 128
+"""Connections waiting to be accepted on the shared socket: aiohttp's own default."""
 
 
 def add_dev(commands: Commands) -> None:
@@ -59,11 +66,15 @@ def add_api(commands: Commands) -> None:
         type=int,
         default=default_api_processes(),
         metavar="N",
-        help="serve from N processes sharing the port (SO_REUSEPORT; the kernel spreads the "
-        f"connections) (default: one per core, {default_api_processes()} here)",
+        help="serve from N processes sharing one listening socket, each taking new connections "
+        "while it holds no more than the others (default: one per core, "
+        f"{default_api_processes()} here)",
     )
-    # How --processes starts its children; not for people.
-    api.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    # How --processes starts its children (risiti.api.shared_port); not for people.
+    api.add_argument("--listening-fd", type=int, help=argparse.SUPPRESS)
+    api.add_argument("--connection-counts", type=Path, help=argparse.SUPPRESS)
+    api.add_argument("--slot", type=int, default=0, help=argparse.SUPPRESS)
+    api.add_argument("--processes-sharing", type=int, default=1, help=argparse.SUPPRESS)
     api.set_defaults(run=_api)
 
 
@@ -107,19 +118,28 @@ def _api(args: argparse.Namespace) -> None:
         _serve_from_processes(settings, args.processes)
         return
     app = api_app(settings)
+    if args.listening_fd is not None:
+        _serve_as_child(app, args)
+        return
     try:
-        web.run_app(
-            app, host=settings.host, port=settings.port, print=None, reuse_port=args.reuse_port
-        )
+        web.run_app(app, host=settings.host, port=settings.port, print=None)
     except OSError as failure:
         if failure.errno != errno.EADDRINUSE:
             raise
         raise CannotRun(f"port {settings.port} is taken (on {settings.host})") from None
 
 
+def _serve_as_child(app: web.Application, args: argparse.Namespace) -> None:
+    from risiti.api.shared_port import ConnectionCounts, serve_in_turn
+
+    counts = ConnectionCounts(args.connection_counts, args.processes_sharing, args.slot)
+    serve_in_turn(app, args.listening_fd, counts)
+
+
 def _serve_from_processes(settings: Settings, processes: int) -> None:
-    """`risiti api` in `processes` children on one port; stops them all when one stops, and
-    exits as that one did (1 for a port another program holds, like a single process)."""
+    """`risiti api` in `processes` children on one listening socket; stops them all when one
+    stops, and exits as that one did (1 for a port another program holds, like one process)."""
+    from risiti.api.shared_port import ConnectionCounts
     from risiti.metrics import shared_metrics_directory
     from risiti.supervisor import (
         dies_with_its_parent,
@@ -128,15 +148,25 @@ def _serve_from_processes(settings: Settings, processes: int) -> None:
         wait_for_any_exit,
     )
 
-    _check_port_free(settings.host, settings.port)
-    command = [sys.executable, "-m", "risiti.cli", "api", "--processes", "1", "--reuse-port"]
-    command += ["--host", settings.host, "--port", str(settings.port)]
-    with shared_metrics_directory() as env:
-        # Killed outright (SIGKILL), this process could not stop its children; the kernel does.
-        children = [
-            subprocess.Popen(command, env=env, preexec_fn=dies_with_its_parent)
-            for _ in range(processes)
-        ]
+    listening = _listening_socket(settings.host, settings.port)
+    with shared_metrics_directory() as env, tempfile.TemporaryDirectory() as directory:
+        counts = Path(directory) / "connections"
+        ConnectionCounts.create(counts, processes)
+        command = [sys.executable, "-m", "risiti.cli", "api", "--processes", "1"]
+        command += ["--listening-fd", str(listening.fileno()), "--connection-counts", str(counts)]
+        command += ["--processes-sharing", str(processes)]
+        with listening:
+            # Killed outright (SIGKILL), this process could not stop its children; the kernel
+            # does.
+            children = [
+                subprocess.Popen(
+                    [*command, "--slot", str(slot)],
+                    env=env,
+                    preexec_fn=dies_with_its_parent,
+                    pass_fds=(listening.fileno(),),
+                )
+                for slot in range(processes)
+            ]
         try:
             wait_for_any_exit(children)
         finally:
@@ -146,20 +176,16 @@ def _serve_from_processes(settings: Settings, processes: int) -> None:
         raise SystemExit(failed)
 
 
-def _check_port_free(host: str, port: int) -> None:
-    """Refuse a port another program holds before starting the children, each of which would
-    say so: the children share theirs (SO_REUSEPORT), so the probe binds as they will."""
-    import socket
-
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the children share, listening already, so that a client connecting before
+    they have started waits in its backlog; or CannotRun if another program holds the port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as failure:
-            if failure.errno != errno.EADDRINUSE:
-                raise
-            raise CannotRun(f"port {port} is taken (on {host})") from None
+    try:
+        return socket.create_server((host, port), family=family, backlog=LISTEN_BACKLOG)
+    except OSError as failure:
+        if failure.errno != errno.EADDRINUSE:
+            raise
+        raise CannotRun(f"port {port} is taken (on {host})") from None
 
 
 def _projector(_: argparse.Namespace) -> None:
