@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import NonNegativeInt, PositiveInt, field_validator
@@ -102,3 +104,39 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+NOT_SETTINGS = frozenset(
+    {
+        # What `risiti dev` prints for clients to export (docs/operations.md): not read here.
+        "RISITI_URL",
+        "RISITI_TEST_KEY",
+        "RISITI_METRICS",
+        # The test suite's own knobs (tests/integration/test_openapi.py).
+        "RISITI_SCHEMATHESIS_SEED",
+        "RISITI_SCHEMATHESIS_EXAMPLES",
+    }
+)
+"""RISITI_ variables that are known, though no setting reads them."""
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A sentence for each RISITI_ variable of `environ` that no setting reads (a misspelling,
+    say, which pydantic-settings would pass over without a word), naming the setting it is
+    closest to."""
+    prefix = "RISITI_"
+    settings = sorted(name.upper() for name in Settings.model_fields)
+    sentences = []
+    for name in sorted(environ):
+        # Read whatever their case, as pydantic-settings reads them.
+        spelt = name.upper()
+        if not spelt.startswith(prefix) or spelt in NOT_SETTINGS:
+            continue
+        setting = spelt.removeprefix(prefix)
+        if setting in settings:
+            continue
+        sentence = f"{name} is not a Risiti setting and is ignored"
+        # Compared without the prefix, which every name shares and would make all alike.
+        closest = difflib.get_close_matches(setting, settings, n=1)
+        sentences.append(sentence + (f"; did you mean {prefix}{closest[0]}?" if closest else ""))
+    return sentences

@@ -57,6 +57,18 @@ def _servers(settings: Settings) -> dict[str, str]:
     }
 
 
+def test_a_misspelt_setting_is_named_on_stderr_and_the_command_still_runs(
+    settings: Settings,
+) -> None:
+    result = _risiti("migrate", **_servers(settings), RISITI_POOL_MAX="4")
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "RISITI_POOL_MAX is not a Risiti setting and is ignored; did you mean RISITI_POOL_MAX_SIZE?"
+        in result.stderr
+    )
+
+
 def test_version_prints_the_installed_version() -> None:
     result = _risiti("--version")
 

@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from risiti.config import Settings
+from risiti.config import Settings, unknown_variables
 from risiti.logs import configure_logging
 
 if TYPE_CHECKING:
     import asyncpg
 
     from risiti.embedded import EmbeddedServers
+
+
+log = logging.getLogger(__name__)
 
 
 class CannotRun(Exception):
@@ -29,6 +34,7 @@ def server_settings() -> tuple[Settings, EmbeddedServers | None]:
     """Settings with server URLs: from the environment, or from embedded servers."""
     settings = Settings()
     configure_logging(settings)
+    warn_of_unknown_variables()
     if settings.database_url and settings.redis_url:
         return settings, None
     from risiti.embedded import database_url_for, start_embedded_servers
@@ -46,10 +52,17 @@ def server_settings() -> tuple[Settings, EmbeddedServers | None]:
     ), servers
 
 
+def warn_of_unknown_variables() -> None:
+    """Say which RISITI_ variables of the environment no setting reads, one warning each."""
+    for sentence in unknown_variables(os.environ):
+        log.warning(sentence)
+
+
 def log_settings() -> tuple[Settings, EmbeddedServers | None]:
     """Settings for the auditors' commands, which read the log only: RISITI_DATABASE_URL, or
     the embedded database of this folder if `risiti dev` made one. They never make one."""
     settings = Settings()
+    warn_of_unknown_variables()
     if settings.database_url:
         return settings, None
     home = Path(settings.home)
