@@ -124,7 +124,7 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
     """A sentence for each RISITI_ variable of `environ` that no setting reads (a misspelling,
     say, which pydantic-settings would pass over without a word), naming the setting it is
     closest to."""
-    prefix = "RISITI_"
+    prefix = Settings.model_config["env_prefix"]
     settings = sorted(name.upper() for name in Settings.model_fields)
     sentences = []
     for name in sorted(environ):

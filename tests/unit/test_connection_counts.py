@@ -20,7 +20,7 @@ class Clock:
 def _table(tmp_path: Path, processes: int, clock: Clock) -> list[ConnectionCounts]:
     path = tmp_path / "connections"
     ConnectionCounts.create(path, processes, clock)
-    return [ConnectionCounts(path, processes, slot, clock) for slot in range(processes)]
+    return [ConnectionCounts(path, slot, clock) for slot in range(processes)]
 
 
 def test_processes_holding_as_many_connections_may_all_accept(tmp_path: Path) -> None:

@@ -48,14 +48,13 @@ Clock = Callable[[], float]
 class ConnectionCounts:
     """The open connections of each process serving the port, in a file they all map."""
 
-    def __init__(
-        self, path: Path, processes: int, slot: int, clock: Clock = time.monotonic
-    ) -> None:
-        self._processes = processes
+    def __init__(self, path: Path, slot: int, clock: Clock = time.monotonic) -> None:
         self._slot = slot
         self._clock = clock
         with path.open("r+b") as file:
-            self._table = mmap.mmap(file.fileno(), _table_size(processes))
+            self._table = mmap.mmap(file.fileno(), 0)
+        # The table's size says how many processes share the port.
+        self._processes = (len(self._table) - HEADER.size) // SLOT.size
 
     @staticmethod
     def create(path: Path, processes: int, clock: Clock = time.monotonic) -> None:
@@ -129,7 +128,6 @@ class TurnTakingSite(web.BaseSite):
                 log.warning("accepting a connection failed: %s", failure)
                 await asyncio.sleep(ACCEPT_FAILED_PAUSE_SECONDS)
                 continue
-            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             await loop.connect_accepted_socket(server, connection)
             self._counts.publish(len(server.connections))
 

@@ -74,7 +74,6 @@ def add_api(commands: Commands) -> None:
     api.add_argument("--listening-fd", type=int, help=argparse.SUPPRESS)
     api.add_argument("--connection-counts", type=Path, help=argparse.SUPPRESS)
     api.add_argument("--slot", type=int, default=0, help=argparse.SUPPRESS)
-    api.add_argument("--processes-sharing", type=int, default=1, help=argparse.SUPPRESS)
     api.set_defaults(run=_api)
 
 
@@ -132,7 +131,7 @@ def _api(args: argparse.Namespace) -> None:
 def _serve_as_child(app: web.Application, args: argparse.Namespace) -> None:
     from risiti.api.shared_port import ConnectionCounts, serve_in_turn
 
-    counts = ConnectionCounts(args.connection_counts, args.processes_sharing, args.slot)
+    counts = ConnectionCounts(args.connection_counts, args.slot)
     serve_in_turn(app, args.listening_fd, counts)
 
 
@@ -154,7 +153,6 @@ def _serve_from_processes(settings: Settings, processes: int) -> None:
         ConnectionCounts.create(counts, processes)
         command = [sys.executable, "-m", "risiti.cli", "api", "--processes", "1"]
         command += ["--listening-fd", str(listening.fileno()), "--connection-counts", str(counts)]
-        command += ["--processes-sharing", str(processes)]
         with listening:
             # Killed outright (SIGKILL), this process could not stop its children; the kernel
             # does.
