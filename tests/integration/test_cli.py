@@ -15,6 +15,9 @@ import pytest
 
 from risiti.config import Settings
 
+from .operator_runs import operator_env
+from .ports import free_port
+
 COMMANDS = [
     [],
     ["dev"],
@@ -65,20 +68,10 @@ async def test_accounts_create_prints_the_keys_once(settings: Settings) -> None:
 async def test_api_served_from_two_processes_answers_on_one_port_and_stops_whole(
     settings: Settings,
 ) -> None:
-    import asyncio
-    import socket
-
     import aiohttp
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = os.environ | {
-        "RISITI_DATABASE_URL": settings.database_url or "",
-        "RISITI_REDIS_URL": settings.redis_url or "",
-    }
-    command = [sys.executable, "-m", "risiti.cli", "api", "--processes", "2", "--port", str(port)]
-    api = await asyncio.to_thread(subprocess.Popen, command, env=env)
+    port = free_port()
+    api = await _start_api(settings, port, processes=2)
     try:
         async with aiohttp.ClientSession() as http:
             for _ in range(200):
@@ -93,15 +86,14 @@ async def test_api_served_from_two_processes_answers_on_one_port_and_stops_whole
         assert len(children) == 2
         assert {answer.status for answer in answers} == {200}
     finally:
-        api.terminate()
-        await asyncio.to_thread(api.wait, 15)
+        await _stop(api)
     assert _alive(children) == []
 
 
 async def test_api_processes_share_connections_opened_together_evenly(
     settings: Settings,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     api = await _start_api(settings, port, processes=2)
     connections: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
     try:
@@ -120,7 +112,7 @@ async def test_api_processes_share_connections_opened_together_evenly(
 async def test_api_processes_do_not_wait_on_one_that_stopped_answering(
     settings: Settings,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     api = await _start_api(settings, port, processes=2)
     stopped = None
     try:
@@ -138,20 +130,10 @@ async def test_api_processes_do_not_wait_on_one_that_stopped_answering(
     assert len(answered) == 4
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 async def _start_api(settings: Settings, port: int, processes: int) -> subprocess.Popen[bytes]:
-    env = os.environ | {
-        "RISITI_DATABASE_URL": settings.database_url or "",
-        "RISITI_REDIS_URL": settings.redis_url or "",
-    }
     command = [sys.executable, "-m", "risiti.cli", "api", "--processes", str(processes)]
-    api = await asyncio.to_thread(subprocess.Popen, [*command, "--port", str(port)], env=env)
+    command += ["--port", str(port)]
+    api = await asyncio.to_thread(subprocess.Popen, command, env=operator_env(settings))
     for _ in range(300):
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
             return api

