@@ -234,6 +234,11 @@ def percentile(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=100)[int(share * 100) - 1] if len(values) > 1 else 0.0
 
 
+def tail(log: Path, lines: int = 30) -> str:
+    """The last lines of a service's log, to show when a bench fails."""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

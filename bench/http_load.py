@@ -61,6 +61,7 @@ from common import (
     percentile,
     pgbench,
     scratch_servers,
+    tail,
 )
 from keepalive import KeepAliveConnection, request_bytes
 from risiti.api.app import create_app
@@ -186,10 +187,6 @@ def running_service(
         finally:
             stop(process)
             service.errors_logged = error_lines(log)
-
-
-def tail(log: Path, lines: int = 30) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def error_lines(log: Path) -> list[str]:
