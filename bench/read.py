@@ -405,10 +405,10 @@ def compare_lists(
 ) -> None:
     """Each query, by the API and by pgbench, taking turns (module docstring)."""
     rounds = max(1, round(args.seconds / ROUND_SECONDS))
+    turns = f"{rounds} turn{'s' if rounds > 1 else ''} of {ROUND_SECONDS} s each"
     print(
         f"\n{'query':<16} {'risiti p50':>10} {'p99':>8} {'pgbench p50':>12} {'p99':>8}"
-        f" {'p99 ratio':>10}  (ms; {args.readers} readers; {rounds} turns of"
-        f" {ROUND_SECONDS} s each)"
+        f" {'p99 ratio':>10}  (ms; {args.readers} readers; {turns})"
     )
     for query in queries(people):
         sql, params = list_query(account_id, False, limit=50, filters=query.filters)
