@@ -74,7 +74,7 @@ from risiti.projections.runner import all_projections
 CHUNK = 500
 INSERT_CHUNK = 500
 """Events a call when the reference inserts the log (see store_reference_log)."""
-ROUND_SECONDS = 2
+TURN_SECONDS = 2
 """The length of one turn of the API or of pgbench at a query (see the module docstring)."""
 REPLAY_TURNS = 2
 """How many times the replay and its reference each run, taking turns."""
@@ -404,8 +404,8 @@ def compare_lists(
     args: argparse.Namespace,
 ) -> None:
     """Each query, by the API and by pgbench, taking turns (module docstring)."""
-    rounds = max(1, round(args.seconds / ROUND_SECONDS))
-    turns = f"{rounds} turn{'s' if rounds > 1 else ''} of {ROUND_SECONDS} s each"
+    turn_count = max(1, round(args.seconds / TURN_SECONDS))
+    turns = f"{turn_count} turn{'s' if turn_count > 1 else ''} of {TURN_SECONDS} s each"
     print(
         f"\n{'query':<16} {'risiti p50':>10} {'p99':>8} {'pgbench p50':>12} {'p99':>8}"
         f" {'p99 ratio':>10}  (ms; {args.readers} readers; {turns})"
@@ -415,11 +415,11 @@ def compare_lists(
         script = literal_sql(sql, params) + ";\n"
         ours: list[float] = []
         theirs: list[float] = []
-        for turn in range(rounds):
-            with bounded(f"the list, {query.name}, turn {turn + 1}", ROUND_SECONDS + 60):
-                ours += asyncio.run(load(base, key, query, args.readers, ROUND_SECONDS))
-            with bounded(f"pgbench, {query.name}, turn {turn + 1}", ROUND_SECONDS + 60):
-                theirs += pgbench(url, [script], args.readers, ROUND_SECONDS).latencies
+        for turn in range(turn_count):
+            with bounded(f"the list, {query.name}, turn {turn + 1}", TURN_SECONDS + 60):
+                ours += asyncio.run(load(base, key, query, args.readers, TURN_SECONDS))
+            with bounded(f"pgbench, {query.name}, turn {turn + 1}", TURN_SECONDS + 60):
+                theirs += pgbench(url, [script], args.readers, TURN_SECONDS).latencies
         print(
             f"{query.name:<16} {percentile(ours, 0.5) * 1e3:>10.2f} "
             f"{percentile(ours, 0.99) * 1e3:>8.2f} {percentile(theirs, 0.5) * 1e3:>12.2f} "
