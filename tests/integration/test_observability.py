@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from typing import Any
@@ -22,6 +21,7 @@ from risiti.config import Settings
 from risiti.projections.runner import projection_followers
 
 from .conftest import KREDO_INVOICE, Api, Receiver, running, running_worker, wait_until
+from .operator_runs import operator_env
 from .ports import free_port
 
 FOLLOWERS = ("projection:invoice_list", "projection:balances", "dispatcher")
@@ -187,11 +187,7 @@ async def test_a_json_access_log_line_carries_the_request_id_the_response_shows(
     settings: Settings, api: Api
 ) -> None:
     port = free_port()
-    env = os.environ | {
-        "RISITI_DATABASE_URL": settings.database_url or "",
-        "RISITI_REDIS_URL": settings.redis_url or "",
-        "RISITI_LOG_FORMAT": "json",
-    }
+    env = operator_env(settings, RISITI_LOG_FORMAT="json")
     command = [sys.executable, "-m", "risiti.cli", "api", "--port", str(port)]
     process = await asyncio.create_subprocess_exec(
         *command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -228,10 +224,7 @@ async def test_api_processes_sharing_a_port_answer_each_scrape_for_all_of_them(
     settings: Settings,
 ) -> None:
     port = free_port()
-    env = os.environ | {
-        "RISITI_DATABASE_URL": settings.database_url or "",
-        "RISITI_REDIS_URL": settings.redis_url or "",
-    }
+    env = operator_env(settings)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     command = [sys.executable, "-m", "risiti.cli", "api", "--processes", "2", "--port", str(port)]
     process = await asyncio.create_subprocess_exec(*command, env=env, stderr=subprocess.DEVNULL)
