@@ -377,13 +377,14 @@ def measure_lists(
     url: str, key: str, account_id: UUID, people: list[Customer], args: argparse.Namespace
 ) -> None:
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="risiti-bench-read-") as home:
         log = Path(home, "api.log")
         api = start_api(url, port, args.api_processes, log)
         try:
             with bounded("the API starting", 60):
-                asyncio.run(wait_ready(f"http://127.0.0.1:{port}"))
-            compare_lists(f"http://127.0.0.1:{port}", url, key, account_id, people, args)
+                asyncio.run(wait_ready(base))
+            compare_lists(base, url, key, account_id, people, args)
         except BaseException:
             print(f"the api's log ends:\n{tail(log)}", file=sys.stderr)
             raise
